@@ -1,0 +1,406 @@
+//! REST and browser-WebSocket DTOs: the only contract between the server and the frontend.
+//!
+//! Times are RFC 3339 (`DateTime<Utc>` serialises that way). New optional fields get
+//! `#[serde(default)]` so older clients keep working.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{AttemptState, InstanceState, JobType, TriggerKind},
+    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+};
+
+/// Every error response: `{ "error": { "code", "message", "fields"? } }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The content of an [`ErrorBody`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// A stable machine-readable code: `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `payload_too_large`, `invalid`, `bad_request`, `internal`.
+    pub code: String,
+    /// A sentence for humans.
+    pub message: String,
+    /// For `invalid`: the offending fields and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// `GET /api/health`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    /// The account name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A session token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// A JWT to send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When the token stops being accepted.
+    pub expires_at: DateTime<Utc>,
+    /// The account the token belongs to.
+    pub username: String,
+}
+
+/// `GET /api/me`: who the token belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// The account name.
+    pub username: String,
+    /// Whether the account may administer workers and users.
+    pub is_admin: bool,
+}
+
+/// A folder of the job tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Folder {
+    /// The folder's id.
+    pub id: FolderId,
+    /// Its name (unique among its siblings).
+    pub name: String,
+    /// The parent folder; `None` for top-level folders.
+    pub parent_id: Option<FolderId>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/folders`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewFolder {
+    /// Its name.
+    pub name: String,
+    /// The parent folder, if any.
+    #[serde(default)]
+    pub parent_id: Option<FolderId>,
+}
+
+/// A job definition (its latest version).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    /// The job's id.
+    pub id: JobId,
+    /// The folder it lives in.
+    pub folder_id: FolderId,
+    /// Its name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// What it runs.
+    pub job_type: JobType,
+    /// The script.
+    pub script: String,
+    /// The cron expression (Quartz 6/7 fields or Unix 5 fields); `None` for dependency-only jobs.
+    pub cron: Option<String>,
+    /// The IANA time zone the cron and business days are evaluated in.
+    pub timezone: String,
+    /// The jobs this one depends on.
+    pub dependencies: Vec<JobId>,
+    /// The host group whose workers run it.
+    pub host_group: String,
+    /// How many times a failed attempt is retried.
+    pub retry_count: u32,
+    /// Seconds between a failure and its retry.
+    pub retry_delay_secs: u32,
+    /// Whether the schedule creates instances.
+    pub enabled: bool,
+    /// The user who owns it.
+    pub owner: String,
+    /// The current version; every save makes a new one.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/jobs` and `PUT /api/jobs/{id}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobInput {
+    /// Its name.
+    pub name: String,
+    /// The folder it lives in.
+    pub folder_id: FolderId,
+    /// What it runs; `shell`.
+    pub job_type: JobType,
+    /// The script.
+    pub script: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The cron expression; absent for a dependency-only job.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// IANA time zone, default `UTC`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Upstream job ids.
+    #[serde(default)]
+    pub dependencies: Option<Vec<JobId>>,
+    /// Host group, default `default`.
+    #[serde(default)]
+    pub host_group: Option<String>,
+    /// Retries after a failure, default 0.
+    #[serde(default)]
+    pub retry_count: Option<u32>,
+    /// Seconds before a retry, default 60.
+    #[serde(default)]
+    pub retry_delay_secs: Option<u32>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// One attempt of an instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attempt {
+    /// The attempt's id.
+    pub id: AttemptId,
+    /// Its instance.
+    pub instance_id: InstanceId,
+    /// 1 for the first attempt of the instance, then 2, 3, …
+    pub number: u32,
+    /// How it was started.
+    pub trigger: TriggerKind,
+    /// Its state.
+    pub state: AttemptState,
+    /// The worker it ran on.
+    pub worker_id: Option<WorkerId>,
+    /// The worker's name.
+    pub worker_name: Option<String>,
+    /// The process's exit code, once known.
+    pub exit_code: Option<i32>,
+    /// When it was created (dispatched).
+    pub created_at: DateTime<Utc>,
+    /// When the process started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One occurrence of a job at a scheduled business time, with its attempts (oldest first).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Instance {
+    /// The instance's id.
+    pub id: InstanceId,
+    /// Its job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// The business time (unique per job).
+    pub scheduled_at: DateTime<Utc>,
+    /// The job version it runs.
+    pub job_version: i64,
+    /// How it was created.
+    pub trigger: TriggerKind,
+    /// Its state.
+    pub state: InstanceState,
+    /// A human-readable reason for the state, e.g. what it waits for.
+    pub reason: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its first attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached its last terminal state.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<Attempt>,
+}
+
+/// `GET /api/attempts/{id}/log?offset=N`: a page of an attempt's log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogPage {
+    /// The byte offset the text starts at.
+    pub offset: u64,
+    /// The offset to ask for next.
+    pub next_offset: u64,
+    /// The log text from `offset` to `next_offset`.
+    pub text: String,
+    /// True when the attempt has ended and `next_offset` is the end of its log.
+    pub complete: bool,
+}
+
+/// Load reported by a worker in its heartbeat.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkerLoad {
+    /// CPU use over all cores, 0–100.
+    pub cpu_percent: f32,
+    /// Used memory in bytes.
+    pub memory_used: u64,
+    /// Total memory in bytes.
+    pub memory_total: u64,
+    /// One-minute load average.
+    pub load_one: f64,
+}
+
+/// A worker as the cluster page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Worker {
+    /// Its id.
+    pub id: WorkerId,
+    /// Its name (the name of its token).
+    pub name: String,
+    /// The host group it serves.
+    pub host_group: String,
+    /// Attempts it runs at once.
+    pub slots: u32,
+    /// Attempts running on it now.
+    pub running: u32,
+    /// Whether it is connected now.
+    pub connected: bool,
+    /// Its host name.
+    pub hostname: String,
+    /// When it was last heard from.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Its last reported load.
+    pub load: Option<WorkerLoad>,
+}
+
+/// `POST /api/worker-tokens`: an admin issues a token for a new worker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewWorkerToken {
+    /// The worker's name, unique.
+    pub name: String,
+}
+
+/// A freshly issued worker token. The token is shown only here; the server keeps only its hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuedWorkerToken {
+    /// The worker this token identifies.
+    pub worker_id: WorkerId,
+    /// Its name.
+    pub name: String,
+    /// Pass as `hera worker --token`.
+    pub token: String,
+}
+
+/// `GET /api/jobs/{id}/dag`: a job with its upstream and downstream closure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DagView {
+    /// The job the view is centred on.
+    pub center: JobId,
+    /// Every job in the view.
+    pub nodes: Vec<DagNode>,
+    /// Edges from upstream to downstream.
+    pub edges: Vec<DagEdge>,
+}
+
+/// A node of a [`DagView`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DagNode {
+    /// The job.
+    pub job_id: JobId,
+    /// Its name.
+    pub name: String,
+    /// The state of its latest instance, if it has one.
+    pub state: Option<InstanceState>,
+    /// Its latest instance.
+    pub instance_id: Option<InstanceId>,
+}
+
+/// An edge of a [`DagView`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DagEdge {
+    /// The upstream job.
+    pub from: JobId,
+    /// The downstream job.
+    pub to: JobId,
+}
+
+/// A message on `/api/ws/events`: something changed; clients refetch or patch what they show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// An instance was created or changed state.
+    Instance {
+        /// The instance.
+        id: InstanceId,
+        /// Its job.
+        job_id: JobId,
+        /// Its business time.
+        scheduled_at: DateTime<Utc>,
+        /// Its new state.
+        state: InstanceState,
+    },
+    /// An attempt was created or changed state.
+    Attempt {
+        /// The attempt.
+        id: AttemptId,
+        /// Its instance.
+        instance_id: InstanceId,
+        /// The instance's job.
+        job_id: JobId,
+        /// Its new state.
+        state: AttemptState,
+        /// The exit code, once known.
+        exit_code: Option<i32>,
+    },
+    /// A worker connected, disconnected or reported load.
+    Worker {
+        /// The worker.
+        id: WorkerId,
+        /// Whether it is connected.
+        connected: bool,
+    },
+    /// The server dropped events for this client (it read too slowly): refetch everything shown.
+    Resync,
+}
+
+/// A message on `/api/ws/attempts/{id}/log?offset=N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LogMessage {
+    /// Log text starting at byte `offset`.
+    Chunk {
+        /// Where the text starts.
+        offset: u64,
+        /// The text.
+        text: String,
+    },
+    /// The attempt ended and every byte up to `next_offset` was sent.
+    Complete {
+        /// The end of the log.
+        next_offset: u64,
+    },
+}

@@ -1,0 +1,208 @@
+//! Domain vocabulary: job types, trigger kinds, instance and attempt states, and the one table of
+//! allowed state transitions that the engine asserts against.
+//!
+//! Instance lifecycle:
+//!
+//! ```text
+//!  waiting ──deps met──► queued ──slot──► running ──ok──► success
+//!     │                    ▲               │ fail ├─────► failed   (no retries left)
+//!     │                    └── retry_wait ◄┘      └─────► cancelled (cancel requested)
+//!     └────────────── cancel (from waiting / queued / retry_wait) ──► cancelled
+//! ```
+//!
+//! A manual rerun of a finished instance goes back to `queued` with a new attempt.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The snake_case text used in JSON and in database columns.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { kind: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+/// A text that names no value of an enum (from a database column or user input).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownValue {
+    /// The enum's name.
+    pub kind: &'static str,
+    /// The text that was given.
+    pub value: String,
+}
+
+text_enum!(
+    /// What a job runs. Only `shell` exists in the walking skeleton.
+    JobType {
+        /// A bash script.
+        Shell => "shell",
+    }
+);
+
+text_enum!(
+    /// How an attempt was started.
+    TriggerKind {
+        /// By the job's cron schedule (or its dependencies' readiness).
+        Scheduled => "scheduled",
+        /// By a user, for this instance only: downstream is not released.
+        Manual => "manual",
+        /// By a user: rerun, and on success release downstream as a scheduled success would.
+        Recover => "recover",
+        /// Automatic retry after a failed or lost attempt.
+        Retry => "retry",
+        /// By an API caller.
+        Api => "api",
+    }
+);
+
+text_enum!(
+    /// The state of an instance.
+    InstanceState {
+        /// Created; waits for its upstream instances.
+        Waiting => "waiting",
+        /// Ready to run; waits for a free worker slot.
+        Queued => "queued",
+        /// An attempt is dispatched to or running on a worker.
+        Running => "running",
+        /// The last attempt failed; a retry is due after the retry delay.
+        RetryWait => "retry_wait",
+        /// The last attempt succeeded.
+        Success => "success",
+        /// The last attempt failed and no retries are left.
+        Failed => "failed",
+        /// Cancelled by a user.
+        Cancelled => "cancelled",
+    }
+);
+
+text_enum!(
+    /// The state of an attempt.
+    AttemptState {
+        /// Sent to a worker, not yet reported as started.
+        Dispatched => "dispatched",
+        /// The worker reported that the process started.
+        Running => "running",
+        /// The process exited with code 0.
+        Success => "success",
+        /// The process exited non-zero, or could not start.
+        Failed => "failed",
+        /// Killed on a user's request.
+        Cancelled => "cancelled",
+        /// The worker was lost while the attempt ran.
+        Lost => "lost",
+    }
+);
+
+impl InstanceState {
+    /// Whether the state is final (until a user reruns the instance).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Success | Self::Failed | Self::Cancelled)
+    }
+
+    /// The allowed transitions, written down once. The engine asserts every change against this.
+    pub fn can_become(self, next: Self) -> bool {
+        use InstanceState::*;
+        match (self, next) {
+            (Waiting, Queued | Cancelled) => true,
+            (Queued, Running | Cancelled) => true,
+            (Running, Success | Failed | Cancelled | RetryWait | Queued) => true,
+            (RetryWait, Queued | Cancelled) => true,
+            // A user rerun (manual or recover) of a finished instance.
+            (Success | Failed | Cancelled, Queued) => true,
+            _ => false,
+        }
+    }
+}
+
+impl AttemptState {
+    /// Whether the attempt is over.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Dispatched | Self::Running)
+    }
+
+    /// The allowed transitions, written down once. The engine asserts every change against this.
+    pub fn can_become(self, next: Self) -> bool {
+        use AttemptState::*;
+        match (self, next) {
+            (Dispatched, Running | Success | Failed | Cancelled | Lost) => true,
+            (Running, Success | Failed | Cancelled | Lost) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How an attempt ended, as reported by the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Exit code 0.
+    Succeeded,
+    /// A non-zero exit, a signal, or a failure to start.
+    Failed,
+    /// Killed because a cancel was requested.
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips() {
+        for state in InstanceState::ALL {
+            assert_eq!(state.as_str().parse::<InstanceState>().unwrap(), *state);
+        }
+        for state in AttemptState::ALL {
+            assert_eq!(state.as_str().parse::<AttemptState>().unwrap(), *state);
+        }
+        let err = "bogus".parse::<TriggerKind>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown TriggerKind `bogus`");
+    }
+
+    #[test]
+    fn terminal_states_only_leave_by_rerun() {
+        for from in InstanceState::ALL.iter().filter(|s| s.is_terminal()) {
+            for to in InstanceState::ALL {
+                assert_eq!(from.can_become(*to), *to == InstanceState::Queued, "{from} -> {to}");
+            }
+        }
+        for from in AttemptState::ALL.iter().filter(|s| s.is_terminal()) {
+            assert!(AttemptState::ALL.iter().all(|to| !from.can_become(*to)));
+        }
+    }
+}

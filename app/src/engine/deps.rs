@@ -1,0 +1,145 @@
+//! Dependency release. For now (the full window model comes later) an instance of a job waits
+//! for every instance of each upstream job on the same business day, evaluated in the downstream
+//! job's time zone, and needs at least one. A dependency-only job (no cron) gets one instance per
+//! business day, created once all its upstreams have succeeded that day, at the latest of their
+//! business times.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::{Engine, InstanceRecord};
+use crate::{
+    cron::parse_zone,
+    domain::{InstanceState, TriggerKind},
+    ids::{InstanceId, JobId},
+};
+
+/// The UTC bounds `[start, end)` of the local calendar day containing `at` in `zone`.
+pub(crate) fn business_day(zone: Tz, at: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
+    let date = at.with_timezone(&zone).date_naive();
+    let next = date.succ_opt().unwrap_or(date);
+    (date, local_midnight(zone, date), local_midnight(zone, next))
+}
+
+/// Local midnight; where midnight falls in a DST gap, the first valid instant after it.
+fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let mut naive = date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(t) = zone.from_local_datetime(&naive).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        naive += Duration::minutes(30);
+    }
+    zone.from_utc_datetime(&date.and_time(NaiveTime::MIN)).with_timezone(&Utc)
+}
+
+/// What an upstream has on one business day.
+enum UpstreamDay {
+    /// No instance yet.
+    Missing,
+    /// An instance that has not succeeded.
+    Blocked(InstanceId, InstanceState),
+    /// All instances succeeded; the latest business time.
+    Done(DateTime<Utc>),
+}
+
+impl Engine {
+    fn zone_of(&self, job: JobId) -> Tz {
+        self.jobs.get(&job).and_then(|j| parse_zone(&j.spec.timezone).ok()).unwrap_or(Tz::UTC)
+    }
+
+    fn upstream_day(&self, upstream: JobId, start: DateTime<Utc>, end: DateTime<Utc>) -> UpstreamDay {
+        let mut latest = None;
+        for (&(_, at), id) in self.by_job_time.range((upstream, start)..(upstream, end)) {
+            let state = self.instances[id].state;
+            if state != InstanceState::Success {
+                return UpstreamDay::Blocked(*id, state);
+            }
+            latest = Some(at);
+        }
+        latest.map_or(UpstreamDay::Missing, UpstreamDay::Done)
+    }
+
+    /// Why `record` cannot start yet, or `None` when all its upstreams are done.
+    pub(super) fn unmet_dependency(&self, record: &InstanceRecord) -> Option<String> {
+        let job = self.jobs.get(&record.job)?;
+        let (date, start, end) = business_day(self.zone_of(record.job), record.scheduled_at);
+        let reasons: Vec<String> = job
+            .spec
+            .dependencies
+            .iter()
+            .filter_map(|upstream| match self.upstream_day(*upstream, start, end) {
+                UpstreamDay::Missing => Some(format!("job {upstream} has no instance on {date} yet")),
+                UpstreamDay::Blocked(id, state) => Some(format!("job {upstream} instance {id} is {state}")),
+                UpstreamDay::Done(_) => None,
+            })
+            .collect();
+        (!reasons.is_empty()).then(|| format!("waiting for upstream: {}", reasons.join("; ")))
+    }
+
+    /// Re-checks a waiting instance; queues it when its upstreams are done.
+    fn recheck(&mut self, now: DateTime<Utc>, id: InstanceId) {
+        let record = &self.instances[&id];
+        if record.state != InstanceState::Waiting {
+            return;
+        }
+        match self.unmet_dependency(record) {
+            None => self.set_state(now, id, InstanceState::Queued, None),
+            Some(reason) if record.reason.as_ref() != Some(&reason) => {
+                let record = self.instances.get_mut(&id).expect("checked above");
+                record.reason = Some(reason);
+                self.effects.push_back(super::Effect::PersistInstance(record.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// An instance succeeded: wake the downstream instances of the same business day and create
+    /// the instance of dependency-only downstream jobs whose upstreams are now all done.
+    pub(super) fn release_downstream(&mut self, now: DateTime<Utc>, upstream_instance: InstanceId) {
+        let upstream = &self.instances[&upstream_instance];
+        let at = upstream.scheduled_at;
+        let downstream: Vec<JobId> =
+            self.downstream.get(&upstream.job).into_iter().flatten().copied().collect();
+        for job_id in downstream {
+            let (_, start, end) = business_day(self.zone_of(job_id), at);
+            let waiting: Vec<InstanceId> =
+                self.by_job_time.range((job_id, start)..(job_id, end)).map(|(_, id)| *id).collect();
+            let has_instance = !waiting.is_empty();
+            for id in waiting {
+                self.recheck(now, id);
+            }
+            let Some(job) = self.jobs.get(&job_id) else { continue };
+            if has_instance || job.spec.cron.is_some() || !job.spec.enabled {
+                continue;
+            }
+            let mut latest = None;
+            for upstream in &job.spec.dependencies {
+                match self.upstream_day(*upstream, start, end) {
+                    UpstreamDay::Done(t) => latest = latest.max(Some(t)),
+                    _ => {
+                        latest = None;
+                        break;
+                    }
+                }
+            }
+            if let Some(scheduled_at) = latest {
+                if scheduled_at > job.spec.schedule_from {
+                    self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, false);
+                }
+            }
+        }
+    }
+
+    /// A job's definition changed: re-check its waiting instances against the new dependencies.
+    pub(super) fn reevaluate_waiting_of(&mut self, job: JobId, now: DateTime<Utc>) {
+        let ids: Vec<InstanceId> = self
+            .by_job_time
+            .range((job, DateTime::<Utc>::MIN_UTC)..=(job, DateTime::<Utc>::MAX_UTC))
+            .map(|(_, id)| *id)
+            .collect();
+        for id in ids {
+            self.recheck(now, id);
+        }
+    }
+}

@@ -1,0 +1,957 @@
+//! The scheduler state machine. Sans-IO, after quinn-proto's `Connection`:
+//!
+//! - inputs go in through [`Engine::handle`] (events and user commands, with `now` passed in);
+//! - [`Engine::poll_timeout`] says when [`Engine::handle_timeout`] must be called next;
+//! - outputs come out of [`Engine::poll_effect`], drained after every `handle*` call, in order.
+//!
+//! The engine never reads a clock, performs IO or spawns; the same inputs at the same times give
+//! the same effects. It is the only place where instance and attempt states are decided; every
+//! change is checked against [`InstanceState::can_become`] / [`AttemptState::can_become`].
+//!
+//! Effects are applied write-ahead by the driver: all `Persist` effects of one step are stored in
+//! one transaction before any `Dispatch` or `Cancel` of that step is sent to a worker.
+//!
+//! Memory: jobs, active instances, active attempts and the terminal instances of the last
+//! [`Config::retention`] (needed for dependency checks) are held; older terminal instances are
+//! dropped.
+
+mod deps;
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use crate::{
+    cron::Schedule,
+    domain::{AttemptOutcome, AttemptState, InstanceState, TriggerKind},
+    ids::{AttemptId, InstanceId, JobId, WorkerId},
+};
+
+/// Tunables of the engine.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How long a disconnected worker may stay away before its attempts are declared lost.
+    pub worker_grace: Duration,
+    /// How many attempts lost with their worker are retried (separately from the job's retries).
+    pub lost_retry_cap: u32,
+    /// How long terminal instances stay in memory for dependency checks.
+    pub retention: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            worker_grace: Duration::seconds(60),
+            lost_retry_cap: 3,
+            retention: Duration::days(3),
+        }
+    }
+}
+
+/// What the engine needs to know about a job to schedule it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSpec {
+    /// The job.
+    pub id: JobId,
+    /// Its current version (pinned by new instances).
+    pub version: i64,
+    /// Its cron expression, if it is time-scheduled.
+    pub cron: Option<String>,
+    /// Its IANA zone.
+    pub timezone: String,
+    /// Its upstream jobs.
+    pub dependencies: Vec<JobId>,
+    /// The host group that runs it.
+    pub host_group: String,
+    /// Retries after a failed attempt.
+    pub retry_count: u32,
+    /// Seconds between a failure and its retry.
+    pub retry_delay_secs: u32,
+    /// Whether its schedule creates instances.
+    pub enabled: bool,
+    /// Fire times at or before this instant are never scheduled (jobs born today do not get
+    /// instances for the past).
+    pub schedule_from: DateTime<Utc>,
+}
+
+/// An instance as persisted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceRecord {
+    /// Its id.
+    pub id: InstanceId,
+    /// Its job.
+    pub job: JobId,
+    /// Its business time (unique per job).
+    pub scheduled_at: DateTime<Utc>,
+    /// The job version it runs.
+    pub job_version: i64,
+    /// How it was created.
+    pub trigger: TriggerKind,
+    /// Its state.
+    pub state: InstanceState,
+    /// Why it is in that state (what it waits for, why it failed).
+    pub reason: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its first attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it last reached a terminal state.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How many attempts it has had.
+    pub attempts: u32,
+    /// How many of them failed (counted against the job's retries).
+    pub failed_attempts: u32,
+    /// How many were lost with their worker (counted against the lost-retry cap).
+    pub lost_attempts: u32,
+    /// When the pending retry is due (state `retry_wait`).
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The trigger kind of its next attempt.
+    pub next_trigger: TriggerKind,
+    /// A cancel was requested while an attempt ran.
+    pub cancel_requested: bool,
+}
+
+/// An attempt as persisted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRecord {
+    /// Its id.
+    pub id: AttemptId,
+    /// Its instance.
+    pub instance: InstanceId,
+    /// Its job.
+    pub job: JobId,
+    /// 1, 2, … within the instance.
+    pub number: u32,
+    /// How it was started.
+    pub trigger: TriggerKind,
+    /// Its state.
+    pub state: AttemptState,
+    /// The worker it was sent to.
+    pub worker: WorkerId,
+    /// The exit code, once known.
+    pub exit_code: Option<i32>,
+    /// When it was dispatched.
+    pub created_at: DateTime<Utc>,
+    /// When the process started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// What the store gives the engine at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Every job.
+    pub jobs: Vec<JobSpec>,
+    /// The latest scheduled business time per job (misfire detection after downtime).
+    pub last_scheduled: Vec<(JobId, DateTime<Utc>)>,
+    /// Non-terminal instances and terminal ones within the retention window.
+    pub instances: Vec<InstanceRecord>,
+    /// The non-terminal attempts.
+    pub attempts: Vec<AttemptRecord>,
+    /// The highest instance id ever allocated.
+    pub max_instance_id: i64,
+    /// The highest attempt id ever allocated.
+    pub max_attempt_id: i64,
+}
+
+/// Inputs: events from workers and the store, and commands from users.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A job was created or saved.
+    JobUpserted(JobSpec),
+    /// A job was deleted.
+    JobRemoved(JobId),
+    /// Run a job now (manual or API trigger): a new instance at `now`, dependencies ignored.
+    Trigger {
+        /// The job.
+        job: JobId,
+        /// `Manual` or `Api`.
+        kind: TriggerKind,
+    },
+    /// Rerun a finished instance (`Manual`: this instance only; `Recover`: then release
+    /// downstream).
+    Rerun {
+        /// The instance.
+        instance: InstanceId,
+        /// `Manual` or `Recover`.
+        kind: TriggerKind,
+    },
+    /// Cancel an instance that has not finished.
+    Cancel {
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// A worker said hello.
+    WorkerConnected {
+        /// The worker.
+        worker: WorkerId,
+        /// Its host group.
+        host_group: String,
+        /// Its slots.
+        slots: u32,
+        /// Attempts it still runs or holds results for.
+        known_attempts: Vec<AttemptId>,
+    },
+    /// A worker's connection closed.
+    WorkerDisconnected {
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// A worker started an attempt's process.
+    AttemptStarted {
+        /// The reporting worker.
+        worker: WorkerId,
+        /// The attempt.
+        attempt: AttemptId,
+        /// When it started.
+        at: DateTime<Utc>,
+    },
+    /// A worker reports how an attempt ended.
+    AttemptFinished {
+        /// The reporting worker.
+        worker: WorkerId,
+        /// The attempt.
+        attempt: AttemptId,
+        /// How it ended.
+        outcome: AttemptOutcome,
+        /// The exit code.
+        exit_code: Option<i32>,
+        /// When it ended.
+        at: DateTime<Utc>,
+    },
+}
+
+/// What [`Engine::handle`] did with an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Applied.
+    Done,
+    /// Applied; this instance was created or rerun.
+    Instance(InstanceId),
+    /// A late or duplicate report, or one from the wrong worker: acknowledged and ignored.
+    Ignored,
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// No such job.
+    #[error("job {0} does not exist")]
+    UnknownJob(JobId),
+    /// No such instance (or it is too old to act on).
+    #[error("instance {0} does not exist")]
+    UnknownInstance(InstanceId),
+    /// The instance is in a state that does not allow the command.
+    #[error("instance {instance} is {state}; {action} is not possible")]
+    WrongState {
+        /// The instance.
+        instance: InstanceId,
+        /// Its state.
+        state: InstanceState,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// The trigger kind does not fit the command.
+    #[error("trigger kind {0} is not allowed here")]
+    WrongTrigger(TriggerKind),
+}
+
+/// An output of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Store this instance record (insert or update by id).
+    PersistInstance(InstanceRecord),
+    /// Store this attempt record (insert or update by id).
+    PersistAttempt(AttemptRecord),
+    /// Send this attempt to its worker (after the step's persists are stored).
+    Dispatch {
+        /// The attempt (its `worker` is the destination).
+        attempt: AttemptRecord,
+        /// The job version to run.
+        job_version: i64,
+        /// The instance's business time.
+        scheduled_at: DateTime<Utc>,
+    },
+    /// Ask a worker to kill an attempt.
+    Cancel {
+        /// The worker.
+        worker: WorkerId,
+        /// The attempt.
+        attempt: AttemptId,
+    },
+}
+
+struct JobState {
+    spec: JobSpec,
+    schedule: Option<Schedule>,
+    next_fire: Option<DateTime<Utc>>,
+}
+
+struct WorkerState {
+    host_group: String,
+    slots: u32,
+    running: BTreeSet<AttemptId>,
+    connected: bool,
+    /// While disconnected: when its attempts are declared lost.
+    lost_at: Option<DateTime<Utc>>,
+}
+
+/// The scheduler. See the module docs.
+pub struct Engine {
+    config: Config,
+    jobs: BTreeMap<JobId, JobState>,
+    /// job -> jobs that depend on it.
+    downstream: BTreeMap<JobId, BTreeSet<JobId>>,
+    instances: BTreeMap<InstanceId, InstanceRecord>,
+    /// (job, business time) -> instance: the identity index and the dependency lookup.
+    by_job_time: BTreeMap<(JobId, DateTime<Utc>), InstanceId>,
+    /// Non-terminal attempts.
+    attempts: BTreeMap<AttemptId, AttemptRecord>,
+    /// The attempt currently running for an instance.
+    current_attempt: BTreeMap<InstanceId, AttemptId>,
+    workers: BTreeMap<WorkerId, WorkerState>,
+    /// Ready instances in dispatch order.
+    queue: BTreeSet<(DateTime<Utc>, InstanceId)>,
+    fire_timers: BTreeSet<(DateTime<Utc>, JobId)>,
+    retry_timers: BTreeSet<(DateTime<Utc>, InstanceId)>,
+    lost_timers: BTreeSet<(DateTime<Utc>, WorkerId)>,
+    /// Terminal instances by business time, for pruning.
+    terminal: BTreeSet<(DateTime<Utc>, InstanceId)>,
+    effects: VecDeque<Effect>,
+    last_instance_id: i64,
+    last_attempt_id: i64,
+}
+
+impl Engine {
+    /// An engine with no jobs.
+    pub fn new(config: Config) -> Self {
+        Engine {
+            config,
+            jobs: BTreeMap::new(),
+            downstream: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            by_job_time: BTreeMap::new(),
+            attempts: BTreeMap::new(),
+            current_attempt: BTreeMap::new(),
+            workers: BTreeMap::new(),
+            queue: BTreeSet::new(),
+            fire_timers: BTreeSet::new(),
+            retry_timers: BTreeSet::new(),
+            lost_timers: BTreeSet::new(),
+            terminal: BTreeSet::new(),
+            effects: VecDeque::new(),
+            last_instance_id: 0,
+            last_attempt_id: 0,
+        }
+    }
+
+    /// Rebuilds the engine from persisted state after a restart. Attempts that were running are
+    /// kept: their workers get [`Config::worker_grace`] to reconnect and claim them.
+    pub fn recover(config: Config, snapshot: Snapshot, now: DateTime<Utc>) -> Self {
+        let mut engine = Engine::new(config);
+        engine.last_instance_id = snapshot.max_instance_id;
+        engine.last_attempt_id = snapshot.max_attempt_id;
+        let last_scheduled: BTreeMap<JobId, DateTime<Utc>> =
+            snapshot.last_scheduled.into_iter().collect();
+        for spec in snapshot.jobs {
+            let from = last_scheduled
+                .get(&spec.id)
+                .map_or(spec.schedule_from, |last| (*last).max(spec.schedule_from));
+            engine.install_job(spec, from);
+        }
+        for mut record in snapshot.instances {
+            if record.state == InstanceState::RetryWait && record.retry_at.is_none() {
+                record.retry_at = Some(now);
+            }
+            engine.index_instance(&record);
+            engine.instances.insert(record.id, record);
+        }
+        for attempt in snapshot.attempts {
+            let worker = engine.workers.entry(attempt.worker).or_insert_with(|| WorkerState {
+                host_group: String::new(),
+                slots: 0,
+                running: BTreeSet::new(),
+                connected: false,
+                lost_at: None,
+            });
+            worker.running.insert(attempt.id);
+            engine.current_attempt.insert(attempt.instance, attempt.id);
+            engine.attempts.insert(attempt.id, attempt);
+        }
+        let lost_at = now + engine.config.worker_grace;
+        for (id, worker) in &mut engine.workers {
+            worker.lost_at = Some(lost_at);
+            engine.lost_timers.insert((lost_at, *id));
+        }
+        engine
+    }
+
+    /// The earliest time at which [`Engine::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        [
+            self.fire_timers.first().map(|it| it.0),
+            self.retry_timers.first().map(|it| it.0),
+            self.lost_timers.first().map(|it| it.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The next effect to apply, in order.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// An instance the engine holds in memory (active, or terminal within the retention window).
+    pub fn instance(&self, id: InstanceId) -> Option<&InstanceRecord> {
+        self.instances.get(&id)
+    }
+
+    /// How many instances wait for a worker slot.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Applies one input.
+    pub fn handle(&mut self, now: DateTime<Utc>, input: Input) -> Result<Handled, EngineError> {
+        let res = match input {
+            Input::JobUpserted(spec) => {
+                let id = spec.id;
+                self.install_job(spec, now);
+                self.reevaluate_waiting_of(id, now);
+                Ok(Handled::Done)
+            }
+            Input::JobRemoved(id) => {
+                if let Some(job) = self.jobs.remove(&id) {
+                    if let Some(at) = job.next_fire {
+                        self.fire_timers.remove(&(at, id));
+                    }
+                    self.reindex_downstream();
+                }
+                Ok(Handled::Done)
+            }
+            Input::Trigger { job, kind } => self.trigger(now, job, kind),
+            Input::Rerun { instance, kind } => self.rerun(now, instance, kind),
+            Input::Cancel { instance } => self.cancel(now, instance),
+            Input::WorkerConnected { worker, host_group, slots, known_attempts } => {
+                self.worker_connected(now, worker, host_group, slots, &known_attempts);
+                Ok(Handled::Done)
+            }
+            Input::WorkerDisconnected { worker } => {
+                if let Some(state) = self.workers.get_mut(&worker) {
+                    if state.connected {
+                        state.connected = false;
+                        let at = now + self.config.worker_grace;
+                        state.lost_at = Some(at);
+                        self.lost_timers.insert((at, worker));
+                    }
+                }
+                Ok(Handled::Done)
+            }
+            Input::AttemptStarted { worker, attempt, at } => {
+                Ok(self.attempt_started(worker, attempt, at))
+            }
+            Input::AttemptFinished { worker, attempt, outcome, exit_code, at } => {
+                Ok(self.attempt_finished(now, worker, attempt, outcome, exit_code, at))
+            }
+        };
+        self.dispatch(now);
+        res
+    }
+
+    /// Fires due cron schedules, due retries and worker-loss deadlines, then dispatches.
+    /// Calling it early or twice is harmless.
+    pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
+        while let Some(&(at, job)) = self.fire_timers.first() {
+            if at > now {
+                break;
+            }
+            self.fire_timers.pop_first();
+            self.fire(now, job, at);
+        }
+        while let Some(&(at, instance)) = self.retry_timers.first() {
+            if at > now {
+                break;
+            }
+            self.retry_timers.pop_first();
+            if self.instances.get(&instance).is_some_and(|r| r.state == InstanceState::RetryWait) {
+                self.set_state(now, instance, InstanceState::Queued, None);
+            }
+        }
+        while let Some(&(at, worker)) = self.lost_timers.first() {
+            if at > now {
+                break;
+            }
+            self.lost_timers.pop_first();
+            self.worker_lost(now, worker);
+        }
+        self.prune(now);
+        self.dispatch(now);
+    }
+
+    fn install_job(&mut self, spec: JobSpec, fire_after: DateTime<Utc>) {
+        let id = spec.id;
+        if let Some(old) = self.jobs.remove(&id) {
+            if let Some(at) = old.next_fire {
+                self.fire_timers.remove(&(at, id));
+            }
+        }
+        // Definitions were validated when saved; a cron that no longer parses schedules nothing.
+        let schedule = spec.cron.as_deref().and_then(|cron| Schedule::parse(cron, &spec.timezone).ok());
+        let next_fire = match (&schedule, spec.enabled) {
+            (Some(schedule), true) => schedule.next_after(fire_after.max(spec.schedule_from)),
+            _ => None,
+        };
+        if let Some(at) = next_fire {
+            self.fire_timers.insert((at, id));
+        }
+        self.jobs.insert(id, JobState { spec, schedule, next_fire });
+        self.reindex_downstream();
+    }
+
+    fn reindex_downstream(&mut self) {
+        self.downstream.clear();
+        for (id, job) in &self.jobs {
+            for upstream in &job.spec.dependencies {
+                self.downstream.entry(*upstream).or_default().insert(*id);
+            }
+        }
+    }
+
+    /// A cron fire time is due. After downtime several slots may have passed: the latest one
+    /// fires once now (misfire policy "fire once now"); the older ones are skipped.
+    fn fire(&mut self, now: DateTime<Utc>, job_id: JobId, due: DateTime<Utc>) {
+        let Some(job) = self.jobs.get_mut(&job_id) else { return };
+        let Some(schedule) = &job.schedule else { return };
+        let mut slot = due;
+        while let Some(next) = schedule.next_after(slot) {
+            if next > now {
+                break;
+            }
+            slot = next;
+        }
+        job.next_fire = schedule.next_after(slot.max(now));
+        if let Some(at) = job.next_fire {
+            self.fire_timers.insert((at, job_id));
+        }
+        if self.by_job_time.contains_key(&(job_id, slot)) {
+            return;
+        }
+        self.create_instance(now, job_id, slot, TriggerKind::Scheduled, true);
+    }
+
+    fn create_instance(
+        &mut self,
+        now: DateTime<Utc>,
+        job_id: JobId,
+        scheduled_at: DateTime<Utc>,
+        trigger: TriggerKind,
+        check_deps: bool,
+    ) -> InstanceId {
+        self.last_instance_id += 1;
+        let id = InstanceId(self.last_instance_id);
+        let version = self.jobs.get(&job_id).map_or(0, |job| job.spec.version);
+        let record = InstanceRecord {
+            id,
+            job: job_id,
+            scheduled_at,
+            job_version: version,
+            trigger,
+            state: InstanceState::Waiting,
+            reason: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            attempts: 0,
+            failed_attempts: 0,
+            lost_attempts: 0,
+            retry_at: None,
+            next_trigger: trigger,
+            cancel_requested: false,
+        };
+        let mut record = record;
+        match if check_deps { self.unmet_dependency(&record) } else { None } {
+            Some(reason) => record.reason = Some(reason),
+            None => {
+                record.state = InstanceState::Queued;
+                self.queue.insert((scheduled_at, id));
+            }
+        }
+        self.by_job_time.insert((job_id, scheduled_at), id);
+        self.instances.insert(id, record.clone());
+        self.effects.push_back(Effect::PersistInstance(record));
+        id
+    }
+
+    fn trigger(
+        &mut self,
+        now: DateTime<Utc>,
+        job: JobId,
+        kind: TriggerKind,
+    ) -> Result<Handled, EngineError> {
+        if !matches!(kind, TriggerKind::Manual | TriggerKind::Api) {
+            return Err(EngineError::WrongTrigger(kind));
+        }
+        if !self.jobs.contains_key(&job) {
+            return Err(EngineError::UnknownJob(job));
+        }
+        let at = now.duration_trunc(Duration::seconds(1)).unwrap_or(now);
+        if let Some(&existing) = self.by_job_time.get(&(job, at)) {
+            // Two triggers within one second name the same instance: run it again only if done.
+            let state = self.instances[&existing].state;
+            if state.is_terminal() {
+                return self.rerun(now, existing, kind);
+            }
+            return Ok(Handled::Instance(existing));
+        }
+        Ok(Handled::Instance(self.create_instance(now, job, at, kind, false)))
+    }
+
+    fn rerun(
+        &mut self,
+        now: DateTime<Utc>,
+        id: InstanceId,
+        kind: TriggerKind,
+    ) -> Result<Handled, EngineError> {
+        if !matches!(kind, TriggerKind::Manual | TriggerKind::Recover | TriggerKind::Api) {
+            return Err(EngineError::WrongTrigger(kind));
+        }
+        let record = self.instances.get_mut(&id).ok_or(EngineError::UnknownInstance(id))?;
+        if !record.state.is_terminal() {
+            return Err(EngineError::WrongState { instance: id, state: record.state, action: "rerun" });
+        }
+        record.next_trigger = kind;
+        record.failed_attempts = 0;
+        record.lost_attempts = 0;
+        record.cancel_requested = false;
+        if kind == TriggerKind::Recover {
+            record.trigger = TriggerKind::Recover;
+        }
+        let scheduled_at = record.scheduled_at;
+        self.terminal.remove(&(scheduled_at, id));
+        self.set_state(now, id, InstanceState::Queued, None);
+        Ok(Handled::Instance(id))
+    }
+
+    fn cancel(&mut self, now: DateTime<Utc>, id: InstanceId) -> Result<Handled, EngineError> {
+        let record = self.instances.get_mut(&id).ok_or(EngineError::UnknownInstance(id))?;
+        match record.state {
+            InstanceState::Waiting | InstanceState::Queued | InstanceState::RetryWait => {
+                self.set_state(now, id, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+                Ok(Handled::Done)
+            }
+            InstanceState::Running => {
+                record.cancel_requested = true;
+                self.effects.push_back(Effect::PersistInstance(record.clone()));
+                if let Some(attempt) = self.current_attempt.get(&id).and_then(|a| self.attempts.get(a)) {
+                    self.effects.push_back(Effect::Cancel { worker: attempt.worker, attempt: attempt.id });
+                }
+                Ok(Handled::Done)
+            }
+            state => Err(EngineError::WrongState { instance: id, state, action: "cancel" }),
+        }
+    }
+
+    fn worker_connected(
+        &mut self,
+        now: DateTime<Utc>,
+        id: WorkerId,
+        host_group: String,
+        slots: u32,
+        known: &[AttemptId],
+    ) {
+        let worker = self.workers.entry(id).or_insert_with(|| WorkerState {
+            host_group: String::new(),
+            slots: 0,
+            running: BTreeSet::new(),
+            connected: false,
+            lost_at: None,
+        });
+        worker.host_group = host_group;
+        worker.slots = slots;
+        worker.connected = true;
+        if let Some(at) = worker.lost_at.take() {
+            self.lost_timers.remove(&(at, id));
+        }
+        // Attempts the worker no longer knows about are lost; the ones it knows are adopted.
+        let forgotten: Vec<AttemptId> =
+            worker.running.iter().filter(|a| !known.contains(a)).copied().collect();
+        for attempt in forgotten {
+            self.attempt_lost(now, attempt);
+        }
+    }
+
+    fn worker_lost(&mut self, now: DateTime<Utc>, id: WorkerId) {
+        let Some(worker) = self.workers.get_mut(&id) else { return };
+        worker.lost_at = None;
+        let running: Vec<AttemptId> = worker.running.iter().copied().collect();
+        for attempt in running {
+            self.attempt_lost(now, attempt);
+        }
+    }
+
+    fn attempt_lost(&mut self, now: DateTime<Utc>, attempt_id: AttemptId) {
+        let Some(attempt) = self.end_attempt(attempt_id, AttemptState::Lost, None, now) else {
+            return;
+        };
+        let instance = attempt.instance;
+        let Some(record) = self.instances.get_mut(&instance) else { return };
+        record.lost_attempts += 1;
+        if record.cancel_requested {
+            self.set_state(now, instance, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+        } else if record.lost_attempts <= self.config.lost_retry_cap {
+            record.next_trigger = TriggerKind::Retry;
+            let reason = format!("attempt {attempt_id} was lost with its worker; retrying");
+            self.set_state(now, instance, InstanceState::Queued, Some(reason));
+        } else {
+            let reason = format!(
+                "attempt {attempt_id} was lost with its worker; {} lost attempts, no retry left",
+                record.lost_attempts
+            );
+            self.set_state(now, instance, InstanceState::Failed, Some(reason));
+        }
+    }
+
+    fn attempt_started(&mut self, worker: WorkerId, id: AttemptId, at: DateTime<Utc>) -> Handled {
+        let Some(attempt) = self.attempts.get_mut(&id) else { return Handled::Ignored };
+        if attempt.worker != worker || attempt.state != AttemptState::Dispatched {
+            return Handled::Ignored;
+        }
+        attempt.state = AttemptState::Running;
+        attempt.started_at = Some(at);
+        let attempt = attempt.clone();
+        let instance_id = attempt.instance;
+        self.effects.push_back(Effect::PersistAttempt(attempt));
+        if let Some(record) = self.instances.get_mut(&instance_id) {
+            if record.started_at.is_none() {
+                record.started_at = Some(at);
+                self.effects.push_back(Effect::PersistInstance(record.clone()));
+            }
+        }
+        Handled::Done
+    }
+
+    fn attempt_finished(
+        &mut self,
+        now: DateTime<Utc>,
+        worker: WorkerId,
+        id: AttemptId,
+        outcome: AttemptOutcome,
+        exit_code: Option<i32>,
+        at: DateTime<Utc>,
+    ) -> Handled {
+        if self.attempts.get(&id).is_none_or(|attempt| attempt.worker != worker) {
+            return Handled::Ignored;
+        }
+        let Some(record) = self.current_attempt_instance(id) else { return Handled::Ignored };
+        let cancel_requested = record.cancel_requested;
+        let instance = record.id;
+        match outcome {
+            AttemptOutcome::Cancelled if !cancel_requested => {
+                // The worker killed it on its own (shutdown): handle like a lost attempt.
+                self.attempt_lost(now, id);
+                return Handled::Done;
+            }
+            _ => {}
+        }
+        let state = match outcome {
+            AttemptOutcome::Succeeded => AttemptState::Success,
+            AttemptOutcome::Failed => AttemptState::Failed,
+            AttemptOutcome::Cancelled => AttemptState::Cancelled,
+        };
+        let Some(attempt) = self.end_attempt(id, state, exit_code, at) else { return Handled::Ignored };
+        if cancel_requested {
+            self.set_state(now, instance, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+            return Handled::Done;
+        }
+        match outcome {
+            AttemptOutcome::Succeeded => {
+                self.set_state(now, instance, InstanceState::Success, None);
+                let record = &self.instances[&instance];
+                if matches!(record.trigger, TriggerKind::Scheduled | TriggerKind::Recover) {
+                    self.release_downstream(now, instance);
+                }
+            }
+            _ => {
+                let retry_count = self.jobs.get(&attempt.job).map_or(0, |job| job.spec.retry_count);
+                let delay = self.jobs.get(&attempt.job).map_or(0, |job| job.spec.retry_delay_secs);
+                let record = self.instances.get_mut(&instance).expect("checked above");
+                record.failed_attempts += 1;
+                let code = exit_code.map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
+                if record.failed_attempts <= retry_count {
+                    let retry_at = now + Duration::seconds(i64::from(delay));
+                    record.retry_at = Some(retry_at);
+                    record.next_trigger = TriggerKind::Retry;
+                    let reason = format!(
+                        "attempt {} failed ({code}); retry {} of {retry_count} at {}",
+                        attempt.number,
+                        record.failed_attempts,
+                        retry_at.to_rfc3339()
+                    );
+                    self.retry_timers.insert((retry_at, instance));
+                    self.set_state(now, instance, InstanceState::RetryWait, Some(reason));
+                } else {
+                    let reason = format!("attempt {} failed ({code})", attempt.number);
+                    self.set_state(now, instance, InstanceState::Failed, Some(reason));
+                }
+            }
+        }
+        Handled::Done
+    }
+
+    fn current_attempt_instance(&self, attempt: AttemptId) -> Option<&InstanceRecord> {
+        let instance = self.attempts.get(&attempt)?.instance;
+        (self.current_attempt.get(&instance) == Some(&attempt)).then(|| &self.instances[&instance])
+    }
+
+    /// Moves an active attempt to a terminal state and frees its slot.
+    fn end_attempt(
+        &mut self,
+        id: AttemptId,
+        state: AttemptState,
+        exit_code: Option<i32>,
+        at: DateTime<Utc>,
+    ) -> Option<AttemptRecord> {
+        let mut attempt = self.attempts.remove(&id)?;
+        debug_assert!(attempt.state.can_become(state), "attempt {id}: {} -> {state}", attempt.state);
+        attempt.state = state;
+        attempt.exit_code = exit_code;
+        attempt.finished_at = Some(at);
+        if let Some(worker) = self.workers.get_mut(&attempt.worker) {
+            worker.running.remove(&id);
+        }
+        if self.current_attempt.get(&attempt.instance) == Some(&id) {
+            self.current_attempt.remove(&attempt.instance);
+        }
+        self.effects.push_back(Effect::PersistAttempt(attempt.clone()));
+        Some(attempt)
+    }
+
+    /// The one place instance states change.
+    fn set_state(
+        &mut self,
+        now: DateTime<Utc>,
+        id: InstanceId,
+        state: InstanceState,
+        reason: Option<String>,
+    ) {
+        let Some(record) = self.instances.get_mut(&id) else { return };
+        debug_assert!(record.state.can_become(state), "instance {id}: {} -> {state}", record.state);
+        let from = record.state;
+        record.state = state;
+        record.reason = reason;
+        if from == InstanceState::RetryWait {
+            if let Some(at) = record.retry_at.take() {
+                self.retry_timers.remove(&(at, id));
+            }
+        }
+        match state {
+            InstanceState::Queued => {
+                record.finished_at = None;
+                self.queue.insert((record.scheduled_at, id));
+            }
+            InstanceState::Success | InstanceState::Failed | InstanceState::Cancelled => {
+                record.finished_at = Some(now);
+                record.cancel_requested = false;
+                self.terminal.insert((record.scheduled_at, id));
+            }
+            _ => {}
+        }
+        if from == InstanceState::Queued {
+            self.queue.remove(&(record.scheduled_at, id));
+        }
+        self.effects.push_back(Effect::PersistInstance(record.clone()));
+    }
+
+    /// Gives queued instances to free worker slots of their host group, oldest business time first.
+    fn dispatch(&mut self, now: DateTime<Utc>) {
+        let queued: Vec<(DateTime<Utc>, InstanceId)> = self.queue.iter().copied().collect();
+        for (_, id) in queued {
+            let record = &self.instances[&id];
+            let Some(job) = self.jobs.get(&record.job) else {
+                let reason = "the job was deleted".to_owned();
+                self.set_state(now, id, InstanceState::Failed, Some(reason));
+                continue;
+            };
+            let group = &job.spec.host_group;
+            let worker = self
+                .workers
+                .iter()
+                .filter(|(_, w)| w.connected && &w.host_group == group)
+                .map(|(wid, w)| (w.slots.saturating_sub(w.running.len() as u32), *wid))
+                .filter(|(free, _)| *free > 0)
+                // Most free slots first; the lowest id wins ties (deterministic).
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let Some((_, worker_id)) = worker else {
+                let reason = format!("waiting for a free slot in host group `{group}`");
+                let record = self.instances.get_mut(&id).expect("queued instances exist");
+                if record.reason.as_deref() != Some(&reason) {
+                    record.reason = Some(reason);
+                    self.effects.push_back(Effect::PersistInstance(record.clone()));
+                }
+                continue;
+            };
+            self.last_attempt_id += 1;
+            let attempt_id = AttemptId(self.last_attempt_id);
+            let record = self.instances.get_mut(&id).expect("queued instances exist");
+            record.attempts += 1;
+            let attempt = AttemptRecord {
+                id: attempt_id,
+                instance: id,
+                job: record.job,
+                number: record.attempts,
+                trigger: record.next_trigger,
+                state: AttemptState::Dispatched,
+                worker: worker_id,
+                exit_code: None,
+                created_at: now,
+                started_at: None,
+                finished_at: None,
+            };
+            let (job_version, scheduled_at) = (record.job_version, record.scheduled_at);
+            self.set_state(now, id, InstanceState::Running, None);
+            self.workers.get_mut(&worker_id).expect("chosen above").running.insert(attempt_id);
+            self.attempts.insert(attempt_id, attempt.clone());
+            self.current_attempt.insert(id, attempt_id);
+            self.effects.push_back(Effect::PersistAttempt(attempt.clone()));
+            self.effects.push_back(Effect::Dispatch { attempt, job_version, scheduled_at });
+        }
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>) {
+        let horizon = now - self.config.retention;
+        while let Some(&(at, id)) = self.terminal.first() {
+            if at >= horizon {
+                break;
+            }
+            self.terminal.pop_first();
+            if let Some(record) = self.instances.remove(&id) {
+                self.by_job_time.remove(&(record.job, record.scheduled_at));
+            }
+        }
+    }
+
+    fn index_instance(&mut self, record: &InstanceRecord) {
+        self.by_job_time.insert((record.job, record.scheduled_at), record.id);
+        match record.state {
+            InstanceState::Queued => {
+                self.queue.insert((record.scheduled_at, record.id));
+            }
+            InstanceState::RetryWait => {
+                if let Some(at) = record.retry_at {
+                    self.retry_timers.insert((at, record.id));
+                }
+            }
+            state if state.is_terminal() => {
+                self.terminal.insert((record.scheduled_at, record.id));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Scenario tests of the engine through the simulation harness. Each test is a short story and
+//! the trace it must produce.
+
+use super::{
+    Config, Engine, EngineError, Handled, Input, Snapshot,
+    sim::{Sim, at, check, job},
+};
+use crate::{
+    domain::{AttemptOutcome::*, InstanceState, TriggerKind},
+    ids::{AttemptId, InstanceId, JobId, WorkerId},
+};
+
+#[test]
+fn cron_fires_at_the_scheduled_second_and_runs_on_a_worker() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 2);
+    sim.add_job(job(1, Some("30 0 * * * ?"), &[]));
+    sim.run_until("2026-11-24T01:01:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:30 instance 1 job 1 @11-24 00:00:30 queued
+        +00:00:30 instance 1 job 1 @11-24 00:00:30 running
+        +00:00:30 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +00:00:40 attempt 1 success exit 0
+        +00:00:40 instance 1 job 1 @11-24 00:00:30 success
+        +01:00:30 instance 2 job 1 @11-24 01:00:30 queued
+        +01:00:30 instance 2 job 1 @11-24 01:00:30 running
+        +01:00:30 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +01:00:40 attempt 2 success exit 0
+        +01:00:40 instance 2 job 1 @11-24 01:00:30 success
+        ",
+    );
+}
+
+#[test]
+fn downstream_waits_for_the_upstream_of_the_same_day() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    // Job 2 fires at 01:00 but depends on job 1, which fires at 02:00 and runs 5 minutes.
+    sim.add_job(job(1, Some("0 0 2 * * ?"), &[]));
+    sim.add_job(job(2, Some("0 0 1 * * ?"), &[1]));
+    sim.script(1, &[(300, Succeeded)]);
+    sim.run_until("2026-11-24T03:00:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 2 @11-24 01:00:00 waiting (waiting for upstream: job 1 has no instance on 2026-11-24 yet)
+        +02:00:00 instance 2 job 1 @11-24 02:00:00 queued
+        +02:00:00 instance 2 job 1 @11-24 02:00:00 running
+        +02:00:00 dispatch attempt 1 (#1 scheduled) of instance 2 to worker 1
+        +02:05:00 attempt 1 success exit 0
+        +02:05:00 instance 2 job 1 @11-24 02:00:00 success
+        +02:05:00 instance 1 job 2 @11-24 01:00:00 queued
+        +02:05:00 instance 1 job 2 @11-24 01:00:00 running
+        +02:05:00 dispatch attempt 2 (#1 scheduled) of instance 1 to worker 1
+        +02:05:10 attempt 2 success exit 0
+        +02:05:10 instance 1 job 2 @11-24 01:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn a_failed_upstream_keeps_downstream_waiting_with_the_reason() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, Some("0 0 1 * * ?"), &[]));
+    sim.add_job(job(2, Some("0 0 2 * * ?"), &[1]));
+    sim.script(1, &[(60, Failed)]);
+    sim.run_until("2026-11-24T03:00:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +01:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +01:01:00 attempt 1 failed exit 1
+        +01:01:00 instance 1 job 1 @11-24 01:00:00 failed (attempt 1 failed (exit code 1))
+        +02:00:00 instance 2 job 2 @11-24 02:00:00 waiting (waiting for upstream: job 1 instance 1 is failed)
+        ",
+    );
+    // Recovering the upstream releases the downstream; a manual rerun would not.
+    sim.input(Input::Rerun { instance: InstanceId(1), kind: TriggerKind::Recover }).unwrap();
+    sim.run_until("2026-11-24T03:01:00Z");
+    check(
+        &mut sim,
+        "
+        +03:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +03:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +03:00:00 dispatch attempt 2 (#2 recover) of instance 1 to worker 1
+        +03:00:10 attempt 2 success exit 0
+        +03:00:10 instance 1 job 1 @11-24 01:00:00 success
+        +03:00:10 instance 2 job 2 @11-24 02:00:00 queued
+        +03:00:10 instance 2 job 2 @11-24 02:00:00 running
+        +03:00:10 dispatch attempt 3 (#1 scheduled) of instance 2 to worker 1
+        +03:00:20 attempt 3 success exit 0
+        +03:00:20 instance 2 job 2 @11-24 02:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn dependency_only_job_gets_one_instance_per_day_after_all_upstreams() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, Some("0 0 1 * * ?"), &[]));
+    sim.add_job(job(2, Some("0 0 2 * * ?"), &[]));
+    sim.add_job(job(3, None, &[1, 2]));
+    sim.run_until("2026-11-24T03:00:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +01:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +01:00:10 attempt 1 success exit 0
+        +01:00:10 instance 1 job 1 @11-24 01:00:00 success
+        +02:00:00 instance 2 job 2 @11-24 02:00:00 queued
+        +02:00:00 instance 2 job 2 @11-24 02:00:00 running
+        +02:00:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +02:00:10 attempt 2 success exit 0
+        +02:00:10 instance 2 job 2 @11-24 02:00:00 success
+        +02:00:10 instance 3 job 3 @11-24 02:00:00 queued
+        +02:00:10 instance 3 job 3 @11-24 02:00:00 running
+        +02:00:10 dispatch attempt 3 (#1 scheduled) of instance 3 to worker 1
+        +02:00:20 attempt 3 success exit 0
+        +02:00:20 instance 3 job 3 @11-24 02:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn manual_trigger_runs_now_and_does_not_release_downstream() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.add_job(job(1, None, &[]));
+    sim.add_job(job(2, None, &[1]));
+    let res = sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual });
+    assert_eq!(res, Ok(Handled::Instance(InstanceId(1))));
+    sim.run_until("2026-11-24T11:00:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 manual) of instance 1 to worker 1
+        +00:00:10 attempt 1 success exit 0
+        +00:00:10 instance 1 job 1 @11-24 10:00:00 success
+        ",
+    );
+    let res = sim.input(Input::Trigger { job: JobId(9), kind: TriggerKind::Manual });
+    assert_eq!(res, Err(EngineError::UnknownJob(JobId(9))));
+}
+
+#[test]
+fn failed_attempts_retry_after_the_delay_until_the_count_is_used() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 1);
+    let mut spec = job(1, Some("0 0 1 * * ?"), &[]);
+    spec.retry_count = 2;
+    spec.retry_delay_secs = 30;
+    sim.add_job(spec);
+    sim.script(1, &[(5, Failed), (5, Failed), (5, Failed), (5, Failed), (5, Succeeded)]);
+    sim.run_until("2026-11-25T02:00:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +01:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +01:00:05 attempt 1 failed exit 1
+        +01:00:05 instance 1 job 1 @11-24 01:00:00 retry_wait (attempt 1 failed (exit code 1); retry 1 of 2 at 2026-11-24T01:00:35+00:00)
+        +01:00:35 instance 1 job 1 @11-24 01:00:00 queued
+        +01:00:35 instance 1 job 1 @11-24 01:00:00 running
+        +01:00:35 dispatch attempt 2 (#2 retry) of instance 1 to worker 1
+        +01:00:40 attempt 2 failed exit 1
+        +01:00:40 instance 1 job 1 @11-24 01:00:00 retry_wait (attempt 2 failed (exit code 1); retry 2 of 2 at 2026-11-24T01:01:10+00:00)
+        +01:01:10 instance 1 job 1 @11-24 01:00:00 queued
+        +01:01:10 instance 1 job 1 @11-24 01:00:00 running
+        +01:01:10 dispatch attempt 3 (#3 retry) of instance 1 to worker 1
+        +01:01:15 attempt 3 failed exit 1
+        +01:01:15 instance 1 job 1 @11-24 01:00:00 failed (attempt 3 failed (exit code 1))
+        +25:00:00 instance 2 job 1 @11-25 01:00:00 queued
+        +25:00:00 instance 2 job 1 @11-25 01:00:00 running
+        +25:00:00 dispatch attempt 4 (#1 scheduled) of instance 2 to worker 1
+        +25:00:05 attempt 4 failed exit 1
+        +25:00:05 instance 2 job 1 @11-25 01:00:00 retry_wait (attempt 1 failed (exit code 1); retry 1 of 2 at 2026-11-25T01:00:35+00:00)
+        +25:00:35 instance 2 job 1 @11-25 01:00:00 queued
+        +25:00:35 instance 2 job 1 @11-25 01:00:00 running
+        +25:00:35 dispatch attempt 5 (#2 retry) of instance 2 to worker 1
+        +25:00:40 attempt 5 success exit 0
+        +25:00:40 instance 2 job 1 @11-25 01:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn cancel_kills_a_running_attempt_and_drops_a_queued_instance() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.add_job(job(1, None, &[]));
+    sim.add_job(job(2, None, &[]));
+    sim.script(1, &[(3600, Succeeded)]);
+    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
+    sim.input(Input::Trigger { job: JobId(2), kind: TriggerKind::Manual }).unwrap();
+    sim.run_until("2026-11-24T10:01:00Z");
+    sim.input(Input::Cancel { instance: InstanceId(2) }).unwrap();
+    sim.input(Input::Cancel { instance: InstanceId(1) }).unwrap();
+    sim.run_until("2026-11-24T10:02:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 manual) of instance 1 to worker 1
+        +00:00:00 instance 2 job 2 @11-24 10:00:00 queued
+        +00:01:00 instance 2 job 2 @11-24 10:00:00 cancelled (cancelled by a user)
+        +00:01:00 cancel attempt 1 on worker 1
+        +00:01:00 attempt 1 cancelled
+        +00:01:00 instance 1 job 1 @11-24 10:00:00 cancelled (cancelled by a user)
+        ",
+    );
+    let res = sim.input(Input::Cancel { instance: InstanceId(1) });
+    assert!(matches!(res, Err(EngineError::WrongState { state: InstanceState::Cancelled, .. })));
+}
+
+#[test]
+fn a_lost_worker_gets_its_attempts_retried_elsewhere_after_the_grace_period() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.silence(1);
+    sim.add_job(job(1, None, &[]));
+    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
+    sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+    sim.add_worker(2, "default", 1);
+    sim.run_until("2026-11-24T10:05:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 manual) of instance 1 to worker 1
+        +00:01:00 attempt 1 lost
+        +00:01:00 instance 1 job 1 @11-24 10:00:00 queued (attempt 1 was lost with its worker; retrying)
+        +00:01:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:01:00 dispatch attempt 2 (#2 retry) of instance 1 to worker 2
+        +00:01:10 attempt 2 success exit 0
+        +00:01:10 instance 1 job 1 @11-24 10:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn lost_attempts_stop_at_the_cap() {
+    let config = Config { lost_retry_cap: 1, ..Config::default() };
+    let mut sim = Sim::with_engine("2026-11-24T10:00:00Z", |_| Engine::new(config));
+    sim.add_worker(1, "default", 1);
+    sim.silence(1);
+    sim.add_job(job(1, None, &[]));
+    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
+    for _ in 0..2 {
+        sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+        let deadline = (sim.now + chrono::Duration::seconds(61)).to_rfc3339();
+        sim.run_until(&deadline);
+        sim.add_worker(1, "default", 1);
+    }
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 manual) of instance 1 to worker 1
+        +00:01:00 attempt 1 lost
+        +00:01:00 instance 1 job 1 @11-24 10:00:00 queued (attempt 1 was lost with its worker; retrying)
+        +00:01:01 instance 1 job 1 @11-24 10:00:00 running
+        +00:01:01 dispatch attempt 2 (#2 retry) of instance 1 to worker 1
+        +00:02:01 attempt 2 lost
+        +00:02:01 instance 1 job 1 @11-24 10:00:00 failed (attempt 2 was lost with its worker; 2 lost attempts, no retry left)
+        ",
+    );
+}
+
+#[test]
+fn a_worker_that_reconnects_in_time_keeps_its_attempts() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.silence(1);
+    sim.add_job(job(1, None, &[]));
+    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
+    sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+    sim.run_until("2026-11-24T10:00:30Z");
+    let hello = Input::WorkerConnected {
+        worker: WorkerId(1),
+        host_group: "default".to_owned(),
+        slots: 1,
+        known_attempts: vec![AttemptId(1)],
+    };
+    sim.input(hello).unwrap();
+    sim.run_until("2026-11-24T10:05:00Z");
+    let finished = |worker: i64| Input::AttemptFinished {
+        worker: WorkerId(worker),
+        attempt: AttemptId(1),
+        outcome: Succeeded,
+        exit_code: Some(0),
+        at: at("2026-11-24T10:05:00Z"),
+    };
+    // A report from another worker is ignored; the right one counts once; a duplicate is ignored.
+    assert_eq!(sim.input(finished(2)), Ok(Handled::Ignored));
+    assert_eq!(sim.input(finished(1)), Ok(Handled::Done));
+    assert_eq!(sim.input(finished(1)), Ok(Handled::Ignored));
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 manual) of instance 1 to worker 1
+        +00:05:00 attempt 1 success exit 0
+        +00:05:00 instance 1 job 1 @11-24 10:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn queued_instances_go_to_free_slots_of_their_group_oldest_first() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "etl", 1);
+    sim.add_worker(2, "default", 1);
+    let mut spec = job(1, Some("0 0 * * * ?"), &[]);
+    spec.host_group = "etl".to_owned();
+    sim.add_job(spec);
+    let mut spec = job(2, Some("0 0 * * * ?"), &[]);
+    spec.host_group = "etl".to_owned();
+    sim.add_job(spec);
+    sim.script(1, &[(1800, Succeeded)]);
+    sim.script(2, &[(60, Succeeded)]);
+    sim.run_until("2026-11-24T01:40:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +01:00:00 instance 2 job 2 @11-24 01:00:00 queued
+        +01:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +01:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +01:30:00 attempt 1 success exit 0
+        +01:30:00 instance 1 job 1 @11-24 01:00:00 success
+        +01:30:00 instance 2 job 2 @11-24 01:00:00 running
+        +01:30:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +01:31:00 attempt 2 success exit 0
+        +01:31:00 instance 2 job 2 @11-24 01:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn after_downtime_the_latest_missed_slot_fires_once_and_running_attempts_wait_for_their_worker() {
+    let now = at("2026-11-24T10:30:00Z");
+    let snapshot = Snapshot {
+        jobs: vec![job(1, Some("0 0 * * * ?"), &[])],
+        // The server was down since 07:00: slots 08:00, 09:00 and 10:00 were missed.
+        last_scheduled: vec![(JobId(1), at("2026-11-24T07:00:00Z"))],
+        ..Snapshot::default()
+    };
+    let mut sim = Sim::with_engine("2026-11-24T10:30:00Z", |_| {
+        let mut engine = Engine::recover(Config::default(), snapshot, now);
+        engine.handle_timeout(now);
+        engine
+    });
+    sim.add_worker(1, "default", 1);
+    sim.run_until("2026-11-24T11:00:05Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +00:00:10 attempt 1 success exit 0
+        +00:00:10 instance 1 job 1 @11-24 10:00:00 success
+        +00:30:00 instance 2 job 1 @11-24 11:00:00 queued
+        +00:30:00 instance 2 job 1 @11-24 11:00:00 running
+        +00:30:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        ",
+    );
+}
+
+#[test]
+fn jobs_born_today_get_no_instances_for_the_past_and_disabled_jobs_none() {
+    let mut sim = Sim::new("2026-11-24T10:30:00Z");
+    sim.add_worker(1, "default", 1);
+    let mut spec = job(1, Some("0 0 3 * * ?"), &[]);
+    spec.schedule_from = at("2026-11-24T10:30:00Z");
+    sim.add_job(spec);
+    let mut spec = job(2, Some("0 0 * * * ?"), &[]);
+    spec.enabled = false;
+    sim.add_job(spec);
+    sim.run_until("2026-11-25T02:59:59Z");
+    check(&mut sim, "");
+    sim.run_until("2026-11-25T03:00:00Z");
+    check(
+        &mut sim,
+        "
+        +16:30:00 instance 1 job 1 @11-25 03:00:00 queued
+        +16:30:00 instance 1 job 1 @11-25 03:00:00 running
+        +16:30:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        ",
+    );
+}
+
+#[test]
+fn editing_dependencies_takes_effect_for_waiting_instances() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.add_job(job(1, None, &[]));
+    sim.add_job(job(2, Some("0 0 1 * * ?"), &[1]));
+    sim.run_until("2026-11-24T01:00:00Z");
+    sim.add_job(job(2, Some("0 0 1 * * ?"), &[]));
+    sim.run_until("2026-11-24T01:01:00Z");
+    check(
+        &mut sim,
+        "
+        +01:00:00 instance 1 job 2 @11-24 01:00:00 waiting (waiting for upstream: job 1 has no instance on 2026-11-24 yet)
+        +01:00:00 instance 1 job 2 @11-24 01:00:00 queued
+        +01:00:00 instance 1 job 2 @11-24 01:00:00 running
+        +01:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +01:00:10 attempt 1 success exit 0
+        +01:00:10 instance 1 job 2 @11-24 01:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn business_days_follow_the_downstream_zone() {
+    // Job 1 runs at 23:00 UTC = 07:00 next day in Shanghai; job 2 (Shanghai, 08:00) waits for it.
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 2);
+    sim.add_job(job(1, Some("0 0 23 * * ?"), &[]));
+    let mut spec = job(2, Some("0 0 8 * * ?"), &[1]);
+    spec.timezone = "Asia/Shanghai".to_owned();
+    sim.add_job(spec);
+    sim.run_until("2026-11-25T00:01:00Z");
+    check(
+        &mut sim,
+        "
+        +23:00:00 instance 1 job 1 @11-24 23:00:00 queued
+        +23:00:00 instance 1 job 1 @11-24 23:00:00 running
+        +23:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +23:00:10 attempt 1 success exit 0
+        +23:00:10 instance 1 job 1 @11-24 23:00:00 success
+        +24:00:00 instance 2 job 2 @11-25 00:00:00 queued
+        +24:00:00 instance 2 job 2 @11-25 00:00:00 running
+        +24:00:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +24:00:10 attempt 2 success exit 0
+        +24:00:10 instance 2 job 2 @11-25 00:00:00 success
+        ",
+    );
+}

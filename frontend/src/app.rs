@@ -1,0 +1,134 @@
+//! The root component: client-side routes, and the global state every part of the UI reads
+//! (the session's token and user, and the language).
+
+use std::cell::Cell;
+
+use app::api::LoginResponse;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    browser,
+    components::layout::Shell,
+    i18n::{K, Lang, t},
+    pages::{
+        dag::DagPage, home::HomePage, job::JobPage, job_new::NewJobPage, login::LoginPage,
+        log::LogPage, workers::WorkersPage,
+    },
+};
+
+const SESSION_KEY: &str = "hera.session";
+const LANG_KEY: &str = "hera.lang";
+
+/// A signed-in session, remembered in localStorage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Auth {
+    /// The bearer token.
+    pub token: String,
+    /// Who it belongs to.
+    pub username: String,
+    /// When the server stops accepting it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The global state. Its signals live as long as the app, so it is `Copy` and reachable anywhere
+/// (including async code and the HTTP helper) through [`AppState::get`].
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The session; `None` shows the login page.
+    pub auth: RwSignal<Option<Auth>>,
+    /// The UI language.
+    pub lang: RwSignal<Lang>,
+}
+
+thread_local! {
+    static STATE: Cell<Option<AppState>> = const { Cell::new(None) };
+}
+
+impl AppState {
+    fn init() -> Self {
+        let auth = browser::load(SESSION_KEY)
+            .and_then(|text| serde_json::from_str::<Auth>(&text).ok())
+            .filter(|auth| auth.expires_at > browser::now());
+        let lang = browser::load(LANG_KEY)
+            .or_else(browser::language)
+            .map_or(Lang::En, |tag| Lang::from_tag(&tag));
+        let state = AppState { auth: RwSignal::new(auth), lang: RwSignal::new(lang) };
+        STATE.with(|cell| cell.set(Some(state)));
+        state
+    }
+
+    /// The global state; [`App`] creates it before anything else renders.
+    pub fn get() -> Self {
+        STATE.with(Cell::get).expect("App initialises the state before anything uses it")
+    }
+
+    /// Remembers a fresh session.
+    pub fn sign_in(self, login: LoginResponse) {
+        let auth =
+            Auth { token: login.token, username: login.username, expires_at: login.expires_at };
+        browser::store(SESSION_KEY, serde_json::to_string(&auth).ok().as_deref());
+        self.auth.set(Some(auth));
+    }
+
+    /// Forgets the session (logout, or the server answered 401).
+    pub fn sign_out(self) {
+        browser::store(SESSION_KEY, None);
+        if self.auth.with_untracked(Option::is_some) {
+            self.auth.set(None);
+        }
+    }
+
+    /// The bearer token, if signed in.
+    pub fn token(self) -> Option<String> {
+        self.auth.with_untracked(|auth| auth.as_ref().map(|auth| auth.token.clone()))
+    }
+
+    /// Switches and remembers the language.
+    pub fn set_lang(self, lang: Lang) {
+        browser::store(LANG_KEY, Some(lang.tag()));
+        self.lang.set(lang);
+    }
+}
+
+/// The root component.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::init();
+    Effect::new(move || browser::set_document_lang(state.lang.get().tag()));
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("jobs/new") view=NewJobPage />
+                    <Route path=path!("jobs/:id") view=JobPage />
+                    <Route path=path!("jobs/:id/dag") view=DagPage />
+                    <Route path=path!("attempts/:id/log") view=LogPage />
+                    <Route path=path!("workers") view=WorkersPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Shown for an address no route matches.
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main class="centered">
+            <div class="card narrow">
+                <h1>{move || t(K::NotFoundTitle)}</h1>
+                <p>
+                    <a href="/">{move || t(K::BackHome)}</a>
+                </p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,98 @@
+//! Thin helpers over browser APIs: localStorage, the clock, the local time zone, and formatting of
+//! instants and durations for display.
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use wasm_bindgen::JsValue;
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Reads a value from localStorage.
+pub fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes a value to localStorage (`None` removes it). Storage may be unavailable (private mode):
+/// then the value simply is not remembered.
+pub fn store(key: &str, value: Option<&str>) {
+    if let Some(storage) = storage() {
+        let _ = match value {
+            Some(value) => storage.set_item(key, value),
+            None => storage.remove_item(key),
+        };
+    }
+}
+
+/// The browser's preferred language tag, e.g. `zh-CN`.
+pub fn language() -> Option<String> {
+    web_sys::window()?.navigator().language()
+}
+
+/// Sets `<html lang>`.
+pub fn set_document_lang(tag: &str) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", tag);
+    }
+}
+
+/// Now, from the browser's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// The browser's IANA time zone, e.g. `Asia/Shanghai`.
+pub fn time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
+}
+
+/// An instant in the browser's local time, `2026-11-24 13:10:02`.
+pub fn local(at: DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    // getTimezoneOffset is UTC minus local, in minutes.
+    let offset = FixedOffset::west_opt(date.get_timezone_offset() as i32 * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
+    at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Like [`local`] for an optional instant; empty when absent.
+pub fn local_opt(at: Option<DateTime<Utc>>) -> String {
+    at.map(local).unwrap_or_default()
+}
+
+/// An instant in an IANA zone (falling back to UTC), with the zone's abbreviation.
+pub fn in_zone(at: DateTime<Utc>, zone: &str) -> String {
+    match app::cron::parse_zone(zone) {
+        Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
+        Err(_) => at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    }
+}
+
+/// A duration as `2h 03m`, `4m 05s` or `7s`.
+pub fn duration(delta: TimeDelta) -> String {
+    let secs = delta.num_seconds().max(0);
+    match (secs / 3600, secs / 60 % 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s:02}s"),
+        (h, m, _) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// How long something that started at `start` ran: until `end`, or until now while it runs.
+pub fn elapsed(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> String {
+    start.map(|start| duration(end.unwrap_or_else(now) - start)).unwrap_or_default()
+}
+
+/// Bytes as `1.5 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}

@@ -1,0 +1,21 @@
+//! Hera's web UI: a Leptos client-side-rendered app compiled to WASM and built by Trunk.
+//!
+//! Layout:
+//! - [`app`]: the router and the global state (session, language).
+//! - [`i18n`]: the one catalogue of UI strings, English and Simplified Chinese.
+//! - [`api`]: the typed HTTP helper, the WebSocket wrapper and the folder/job catalogue.
+//! - [`interop`]: the only bindings to the JavaScript bundle (cytoscape).
+//! - [`components`] and [`pages`]: what is drawn.
+
+mod api;
+mod app;
+mod browser;
+mod components;
+mod i18n;
+mod interop;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}
