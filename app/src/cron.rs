@@ -12,7 +12,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 use chrono_tz::Tz;
 use croner::{
     Cron,
@@ -99,8 +99,12 @@ impl Schedule {
 
     /// The first fire time strictly after `after`, or `None` if there is none.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Fire times are whole seconds; a sub-second `after` must not leak into the result.
+        let after = after.with_nanosecond(0).unwrap_or(after);
         let local = after.with_timezone(&self.zone);
-        self.cron.find_next_occurrence(&local, false).ok().map(|it| it.with_timezone(&Utc))
+        let next = self.cron.find_next_occurrence(&local, false).ok()?;
+        let next = next.with_timezone(&Utc);
+        Some(next.with_nanosecond(0).unwrap_or(next))
     }
 
     /// Up to `n` fire times strictly after `after`, in order.
@@ -215,6 +219,15 @@ mod tests {
             next_n("0 30 1 * * ?", "America/New_York", "2026-10-31T12:00:00Z", 2),
             ["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"]
         );
+    }
+
+    #[test]
+    fn fire_times_are_whole_seconds() {
+        let schedule = Schedule::parse("*/10 * * * * ?", "UTC").unwrap();
+        let next = schedule.next_after(utc("2026-11-24T13:28:58.844Z")).unwrap();
+        assert_eq!(next, utc("2026-11-24T13:29:00Z"));
+        let next = schedule.next_after(utc("2026-11-24T13:29:00.5Z")).unwrap();
+        assert_eq!(next, utc("2026-11-24T13:29:10Z"));
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! The REST API under `/api` and its OpenAPI document. One `router()` wires every route; the
+//! auth layer wraps every route but health, login and the worker socket (which authenticates
+//! with its worker token in the hello).
+
+mod cluster;
+mod defs;
+mod runs;
+mod session;
+mod sockets;
+
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
+    http::Method,
+    middleware,
+    routing::{get, post},
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::{AppState, error::ApiError, hub};
+
+/// JSON bodies whose rejections are API errors (400/413/422 with the JSON error shape).
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// Path parameters whose rejections are API errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 2 << 20;
+
+/// All routes under `/api`.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/api/me", get(session::me))
+        .route("/api/folders", get(defs::list_folders).post(defs::create_folder))
+        .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
+        .route("/api/jobs/{id}", get(defs::get_job).put(defs::update_job))
+        .route("/api/jobs/{id}/run", post(runs::run_job))
+        .route("/api/jobs/{id}/instances", get(runs::job_instances))
+        .route("/api/jobs/{id}/dag", get(defs::job_dag))
+        .route("/api/instances/{id}", get(runs::get_instance))
+        .route("/api/instances/{id}/cancel", post(runs::cancel_instance))
+        .route("/api/attempts/{id}/log", get(runs::attempt_log))
+        .route("/api/workers", get(cluster::list_workers))
+        .route("/api/worker-tokens", post(cluster::issue_worker_token))
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/ws/events", get(sockets::events))
+        .route("/api/ws/attempts/{id}/log", get(sockets::log_tail))
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_auth));
+    let public = Router::new()
+        .route("/api/health", get(session::health))
+        .route("/api/auth/login", post(session::login))
+        .route("/api/ws/worker", get(hub::worker_socket));
+    Router::new()
+        .merge(protected)
+        .merge(public)
+        .route("/api", axum::routing::any(not_found))
+        .route("/api/{*rest}", axum::routing::any(not_found))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {method} {}", uri.path()))
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The OpenAPI document of the REST API (WebSockets are described in their handlers' docs).
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Hera", description = "Hera job scheduler REST API"),
+    modifiers(&BearerAuth),
+    paths(
+        session::health, session::login, session::me,
+        defs::list_folders, defs::create_folder, defs::list_jobs, defs::create_job, defs::get_job,
+        defs::update_job, defs::job_dag,
+        runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::attempt_log,
+        cluster::list_workers, cluster::issue_worker_token,
+    ),
+    components(schemas(app::api::ErrorBody, app::api::Event, app::api::LogMessage))
+)]
+pub struct ApiDoc;

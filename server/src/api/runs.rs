@@ -1,0 +1,129 @@
+//! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
+
+use app::{
+    api::{Instance, LogPage},
+    domain::TriggerKind,
+    engine::{EngineError, Handled, Input},
+    ids::{AttemptId, InstanceId, JobId},
+};
+use axum::{
+    Json,
+    extract::{Query, State},
+    http::StatusCode,
+};
+use serde::Deserialize;
+
+use super::{ApiPath, defs::job_or_404};
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+    scheduler::CallError,
+    store::StoreError,
+};
+
+/// The most log text one page carries.
+pub const LOG_PAGE_BYTES: usize = 1 << 20;
+
+fn engine_error(err: CallError) -> ApiError {
+    match err {
+        CallError::Refused(EngineError::UnknownJob(id)) => ApiError::NotFound(format!("job {id} does not exist")),
+        CallError::Refused(EngineError::UnknownInstance(id)) => {
+            ApiError::Conflict(format!("instance {id} is no longer active and cannot be changed"))
+        }
+        CallError::Refused(err) => ApiError::Conflict(err.to_string()),
+        CallError::Stopped => ApiError::Internal(anyhow::anyhow!("the scheduler is stopping")),
+    }
+}
+
+pub(super) async fn instance_or_404(state: &AppState, id: InstanceId) -> ApiResult<Instance> {
+    state.store.instance(id).await.map_err(|err| match err {
+        StoreError::NotFound => ApiError::NotFound(format!("instance {id} does not exist")),
+        other => other.into(),
+    })
+}
+
+/// Runs the job now (manual trigger): a new instance at the current second, this instance only.
+#[utoipa::path(post, path = "/api/jobs/{id}/run", params(("id" = i64, Path)),
+    responses((status = 201, body = Instance), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn run_job(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> ApiResult<(StatusCode, Json<Instance>)> {
+    job_or_404(&state, id).await?;
+    let handled = state.scheduler.call(Input::Trigger { job: id, kind: TriggerKind::Manual }).await.map_err(engine_error)?;
+    let Handled::Instance(instance) = handled else {
+        return Err(ApiError::Internal(anyhow::anyhow!("the scheduler created no instance")));
+    };
+    Ok((StatusCode::CREATED, Json(instance_or_404(&state, instance).await?)))
+}
+
+/// `?limit=N`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Limit {
+    /// How many (default 50, at most 1000).
+    limit: Option<i64>,
+}
+
+/// A job's instances, newest business time first, with their attempts.
+#[utoipa::path(get, path = "/api/jobs/{id}/instances", params(("id" = i64, Path), Limit),
+    responses((status = 200, body = Vec<Instance>), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn job_instances(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+    Query(limit): Query<Limit>,
+) -> ApiResult<Json<Vec<Instance>>> {
+    job_or_404(&state, id).await?;
+    let limit = limit.limit.unwrap_or(50).clamp(1, 1000);
+    Ok(Json(state.store.job_instances(id, limit).await?))
+}
+
+/// One instance with its attempts.
+#[utoipa::path(get, path = "/api/instances/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_instance(State(state): State<AppState>, ApiPath(id): ApiPath<InstanceId>) -> ApiResult<Json<Instance>> {
+    Ok(Json(instance_or_404(&state, id).await?))
+}
+
+/// Cancels a waiting, queued or running instance (a running attempt's process tree is killed).
+#[utoipa::path(post, path = "/api/instances/{id}/cancel", params(("id" = i64, Path)),
+    responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody), (status = 409, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel_instance(State(state): State<AppState>, ApiPath(id): ApiPath<InstanceId>) -> ApiResult<Json<Instance>> {
+    instance_or_404(&state, id).await?;
+    state.scheduler.call(Input::Cancel { instance: id }).await.map_err(engine_error)?;
+    Ok(Json(instance_or_404(&state, id).await?))
+}
+
+/// `?offset=N`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Offset {
+    /// Byte offset to read from (default 0).
+    pub(super) offset: Option<u64>,
+}
+
+/// A page of an attempt's log from a byte offset.
+#[utoipa::path(get, path = "/api/attempts/{id}/log", params(("id" = i64, Path), Offset),
+    responses((status = 200, body = LogPage), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn attempt_log(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<AttemptId>,
+    Query(offset): Query<Offset>,
+) -> ApiResult<Json<LogPage>> {
+    let offset = offset.offset.unwrap_or(0);
+    let (text, next_offset, complete) = read_log_page(&state, id, offset, LOG_PAGE_BYTES).await?;
+    Ok(Json(LogPage { offset, next_offset, text, complete }))
+}
+
+/// Reads log text from `offset`; `complete` when the attempt had ended before the read and the
+/// read reached the end. Every chunk is stored before the result, so that end is final.
+pub(super) async fn read_log_page(
+    state: &AppState,
+    id: AttemptId,
+    offset: u64,
+    max_bytes: usize,
+) -> ApiResult<(String, u64, bool)> {
+    let (_, ended) = state.store.attempt_owner(id).await.map_err(|err| match err {
+        StoreError::NotFound => ApiError::NotFound(format!("attempt {id} does not exist")),
+        other => other.into(),
+    })?;
+    let (text, next) = state.store.read_log(id, offset, max_bytes).await?;
+    let complete = ended && state.store.read_log(id, next, 1).await?.0.is_empty();
+    Ok((text, next, complete))
+}

@@ -1,0 +1,57 @@
+//! Health, login and who-am-I.
+
+use app::api::{Health, LoginRequest, LoginResponse, Me};
+use axum::{Extension, Json, extract::State};
+use chrono::Utc;
+
+use super::ApiJson;
+use crate::{
+    AppState,
+    auth::{self, CurrentUser},
+    error::{ApiError, ApiResult},
+    store::StoreError,
+};
+
+/// Liveness probe; needs no token.
+#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
+}
+
+/// Exchanges a user name and password for a session token.
+#[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = app::api::ErrorBody)))]
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let refused = || ApiError::Unauthorized("wrong user name or password".to_owned());
+    let user = match state.store.user(body.username.trim()).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound) => {
+            // Spend the same time as a real check, so user names cannot be probed by timing.
+            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&body.password, dummy_hash())).await;
+            return Err(refused());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let hash = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&body.password, &hash))
+        .await
+        .map_err(|err| ApiError::Internal(err.into()))?;
+    if !ok {
+        return Err(refused());
+    }
+    let (token, expires_at) = state.sessions.issue(&user, Utc::now())?;
+    Ok(Json(LoginResponse { token, expires_at, username: user.username }))
+}
+
+/// A real argon2id hash of a random string, checked against when the user does not exist.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password(&auth::random_secret(16)).unwrap_or_default())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me(Extension(user): Extension<CurrentUser>) -> Json<Me> {
+    Json(Me { username: user.username, is_admin: user.is_admin })
+}

@@ -1,0 +1,143 @@
+//! Browser WebSockets: `/api/ws/events` (live instance/attempt/worker changes) and
+//! `/api/ws/attempts/{id}/log?offset=N` (a live tail of one attempt's log). Both need a session
+//! token (the `access_token` query parameter, checked by the auth layer) and refuse a foreign
+//! `Origin` (cross-site WebSocket hijacking).
+
+use app::{
+    api::{Event, LogMessage},
+    ids::AttemptId,
+};
+use axum::{
+    extract::{
+        Query, State, WebSocketUpgrade,
+        ws::{Message, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    ApiPath,
+    runs::{Offset, read_log_page},
+};
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+};
+
+/// Refuses a handshake whose `Origin` names another host than the one it was sent to.
+fn check_origin(headers: &HeaderMap) -> ApiResult<()> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return Ok(()) };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+    if origin_host.eq_ignore_ascii_case(host) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("WebSocket origin `{origin}` is not this server")))
+    }
+}
+
+async fn send(socket: &mut WebSocket, msg: &impl serde::Serialize) -> bool {
+    let text = serde_json::to_string(msg).expect("DTOs serialise");
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+/// `GET /api/ws/events`.
+pub async fn events(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> ApiResult<Response> {
+    check_origin(&headers)?;
+    Ok(upgrade
+        .on_upgrade(move |mut socket| async move {
+            let mut events = state.live.events();
+            loop {
+                tokio::select! {
+                    () = state.shutdown.cancelled() => break,
+                    event = events.recv() => {
+                        let event = match event {
+                            Ok(event) => event,
+                            Err(RecvError::Lagged(_)) => Event::Resync,
+                            Err(RecvError::Closed) => break,
+                        };
+                        if !send(&mut socket, &event).await {
+                            break;
+                        }
+                    }
+                    incoming = socket.recv() => {
+                        if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+        .into_response())
+}
+
+/// `GET /api/ws/attempts/{id}/log?offset=N`.
+pub async fn log_tail(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<AttemptId>,
+    Query(offset): Query<Offset>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    check_origin(&headers)?;
+    // Refuse unknown attempts before upgrading, with a normal JSON 404.
+    let start = offset.offset.unwrap_or(0);
+    read_log_page(&state, id, start, 1).await?;
+    Ok(upgrade.on_upgrade(move |socket| tail(state, id, start, socket)).into_response())
+}
+
+async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket) {
+    // Subscribe before the first read, so nothing stored in between is missed.
+    let mut chunks = state.live.subscribe_log(id);
+    let mut events = state.live.events();
+    let mut cursor = start;
+    loop {
+        // Catch up from the store until it has nothing more, then follow the live chunks.
+        let Ok((text, next, complete)) = read_log_page(&state, id, cursor, 256 << 10).await else { return };
+        if !text.is_empty() {
+            if !send(&mut socket, &LogMessage::Chunk { offset: cursor, text }).await {
+                return;
+            }
+            cursor = next;
+            continue;
+        }
+        if complete {
+            let _ = send(&mut socket, &LogMessage::Complete { next_offset: cursor }).await;
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            chunk = chunks.recv() => match chunk {
+                Ok((offset, text)) if offset <= cursor && offset + text.len() as u64 > cursor => {
+                    let skip = (cursor - offset) as usize;
+                    if text.is_char_boundary(skip) {
+                        let part = text[skip..].to_owned();
+                        cursor += part.len() as u64;
+                        if !send(&mut socket, &LogMessage::Chunk { offset: cursor - part.len() as u64, text: part }).await {
+                            return;
+                        }
+                    }
+                }
+                // Already sent, ahead of us (read from the store next round), or lagged.
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+            event = events.recv() => {
+                // The attempt ended: loop back to drain the store and send `complete`.
+                if let Ok(Event::Attempt { id: attempt, state, .. }) = event {
+                    if attempt == id && state.is_terminal() {
+                        continue;
+                    }
+                }
+            }
+            incoming = socket.recv() => {
+                if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Hera's server: REST API, WebSocket hubs for workers and browsers, the scheduler driver, the
+//! store, and the embedded web UI.
+//!
+//! Layout:
+//! - [`store`]: the `Store` trait with SQLite and PostgreSQL backends (the only SQL).
+//! - [`scheduler`]: the driver task that owns the engine and applies its effects write-ahead.
+//! - [`hub`]: worker connections (`/api/ws/worker`).
+//! - [`live`]: fan-out of events and log chunks to browsers.
+//! - [`api`]: REST routes, browser sockets, the OpenAPI document.
+//! - [`auth`]: passwords, sessions, worker tokens, the auth layer.
+//! - [`ui`]: the embedded frontend.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod hub;
+pub mod live;
+pub mod scheduler;
+pub mod store;
+pub mod ui;
+
+use std::{net::SocketAddr, os::unix::fs::PermissionsExt as _, path::PathBuf, sync::Arc};
+
+use anyhow::Context as _;
+use app::engine::{Config as EngineConfig, Engine};
+use axum::Router;
+use chrono::{Duration, Utc};
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower_http::trace::TraceLayer;
+
+use crate::{auth::Sessions, hub::Hub, live::Live, scheduler::SchedulerHandle, store::Store};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// The scheduler driver.
+    pub scheduler: SchedulerHandle,
+    /// Connected workers.
+    pub hub: Hub,
+    /// Live updates for browsers.
+    pub live: Live,
+    /// Session tokens.
+    pub sessions: Sessions,
+    /// Serialises job saves, so concurrent edits cannot create a dependency cycle together.
+    pub definitions: Arc<tokio::sync::Mutex<()>>,
+    /// Cancelled when the server shuts down (long-lived sockets end then).
+    pub shutdown: CancellationToken,
+}
+
+/// Server settings.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where the SQLite file, keys and the initial admin password live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; default SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// How long a disconnected worker may be away before its attempts are retried elsewhere.
+    pub worker_grace: Duration,
+}
+
+/// A started server.
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The store (standalone registers its local worker through it).
+    pub store: Arc<dyn Store>,
+    /// Set on first start: the file holding the generated admin password.
+    pub admin_password_file: Option<PathBuf>,
+}
+
+/// Opens the store, recovers the scheduler, and serves on `listener` until `shutdown` is
+/// cancelled. Every task is spawned on `tracker`.
+pub async fn start(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    let url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("hera.db").display()),
+    };
+    let store = store::open(&url).await?;
+    tracing::info!(database = %store::redact(&url), "store ready");
+    let sessions = Sessions::load_or_create(&config.data_dir)?;
+    let admin_password_file = auth::ensure_admin(store.as_ref(), &config.data_dir, Utc::now()).await?;
+
+    let engine_config = EngineConfig { worker_grace: config.worker_grace, ..EngineConfig::default() };
+    let now = Utc::now();
+    let snapshot = store.snapshot(now - engine_config.retention).await?;
+    let engine = Engine::recover(engine_config, snapshot, now);
+    let hub = Hub::default();
+    let live = Live::default();
+    let (scheduler, driver) = scheduler::driver(engine, store.clone(), hub.clone(), live.clone(), shutdown.clone());
+    tracker.spawn(driver);
+
+    let state = AppState {
+        store: store.clone(),
+        scheduler,
+        hub,
+        live,
+        sessions,
+        definitions: Arc::default(),
+        shutdown: shutdown.clone(),
+    };
+    let app: Router = api::router(state).fallback(ui::serve).layer(TraceLayer::new_for_http());
+    let addr = listener.local_addr()?;
+    tracker.spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "HTTP server failed");
+        }
+    });
+    Ok(RunningServer { addr, store, admin_password_file })
+}

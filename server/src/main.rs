@@ -1,0 +1,226 @@
+//! The `hera` binary: `standalone` (server + local worker + SQLite), `server`, `worker`, and
+//! `cron` (preview fire times). Parses flags and environment, sets up logging, and hands over.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use server::{ServerConfig, auth};
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use worker::WorkerConfig;
+
+/// Hera: a distributed job scheduler for data platforms.
+#[derive(Parser)]
+#[command(name = "hera", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Server, one local worker and SQLite in one process: the zero-set-up way to run Hera.
+    Standalone {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Attempts the local worker runs at once.
+        #[arg(long, env = "HERA_SLOTS", default_value_t = 4)]
+        slots: u32,
+    },
+    /// The server alone (API, UI, scheduler); workers connect to it.
+    Server {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// A worker that connects to a server and runs attempts.
+    Worker(WorkerArgs),
+    /// Prints the next fire times of a cron expression.
+    Cron {
+        /// Quartz (6/7 fields, seconds first) or Unix (5 fields).
+        expression: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+        /// Start after this instant (RFC 3339); default now.
+        #[arg(long)]
+        from: Option<String>,
+        /// How many fire times.
+        #[arg(short = 'n', default_value_t = 5)]
+        n: usize,
+    },
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// Where the database file, keys and the initial admin password live.
+    #[arg(long, env = "HERA_DATA_DIR", default_value = "hera-data")]
+    data_dir: PathBuf,
+    /// Address to serve the UI and API on.
+    #[arg(long, env = "HERA_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// `postgres://user:password@host/db` to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "HERA_DATABASE_URL")]
+    database: Option<String>,
+    /// Seconds a disconnected worker may stay away before its attempts run elsewhere.
+    #[arg(long, env = "HERA_WORKER_GRACE_SECS", default_value_t = 60)]
+    worker_grace_secs: u32,
+}
+
+#[derive(Args)]
+struct WorkerArgs {
+    /// The server's URL, e.g. http://scheduler:8080.
+    #[arg(long, env = "HERA_SERVER")]
+    server: String,
+    /// The worker token an administrator issued (POST /api/worker-tokens).
+    #[arg(long, env = "HERA_WORKER_TOKEN", hide_env_values = true)]
+    token: String,
+    /// The host group this worker serves.
+    #[arg(long, env = "HERA_GROUP", default_value = "default")]
+    group: String,
+    /// Attempts run at once.
+    #[arg(long, env = "HERA_SLOTS", default_value_t = 4)]
+    slots: u32,
+    /// Where attempts get their work directories.
+    #[arg(long, env = "HERA_WORK_DIR", default_value = "hera-work")]
+    work_dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Cron { expression, tz, from, n } = &cli.command {
+        return cron(expression, tz, from.as_deref(), *n);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cron(expression: &str, tz: &str, from: Option<&str>, n: usize) -> ExitCode {
+    let schedule = match app::cron::Schedule::parse(expression, tz) {
+        Ok(schedule) => schedule,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let from = match from {
+        None => Utc::now(),
+        Some(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(err) => {
+                eprintln!("error: --from `{text}` is not RFC 3339 ({err})");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let zone = schedule.zone();
+    for at in schedule.upcoming(from, n) {
+        println!("{}", at.with_timezone(&zone).to_rfc3339());
+    }
+    ExitCode::SUCCESS
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    tracker.spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        }
+    });
+    match command {
+        Command::Standalone { server, slots } => {
+            let data_dir = server.data_dir.clone();
+            let running = start_server(server, &shutdown, &tracker).await?;
+            // The embedded worker gets a fresh token at every start; only its hash is stored.
+            let token = auth::random_secret(32);
+            running.store.upsert_worker_token("local", &auth::hash_token(&token), Utc::now()).await?;
+            let config = WorkerConfig {
+                server: format!("http://{}", running.addr),
+                token,
+                host_group: "default".to_owned(),
+                slots,
+                work_dir: data_dir.join("work"),
+                kill_grace: Duration::from_secs(10),
+            };
+            let worker_shutdown = shutdown.clone();
+            tracker.spawn(async move {
+                if let Err(err) = worker::run(config, worker_shutdown.clone()).await {
+                    tracing::error!(error = %err, "the local worker stopped");
+                    worker_shutdown.cancel();
+                }
+            });
+        }
+        Command::Server { server } => {
+            start_server(server, &shutdown, &tracker).await?;
+        }
+        Command::Worker(args) => {
+            let config = WorkerConfig {
+                server: args.server,
+                token: args.token,
+                host_group: args.group,
+                slots: args.slots.max(1),
+                work_dir: args.work_dir,
+                kill_grace: Duration::from_secs(10),
+            };
+            worker::run(config, shutdown.clone()).await?;
+            shutdown.cancel();
+        }
+        Command::Cron { .. } => unreachable!("handled before the runtime starts"),
+    }
+    shutdown.cancelled().await;
+    tracker.close();
+    if tokio::time::timeout(Duration::from_secs(30), tracker.wait()).await.is_err() {
+        tracing::warn!("some tasks did not stop within 30 s");
+    }
+    Ok(())
+}
+
+async fn start_server(
+    args: ServerArgs,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<server::RunningServer> {
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let config = ServerConfig {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database,
+        worker_grace: chrono::Duration::seconds(i64::from(args.worker_grace_secs)),
+    };
+    let running = server::start(config, listener, shutdown.clone(), tracker).await?;
+    let password_file = args.data_dir.join("initial-admin-password");
+    println!("Hera is running at http://{}", running.addr);
+    if password_file.exists() {
+        println!("Log in as `admin` with the password in {}", password_file.display());
+    }
+    Ok(running)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+}

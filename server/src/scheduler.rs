@@ -1,0 +1,209 @@
+//! The scheduler driver: one task owns the [`Engine`], feeds it inputs and timeouts, and applies
+//! its effects write-ahead — every `Persist` of a step is stored in one transaction before any
+//! `Dispatch`/`Cancel` of that step is sent to a worker. Everyone else talks to it through a
+//! cloneable [`SchedulerHandle`] (a bounded channel plus a oneshot reply). There is no lock around
+//! the engine and no polling loop: the task sleeps until the next input or `poll_timeout()`.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use app::{
+    api::Event,
+    domain::AttemptOutcome,
+    engine::{AttemptRecord, Effect, Engine, EngineError, Handled, InstanceRecord, Input},
+    ids::WorkerId,
+    protocol::{AttemptSpec, ServerMsg},
+};
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::{hub::Hub, live::Live, store::Store};
+
+type Reply = oneshot::Sender<Result<Handled, EngineError>>;
+
+/// Why a call to the scheduler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The engine refused the command.
+    #[error(transparent)]
+    Refused(#[from] EngineError),
+    /// The scheduler is shutting down.
+    #[error("the scheduler is stopping")]
+    Stopped,
+}
+
+/// A handle to the driver task.
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    tx: mpsc::Sender<(Input, Option<Reply>)>,
+}
+
+impl SchedulerHandle {
+    /// Sends an input and waits until its effects are persisted.
+    pub async fn call(&self, input: Input) -> Result<Handled, CallError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send((input, Some(reply))).await.map_err(|_| CallError::Stopped)?;
+        Ok(rx.await.map_err(|_| CallError::Stopped)??)
+    }
+
+    /// Sends an input without waiting for it to be applied.
+    pub async fn notify(&self, input: Input) {
+        let _ = self.tx.send((input, None)).await;
+    }
+}
+
+/// Starts nothing by itself: returns the handle and the driver future to spawn.
+pub fn driver(
+    engine: Engine,
+    store: Arc<dyn Store>,
+    hub: Hub,
+    live: Live,
+    cancel: CancellationToken,
+) -> (SchedulerHandle, impl Future<Output = ()>) {
+    let (tx, rx) = mpsc::channel(1024);
+    let driver = Driver { engine, store, hub, live, rx, feedback: Vec::new() };
+    (SchedulerHandle { tx }, driver.run(cancel))
+}
+
+struct Driver {
+    engine: Engine,
+    store: Arc<dyn Store>,
+    hub: Hub,
+    live: Live,
+    rx: mpsc::Receiver<(Input, Option<Reply>)>,
+    /// Inputs the driver itself produced (a worker turned out to be gone) for the next step.
+    feedback: Vec<Input>,
+}
+
+impl Driver {
+    async fn run(mut self, cancel: CancellationToken) {
+        // Fire whatever became due while the server was down before serving inputs.
+        self.engine.handle_timeout(Utc::now());
+        self.apply_effects(&cancel).await;
+        loop {
+            for input in std::mem::take(&mut self.feedback) {
+                let _ = self.engine.handle(Utc::now(), input);
+                self.apply_effects(&cancel).await;
+            }
+            let sleep = match self.engine.poll_timeout() {
+                Some(deadline) => (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                received = self.rx.recv() => {
+                    let Some((input, reply)) = received else { break };
+                    let res = self.engine.handle(Utc::now(), input);
+                    self.apply_effects(&cancel).await;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(res);
+                    }
+                }
+                () = tokio::time::sleep(sleep) => {
+                    self.engine.handle_timeout(Utc::now());
+                    self.apply_effects(&cancel).await;
+                }
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+
+    async fn apply_effects(&mut self, cancel: &CancellationToken) {
+        let mut instances: BTreeMap<_, InstanceRecord> = BTreeMap::new();
+        let mut attempts: BTreeMap<_, AttemptRecord> = BTreeMap::new();
+        let mut sends = Vec::new();
+        while let Some(effect) = self.engine.poll_effect() {
+            match effect {
+                Effect::PersistInstance(record) => {
+                    instances.insert(record.id, record);
+                }
+                Effect::PersistAttempt(record) => {
+                    attempts.insert(record.id, record);
+                }
+                other => sends.push(other),
+            }
+        }
+        if instances.is_empty() && attempts.is_empty() && sends.is_empty() {
+            return;
+        }
+        let instances: Vec<InstanceRecord> = instances.into_values().collect();
+        let attempts: Vec<AttemptRecord> = attempts.into_values().collect();
+        // Write-ahead: nothing is sent until the decisions are stored. A store outage blocks the
+        // scheduler (and is logged) rather than letting workers run what the store does not know.
+        let mut backoff = Duration::from_millis(200);
+        while let Err(err) = self.store.apply(&instances, &attempts).await {
+            tracing::error!(error = %err, "cannot persist scheduler decisions; retrying");
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+        for effect in sends {
+            match effect {
+                Effect::Dispatch { attempt, job_version, scheduled_at } => {
+                    self.dispatch(attempt, job_version, scheduled_at).await;
+                }
+                Effect::Cancel { worker, attempt } => {
+                    if !self.hub.send(worker, ServerMsg::Cancel { attempt }) {
+                        self.feedback.push(Input::WorkerDisconnected { worker });
+                    }
+                }
+                Effect::PersistInstance(_) | Effect::PersistAttempt(_) => {}
+            }
+        }
+        for it in &instances {
+            self.live.publish(Event::Instance {
+                id: it.id,
+                job_id: it.job,
+                scheduled_at: it.scheduled_at,
+                state: it.state,
+            });
+        }
+        for it in &attempts {
+            self.live.publish(Event::Attempt {
+                id: it.id,
+                instance_id: it.instance,
+                job_id: it.job,
+                state: it.state,
+                exit_code: it.exit_code,
+            });
+        }
+    }
+
+    async fn dispatch(&mut self, attempt: AttemptRecord, job_version: i64, scheduled_at: chrono::DateTime<Utc>) {
+        let worker: WorkerId = attempt.worker;
+        let version = match self.store.job_version(attempt.job, job_version).await {
+            Ok(version) => version,
+            Err(err) => {
+                tracing::error!(job = %attempt.job, version = job_version, error = %err, "cannot load the pinned job version");
+                self.feedback.push(Input::AttemptFinished {
+                    worker,
+                    attempt: attempt.id,
+                    outcome: AttemptOutcome::Failed,
+                    exit_code: None,
+                    at: Utc::now(),
+                });
+                return;
+            }
+        };
+        let spec = AttemptSpec {
+            attempt: attempt.id,
+            number: attempt.number,
+            instance: attempt.instance,
+            job_id: attempt.job,
+            job_name: version.name,
+            job_version,
+            job_type: version.job_type,
+            script: version.script,
+            scheduled_at,
+            trigger: attempt.trigger,
+            env: Vec::new(),
+        };
+        if !self.hub.send(worker, ServerMsg::Dispatch(spec)) {
+            // The worker vanished between the engine's choice and the send: let the engine know;
+            // the attempt is declared lost after the grace period unless the worker returns.
+            self.feedback.push(Input::WorkerDisconnected { worker });
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Persistence: one [`Store`] trait, two sqlx backends (SQLite and PostgreSQL) with the same SQL
+//! text (both accept `$1` placeholders, `returning` and `on conflict`), chosen by URL scheme.
+//!
+//! Invariant: only this module contains SQL. Definitions (folders, jobs) are written by API
+//! handlers; run state (instances, attempts) only by the scheduler driver, from engine effects.
+
+mod backend;
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use app::{
+    api,
+    engine::{AttemptRecord, InstanceRecord, Snapshot},
+    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use backend::{PgStore, SqliteStore};
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign-key constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else (connection, decoding, …).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+            {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            _ => StoreError::Other(err.into()),
+        }
+    }
+}
+
+/// Store result.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user account with its password hash.
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    /// The account name.
+    pub username: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the account is an administrator.
+    pub is_admin: bool,
+}
+
+/// A job definition to write (validated by the caller).
+#[derive(Clone, Debug)]
+pub struct JobWrite {
+    /// Folder.
+    pub folder_id: FolderId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Type.
+    pub job_type: app::domain::JobType,
+    /// Script.
+    pub script: String,
+    /// Cron.
+    pub cron: Option<String>,
+    /// Zone.
+    pub timezone: String,
+    /// Upstream jobs.
+    pub dependencies: Vec<JobId>,
+    /// Host group.
+    pub host_group: String,
+    /// Retries.
+    pub retry_count: u32,
+    /// Retry delay.
+    pub retry_delay_secs: u32,
+    /// Enabled.
+    pub enabled: bool,
+}
+
+/// What the worker needs of a pinned job version.
+#[derive(Clone, Debug)]
+pub struct JobVersionRecord {
+    /// Job name (current).
+    pub name: String,
+    /// Type.
+    pub job_type: app::domain::JobType,
+    /// Script at that version.
+    pub script: String,
+}
+
+/// The persistence interface. Methods are domain intents, not tables.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Number of user accounts.
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Creates a user; `Conflict` if the name is taken.
+    async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Looks a user up by name.
+    async fn user(&self, username: &str) -> StoreResult<UserRecord>;
+
+    /// Registers a worker with the hash of its token; `Conflict` if the name is taken.
+    async fn create_worker(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId>;
+    /// Sets the token hash of a worker by name, creating it if needed (standalone's own worker).
+    async fn upsert_worker_token(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId>;
+    /// The worker a token hash belongs to.
+    async fn worker_by_token(&self, token_hash: &str) -> StoreResult<(WorkerId, String)>;
+    /// Every registered worker: id and name.
+    async fn workers(&self) -> StoreResult<Vec<(WorkerId, String)>>;
+
+    /// Creates a folder; `Conflict` if a sibling has that name or the parent does not exist.
+    async fn create_folder(&self, name: &str, parent: Option<FolderId>, now: DateTime<Utc>) -> StoreResult<api::Folder>;
+    /// Every folder.
+    async fn folders(&self) -> StoreResult<Vec<api::Folder>>;
+
+    /// Creates a job (version 1) with its dependencies.
+    async fn create_job(&self, job: &JobWrite, owner: &str, now: DateTime<Utc>) -> StoreResult<api::Job>;
+    /// Saves a new version of a job.
+    async fn update_job(&self, id: JobId, job: &JobWrite, now: DateTime<Utc>) -> StoreResult<api::Job>;
+    /// One job.
+    async fn job(&self, id: JobId) -> StoreResult<api::Job>;
+    /// Jobs, optionally of one folder, by name.
+    async fn jobs(&self, folder: Option<FolderId>) -> StoreResult<Vec<api::Job>>;
+    /// The whole dependency graph: job -> its upstreams (every job has an entry).
+    async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>>;
+    /// A pinned job version.
+    async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord>;
+
+    /// Writes engine decisions (upserts by id) in one transaction, instances first.
+    async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()>;
+    /// What the engine needs after a restart: jobs, active instances and attempts, and terminal
+    /// instances with a business time at or after `keep_since`.
+    async fn snapshot(&self, keep_since: DateTime<Utc>) -> StoreResult<Snapshot>;
+    /// One instance with its attempts.
+    async fn instance(&self, id: InstanceId) -> StoreResult<api::Instance>;
+    /// A job's instances, newest business time first, with their attempts.
+    async fn job_instances(&self, job: JobId, limit: i64) -> StoreResult<Vec<api::Instance>>;
+    /// The latest instance (id, state) of each of these jobs.
+    async fn latest_states(&self, jobs: &[JobId]) -> StoreResult<BTreeMap<JobId, (InstanceId, app::domain::InstanceState)>>;
+    /// How many attempts are dispatched to or running on each worker.
+    async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>>;
+    /// The worker an attempt was sent to and whether it has ended.
+    async fn attempt_owner(&self, id: AttemptId) -> StoreResult<(WorkerId, bool)>;
+
+    /// Appends log text at byte `offset`. Idempotent: text at an offset already stored is
+    /// ignored. Returns the end of the stored log; a gap (offset beyond the end) stores nothing.
+    async fn append_log(&self, attempt: AttemptId, offset: u64, text: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Up to about `max_bytes` of log from `offset`: (text, next offset).
+    async fn read_log(&self, attempt: AttemptId, offset: u64, max_bytes: usize) -> StoreResult<(String, u64)>;
+}
+
+/// Opens the store named by `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs its
+/// migrations.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        anyhow::bail!("unsupported database URL `{}`: use sqlite:… or postgres://…", redact(url))
+    }
+}
+
+/// The URL without its password, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

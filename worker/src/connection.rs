@@ -1,0 +1,295 @@
+//! The worker's session loop: connect, hello, replay the outbox, then serve dispatches and cancel
+//! requests while forwarding runner events, heartbeats and log chunks. On a dropped connection it
+//! reconnects with exponential backoff (1 s to 30 s) while attempts keep running and their output
+//! accumulates in the outbox. A refused version or token stops the worker with the server's reason.
+
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::{Context as _, bail};
+use app::{
+    api::WorkerLoad,
+    ids::AttemptId,
+    protocol::{CLOSE_BAD_TOKEN, CLOSE_BAD_VERSION, PROTOCOL_VERSION, ServerMsg, WorkerMsg},
+};
+use futures_util::{SinkExt as _, StreamExt as _};
+use sysinfo::System;
+use tokio::{net::TcpStream, sync::mpsc};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message},
+};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    WorkerConfig,
+    outbox::Outbox,
+    runner::{RunnerEvent, run_attempt},
+};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How a session ended.
+enum SessionEnd {
+    /// The connection dropped: reconnect.
+    Dropped(String),
+    /// Shutdown was requested.
+    Shutdown,
+}
+
+struct Worker {
+    config: WorkerConfig,
+    outbox: Outbox,
+    running: HashMap<AttemptId, CancellationToken>,
+    tracker: TaskTracker,
+    events_tx: mpsc::Sender<RunnerEvent>,
+    system: System,
+    heartbeat: Duration,
+}
+
+/// The WebSocket URL of the worker endpoint for a server base URL.
+pub fn socket_url(server: &str) -> anyhow::Result<url::Url> {
+    let mut url = url::Url::parse(server).with_context(|| format!("bad server URL `{server}`"))?;
+    let scheme = match url.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        other => bail!("unsupported scheme `{other}` in server URL `{server}`"),
+    };
+    url.set_scheme(scheme).map_err(|()| anyhow::anyhow!("cannot use `{server}`"))?;
+    url.set_path("/api/ws/worker");
+    Ok(url)
+}
+
+/// Runs the worker until `shutdown`; on shutdown running attempts are cancelled (their process
+/// groups killed) and their results are sent if the server is reachable.
+pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let url = socket_url(&config.server)?;
+    std::fs::create_dir_all(&config.work_dir)
+        .with_context(|| format!("cannot create the work directory {}", config.work_dir.display()))?;
+    // Scripts are run by absolute path from inside their work directory.
+    let mut config = config;
+    config.work_dir = std::fs::canonicalize(&config.work_dir)?;
+    let (events_tx, mut events_rx) = mpsc::channel(4096);
+    let mut worker = Worker {
+        config,
+        outbox: Outbox::default(),
+        running: HashMap::new(),
+        tracker: TaskTracker::new(),
+        events_tx,
+        system: System::new(),
+        heartbeat: Duration::from_secs(5),
+    };
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        match connect_async(url.as_str()).await {
+            Ok((socket, _)) => match worker.session(socket, &mut events_rx, &shutdown).await? {
+                SessionEnd::Shutdown => break,
+                SessionEnd::Dropped(reason) => {
+                    tracing::warn!(%reason, "connection to the server lost; reconnecting");
+                    backoff = Duration::from_secs(1);
+                }
+            },
+            Err(err) => tracing::warn!(error = %err, server = %url, "cannot reach the server"),
+        }
+        // Keep absorbing runner output while disconnected so running attempts never block.
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                () = shutdown.cancelled() => break,
+                event = events_rx.recv() => {
+                    if let Some(event) = event {
+                        worker.absorb(event);
+                    }
+                }
+            }
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+    worker.stop(&mut events_rx).await;
+    Ok(())
+}
+
+impl Worker {
+    async fn session(
+        &mut self,
+        mut socket: Socket,
+        events_rx: &mut mpsc::Receiver<RunnerEvent>,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<SessionEnd> {
+        let mut known: Vec<AttemptId> = self.running.keys().copied().collect();
+        known.extend(self.outbox.attempts());
+        known.sort();
+        known.dedup();
+        let hello = WorkerMsg::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            token: self.config.token.clone(),
+            host_group: self.config.host_group.clone(),
+            slots: self.config.slots,
+            hostname: System::host_name().unwrap_or_default(),
+            known_attempts: known,
+        };
+        if let Err(err) = send(&mut socket, &hello).await {
+            return Ok(SessionEnd::Dropped(err.to_string()));
+        }
+        // The first answer is a welcome or a close frame with the reason.
+        match tokio::time::timeout(Duration::from_secs(15), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ServerMsg>(&text) {
+                Ok(ServerMsg::Welcome { worker_id, name, heartbeat_secs }) => {
+                    tracing::info!(%worker_id, %name, "connected to the server");
+                    self.heartbeat = Duration::from_secs(u64::from(heartbeat_secs.max(1)));
+                }
+                other => return Ok(SessionEnd::Dropped(format!("unexpected first message: {other:?}"))),
+            },
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                let code = u16::from(frame.code);
+                if code == CLOSE_BAD_TOKEN || code == CLOSE_BAD_VERSION {
+                    bail!("the server refused this worker: {}", frame.reason);
+                }
+                return Ok(SessionEnd::Dropped(format!("closed by the server: {}", frame.reason)));
+            }
+            other => return Ok(SessionEnd::Dropped(format!("no welcome from the server: {other:?}"))),
+        }
+        for msg in self.outbox.replay() {
+            if let Err(err) = send(&mut socket, &msg).await {
+                return Ok(SessionEnd::Dropped(err.to_string()));
+            }
+        }
+        let mut heartbeat = tokio::time::interval(self.heartbeat);
+        let mut flush = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            let outgoing: Vec<WorkerMsg> = tokio::select! {
+                () = shutdown.cancelled() => {
+                    let _ = socket.close(None).await;
+                    return Ok(SessionEnd::Shutdown);
+                }
+                incoming = socket.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
+                        Ok(msg) => self.handle(msg),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "malformed message from the server");
+                            Vec::new()
+                        }
+                    },
+                    Some(Ok(Message::Close(frame))) => {
+                        let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                        return Ok(SessionEnd::Dropped(format!("closed by the server: {reason}")));
+                    }
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(err)) => return Ok(SessionEnd::Dropped(err.to_string())),
+                    None => return Ok(SessionEnd::Dropped("connection closed".to_owned())),
+                },
+                event = events_rx.recv() => match event {
+                    Some(event) => self.absorb(event),
+                    None => Vec::new(),
+                },
+                _ = heartbeat.tick() => vec![WorkerMsg::Heartbeat { load: self.load() }],
+                _ = flush.tick() => self.outbox.flush_all(),
+            };
+            for msg in outgoing {
+                if let Err(err) = send(&mut socket, &msg).await {
+                    return Ok(SessionEnd::Dropped(err.to_string()));
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: ServerMsg) -> Vec<WorkerMsg> {
+        match msg {
+            ServerMsg::Dispatch(spec) => {
+                let attempt = spec.attempt;
+                if self.running.contains_key(&attempt) {
+                    return Vec::new();
+                }
+                tracing::info!(%attempt, job = %spec.job_id, "running attempt");
+                let cancel = CancellationToken::new();
+                self.running.insert(attempt, cancel.clone());
+                self.tracker.spawn(run_attempt(
+                    spec,
+                    self.config.work_dir.clone(),
+                    self.events_tx.clone(),
+                    cancel,
+                    self.config.kill_grace,
+                ));
+            }
+            ServerMsg::Cancel { attempt } => {
+                if let Some(cancel) = self.running.get(&attempt) {
+                    tracing::info!(%attempt, "cancelling attempt");
+                    cancel.cancel();
+                }
+            }
+            ServerMsg::LogAck { attempt, next_offset } => self.outbox.ack_log(attempt, next_offset),
+            ServerMsg::FinishedAck { attempt } => self.outbox.ack_finished(attempt),
+            ServerMsg::Error { message } => tracing::warn!(%message, "the server reported an error"),
+            ServerMsg::Welcome { .. } => {}
+        }
+        Vec::new()
+    }
+
+    /// Turns a runner event into messages to send now (the outbox keeps them until acknowledged).
+    fn absorb(&mut self, event: RunnerEvent) -> Vec<WorkerMsg> {
+        match event {
+            RunnerEvent::Started { attempt, at } => vec![WorkerMsg::Started { attempt, at }],
+            RunnerEvent::Log { attempt, text } => self.outbox.push_log(attempt, &text),
+            RunnerEvent::Finished { attempt, outcome, exit_code, at } => {
+                self.running.remove(&attempt);
+                let msg = WorkerMsg::Finished { attempt, outcome, exit_code, at };
+                self.outbox.push_finished(attempt, msg)
+            }
+        }
+    }
+
+    fn load(&mut self) -> WorkerLoad {
+        self.system.refresh_cpu_usage();
+        self.system.refresh_memory();
+        WorkerLoad {
+            cpu_percent: self.system.global_cpu_usage(),
+            memory_used: self.system.used_memory(),
+            memory_total: self.system.total_memory(),
+            load_one: System::load_average().one,
+        }
+    }
+
+    /// Cancels every running attempt and waits for their processes to end.
+    async fn stop(mut self, events_rx: &mut mpsc::Receiver<RunnerEvent>) {
+        for cancel in self.running.values() {
+            cancel.cancel();
+        }
+        self.tracker.close();
+        let tracker = self.tracker.clone();
+        let wait = tracker.wait();
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                event = events_rx.recv() => {
+                    if let Some(event) = event {
+                        self.absorb(event);
+                    }
+                }
+            }
+        }
+        tracing::info!("worker stopped");
+    }
+}
+
+async fn send(socket: &mut Socket, msg: &WorkerMsg) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let text = serde_json::to_string(msg).expect("protocol messages serialise");
+    socket.send(Message::Text(text.into())).await
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_urls() {
+        assert_eq!(socket_url("http://127.0.0.1:8080").unwrap().as_str(), "ws://127.0.0.1:8080/api/ws/worker");
+        assert_eq!(socket_url("https://hera.example.com/").unwrap().as_str(), "wss://hera.example.com/api/ws/worker");
+        assert!(socket_url("ftp://x").is_err());
+    }
+}

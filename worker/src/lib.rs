@@ -1,0 +1,33 @@
+//! Hera's worker. It connects out to the server (`/api/ws/worker`), says hello with its token,
+//! host group and slots, sends heartbeats with its load, runs dispatched attempts as OS processes
+//! and streams their logs and results back.
+//!
+//! Layout:
+//! - [`connection`]: the session loop (connect, hello, reconnect with backoff, heartbeats).
+//! - [`outbox`]: the spool of unacknowledged log chunks and results, resent after a reconnect.
+//! - [`runner`]: one attempt: work directory, script file, process group, output capture, kill.
+
+pub mod connection;
+pub mod outbox;
+pub mod runner;
+
+use std::{path::PathBuf, time::Duration};
+
+/// Worker settings.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    pub server: String,
+    /// The worker token issued by the server.
+    pub token: String,
+    /// The host group this worker serves.
+    pub host_group: String,
+    /// How many attempts run at once.
+    pub slots: u32,
+    /// Where attempts get their private work directories.
+    pub work_dir: PathBuf,
+    /// Between SIGTERM and SIGKILL when an attempt is cancelled.
+    pub kill_grace: Duration,
+}
+
+pub use connection::run;
