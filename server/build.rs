@@ -16,7 +16,9 @@ fn main() -> io::Result<()> {
     if dist.join("index.html").exists() {
         copy_dir(dist, &out)?;
     } else {
-        println!("cargo:warning=dist/ has no index.html: the binary serves a placeholder page (run `trunk build --release` first)");
+        println!(
+            "cargo:warning=dist/ has no index.html: the binary serves a placeholder page (run `trunk build --release` first)"
+        );
         fs::write(
             out.join("index.html"),
             "<!doctype html><title>Hera</title><p>The Hera web UI was not built into this binary. \

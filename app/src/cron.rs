@@ -77,8 +77,14 @@ impl Schedule {
                 "`?` belongs to 6/7-field Quartz expressions".to_owned(),
             ));
         }
-        let cron = parser.parse(trimmed).map_err(|err| CronError::Invalid(err.to_string()))?;
-        let schedule = Schedule { cron, zone, expression: trimmed.to_owned() };
+        let cron = parser
+            .parse(trimmed)
+            .map_err(|err| CronError::Invalid(err.to_string()))?;
+        let schedule = Schedule {
+            cron,
+            zone,
+            expression: trimmed.to_owned(),
+        };
         // An expression like `0 0 0 30 2 ?` parses but never fires: refuse it at save time.
         let probe = DateTime::<Utc>::from_timestamp(0, 0).expect("the epoch is representable");
         if schedule.next_after(probe).is_none() {
@@ -112,7 +118,9 @@ impl Schedule {
         let mut out = Vec::with_capacity(n);
         let mut cursor = after;
         while out.len() < n {
-            let Some(next) = self.next_after(cursor) else { break };
+            let Some(next) = self.next_after(cursor) else {
+                break;
+            };
             out.push(next);
             cursor = next;
         }
@@ -130,7 +138,9 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn next_n(expr: &str, zone: &str, from: &str, n: usize) -> Vec<String> {
@@ -151,7 +161,11 @@ mod tests {
         );
         assert_eq!(
             next_n("*/20 * * * * ?", "UTC", "2026-11-24T00:00:05Z", 3),
-            ["2026-11-24T00:00:20+00:00", "2026-11-24T00:00:40+00:00", "2026-11-24T00:01:00+00:00"]
+            [
+                "2026-11-24T00:00:20+00:00",
+                "2026-11-24T00:00:40+00:00",
+                "2026-11-24T00:01:00+00:00"
+            ]
         );
     }
 
@@ -194,12 +208,22 @@ mod tests {
     #[test]
     fn unix_weekdays_and_either_day_rule() {
         // 0 and 7 are Sunday.
-        assert_eq!(next_n("0 9 * * 0", "UTC", "2026-11-24T00:00:00Z", 1), ["2026-11-29T09:00:00+00:00"]);
-        assert_eq!(next_n("0 9 * * 7", "UTC", "2026-11-24T00:00:00Z", 1), ["2026-11-29T09:00:00+00:00"]);
+        assert_eq!(
+            next_n("0 9 * * 0", "UTC", "2026-11-24T00:00:00Z", 1),
+            ["2026-11-29T09:00:00+00:00"]
+        );
+        assert_eq!(
+            next_n("0 9 * * 7", "UTC", "2026-11-24T00:00:00Z", 1),
+            ["2026-11-29T09:00:00+00:00"]
+        );
         // Vixie: the 1st of the month OR any Monday.
         assert_eq!(
             next_n("0 0 1 * 1", "UTC", "2026-11-24T00:00:00Z", 3),
-            ["2026-11-30T00:00:00+00:00", "2026-12-01T00:00:00+00:00", "2026-12-07T00:00:00+00:00"]
+            [
+                "2026-11-30T00:00:00+00:00",
+                "2026-12-01T00:00:00+00:00",
+                "2026-12-07T00:00:00+00:00"
+            ]
         );
     }
 
@@ -207,7 +231,12 @@ mod tests {
     fn dst_gap_fires_once_after_the_gap() {
         // 2027-03-14 02:30 does not exist in New York (clocks jump 02:00 -> 03:00).
         assert_eq!(
-            next_n("0 30 2 * * ?", "America/New_York", "2027-03-13T12:00:00Z", 2),
+            next_n(
+                "0 30 2 * * ?",
+                "America/New_York",
+                "2027-03-13T12:00:00Z",
+                2
+            ),
             ["2027-03-14T03:00:00-04:00", "2027-03-15T02:30:00-04:00"]
         );
     }
@@ -216,7 +245,12 @@ mod tests {
     fn dst_overlap_fires_once() {
         // 2026-11-01 01:30 happens twice in New York; it fires once.
         assert_eq!(
-            next_n("0 30 1 * * ?", "America/New_York", "2026-10-31T12:00:00Z", 2),
+            next_n(
+                "0 30 1 * * ?",
+                "America/New_York",
+                "2026-10-31T12:00:00Z",
+                2
+            ),
             ["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"]
         );
     }
@@ -224,7 +258,9 @@ mod tests {
     #[test]
     fn fire_times_are_whole_seconds() {
         let schedule = Schedule::parse("*/10 * * * * ?", "UTC").unwrap();
-        let next = schedule.next_after(utc("2026-11-24T13:28:58.844Z")).unwrap();
+        let next = schedule
+            .next_after(utc("2026-11-24T13:28:58.844Z"))
+            .unwrap();
         assert_eq!(next, utc("2026-11-24T13:29:00Z"));
         let next = schedule.next_after(utc("2026-11-24T13:29:00.5Z")).unwrap();
         assert_eq!(next, utc("2026-11-24T13:29:10Z"));
@@ -233,13 +269,25 @@ mod tests {
     #[test]
     fn bad_input_is_refused_with_a_reason() {
         assert_eq!(Schedule::parse("", "UTC").unwrap_err(), CronError::Empty);
-        assert_eq!(Schedule::parse("* * *", "UTC").unwrap_err(), CronError::FieldCount(3));
-        assert!(matches!(Schedule::parse("0 61 * * * ?", "UTC"), Err(CronError::Invalid(_))));
-        assert!(matches!(Schedule::parse("0 0 * * ?", "UTC"), Err(CronError::Invalid(_))));
+        assert_eq!(
+            Schedule::parse("* * *", "UTC").unwrap_err(),
+            CronError::FieldCount(3)
+        );
+        assert!(matches!(
+            Schedule::parse("0 61 * * * ?", "UTC"),
+            Err(CronError::Invalid(_))
+        ));
+        assert!(matches!(
+            Schedule::parse("0 0 * * ?", "UTC"),
+            Err(CronError::Invalid(_))
+        ));
         assert_eq!(
             Schedule::parse("0 0 * * *", "Mars/Base").unwrap_err(),
             CronError::UnknownZone("Mars/Base".to_owned())
         );
-        assert_eq!(Schedule::parse("0 0 0 30 2 ?", "UTC").unwrap_err(), CronError::NeverFires);
+        assert_eq!(
+            Schedule::parse("0 0 0 30 2 ?", "UTC").unwrap_err(),
+            CronError::NeverFires
+        );
     }
 }

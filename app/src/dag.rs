@@ -23,7 +23,10 @@ pub enum DagError {
 }
 
 fn render_path(path: &[JobId]) -> String {
-    path.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(" -> ")
+    path.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(" -> ")
 }
 
 /// Checks that giving `job` the upstream set `upstreams` keeps `graph` (job -> its upstreams)
@@ -44,7 +47,11 @@ pub fn check_dependencies(
     // A cycle exists iff `job` is reachable from one of its new upstreams. Depth-first search with
     // an explicit stack of (node, next child index); `parent` reconstructs the path.
     let upstreams_of = |id: JobId| -> &[JobId] {
-        if id == job { upstreams } else { graph.get(&id).map_or(&[], Vec::as_slice) }
+        if id == job {
+            upstreams
+        } else {
+            graph.get(&id).map_or(&[], Vec::as_slice)
+        }
     };
     let mut visited = BTreeSet::new();
     let mut parent: BTreeMap<JobId, JobId> = BTreeMap::new();
@@ -52,7 +59,9 @@ pub fn check_dependencies(
     visited.insert(job);
     while let Some((node, child_idx)) = stack.pop() {
         let children = upstreams_of(node);
-        let Some(&child) = children.get(child_idx) else { continue };
+        let Some(&child) = children.get(child_idx) else {
+            continue;
+        };
         stack.push((node, child_idx + 1));
         if child == job {
             // Walk back from `node` to `job`: job -> ... -> node -> job, as "depends on" order.
@@ -92,7 +101,11 @@ pub fn neighbourhood(
         let mut stack = vec![center];
         let mut seen = BTreeSet::from([center]);
         while let Some(node) = stack.pop() {
-            let next = if upward { graph.get(&node) } else { downstream_of.get(&node) };
+            let next = if upward {
+                graph.get(&node)
+            } else {
+                downstream_of.get(&node)
+            };
             for &other in next.into_iter().flatten() {
                 edges.insert(if upward { (other, node) } else { (node, other) });
                 nodes.insert(other);
@@ -110,13 +123,19 @@ mod tests {
     use super::*;
 
     fn graph(edges: &[(i64, &[i64])]) -> BTreeMap<JobId, Vec<JobId>> {
-        edges.iter().map(|(job, ups)| (JobId(*job), ups.iter().map(|u| JobId(*u)).collect())).collect()
+        edges
+            .iter()
+            .map(|(job, ups)| (JobId(*job), ups.iter().map(|u| JobId(*u)).collect()))
+            .collect()
     }
 
     #[test]
     fn accepts_a_diamond() {
         let g = graph(&[(1, &[]), (2, &[1]), (3, &[1]), (4, &[])]);
-        assert_eq!(check_dependencies(&g, JobId(4), &[JobId(2), JobId(3)]), Ok(()));
+        assert_eq!(
+            check_dependencies(&g, JobId(4), &[JobId(2), JobId(3)]),
+            Ok(())
+        );
     }
 
     #[test]
@@ -125,17 +144,26 @@ mod tests {
         let g = graph(&[(1, &[]), (2, &[1]), (3, &[2])]);
         let err = check_dependencies(&g, JobId(1), &[JobId(3)]).unwrap_err();
         assert_eq!(err.to_string(), "dependency cycle: 1 -> 3 -> 2 -> 1");
-        assert_eq!(check_dependencies(&g, JobId(1), &[JobId(1)]), Err(DagError::SelfDependency));
-        assert_eq!(check_dependencies(&g, JobId(1), &[JobId(9)]), Err(DagError::UnknownJob(JobId(9))));
+        assert_eq!(
+            check_dependencies(&g, JobId(1), &[JobId(1)]),
+            Err(DagError::SelfDependency)
+        );
+        assert_eq!(
+            check_dependencies(&g, JobId(1), &[JobId(9)]),
+            Err(DagError::UnknownJob(JobId(9)))
+        );
     }
 
     #[test]
     fn deep_chains_do_not_overflow() {
         let n = 200_000;
-        let mut g: BTreeMap<JobId, Vec<JobId>> = (1..n).map(|i| (JobId(i + 1), vec![JobId(i)])).collect();
+        let mut g: BTreeMap<JobId, Vec<JobId>> =
+            (1..n).map(|i| (JobId(i + 1), vec![JobId(i)])).collect();
         g.insert(JobId(1), vec![]);
         let err = check_dependencies(&g, JobId(1), &[JobId(n)]).unwrap_err();
-        let DagError::Cycle { path } = err else { panic!("expected a cycle") };
+        let DagError::Cycle { path } = err else {
+            panic!("expected a cycle")
+        };
         assert_eq!(path.len() as i64, n + 1);
     }
 

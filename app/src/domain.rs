@@ -158,11 +158,11 @@ impl AttemptState {
     /// The allowed transitions, written down once. The engine asserts every change against this.
     pub fn can_become(self, next: Self) -> bool {
         use AttemptState::*;
-        match (self, next) {
-            (Dispatched, Running | Success | Failed | Cancelled | Lost) => true,
-            (Running, Success | Failed | Cancelled | Lost) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Dispatched, Running | Success | Failed | Cancelled | Lost)
+                | (Running, Success | Failed | Cancelled | Lost)
+        )
     }
 }
 
@@ -198,7 +198,11 @@ mod tests {
     fn terminal_states_only_leave_by_rerun() {
         for from in InstanceState::ALL.iter().filter(|s| s.is_terminal()) {
             for to in InstanceState::ALL {
-                assert_eq!(from.can_become(*to), *to == InstanceState::Queued, "{from} -> {to}");
+                assert_eq!(
+                    from.can_become(*to),
+                    *to == InstanceState::Queued,
+                    "{from} -> {to}"
+                );
             }
         }
         for from in AttemptState::ALL.iter().filter(|s| s.is_terminal()) {

@@ -171,14 +171,22 @@ mod tests {
     fn messages_are_tagged_json() {
         let msg = WorkerMsg::Started {
             attempt: AttemptId(7),
-            at: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").unwrap().with_timezone(&Utc),
+            at: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
         };
         let text = serde_json::to_string(&msg).unwrap();
-        assert_eq!(text, r#"{"type":"started","attempt":7,"at":"2026-11-24T10:00:00Z"}"#);
+        assert_eq!(
+            text,
+            r#"{"type":"started","attempt":7,"at":"2026-11-24T10:00:00Z"}"#
+        );
         assert_eq!(serde_json::from_str::<WorkerMsg>(&text).unwrap(), msg);
         // A hello from an older worker without `known_attempts` still parses.
         let hello = r#"{"type":"hello","protocol_version":1,"token":"t","host_group":"default",
             "slots":2,"hostname":"h"}"#;
-        assert!(matches!(serde_json::from_str(hello).unwrap(), WorkerMsg::Hello { .. }));
+        assert!(matches!(
+            serde_json::from_str(hello).unwrap(),
+            WorkerMsg::Hello { .. }
+        ));
     }
 }

@@ -75,17 +75,25 @@ impl Sessions {
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
         let path = data_dir.join("jwt-secret");
         let key = if path.exists() {
-            let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             base64::engine::general_purpose::STANDARD
                 .decode(text.trim())
                 .with_context(|| format!("{} is corrupt", path.display()))?
         } else {
             let mut key = vec![0u8; 64];
             rand::thread_rng().fill_bytes(&mut key);
-            write_private(&path, &base64::engine::general_purpose::STANDARD.encode(&key))?;
+            write_private(
+                &path,
+                &base64::engine::general_purpose::STANDARD.encode(&key),
+            )?;
             key
         };
-        anyhow::ensure!(key.len() >= 32, "{} holds a key shorter than 32 bytes", path.display());
+        anyhow::ensure!(
+            key.len() >= 32,
+            "{} holds a key shorter than 32 bytes",
+            path.display()
+        );
         Ok(Sessions {
             encoding: Arc::new(EncodingKey::from_secret(&key)),
             decoding: Arc::new(DecodingKey::from_secret(&key)),
@@ -93,7 +101,11 @@ impl Sessions {
     }
 
     /// A token for `user`, valid for [`SESSION_LIFETIME`].
-    pub fn issue(&self, user: &UserRecord, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        user: &UserRecord,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let expires = now + SESSION_LIFETIME;
         let claims = Claims {
             sub: user.username.clone(),
@@ -102,7 +114,11 @@ impl Sessions {
             iat: now.timestamp(),
             exp: expires.timestamp(),
         };
-        let token = jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)?;
+        let token = jsonwebtoken::encode(
+            &Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?;
         Ok((token, expires))
     }
 
@@ -114,7 +130,10 @@ impl Sessions {
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|err| ApiError::Unauthorized(format!("invalid or expired token ({err})")))?;
-        Ok(CurrentUser { username: data.claims.sub, is_admin: data.claims.adm })
+        Ok(CurrentUser {
+            username: data.claims.sub,
+            is_admin: data.claims.adm,
+        })
     }
 }
 
@@ -127,12 +146,19 @@ fn argon2() -> Argon2<'static> {
 /// Hashes a password (CPU-heavy: call from a blocking thread).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut rand::thread_rng());
-    Ok(argon2().hash_password(password.as_bytes(), &salt).map_err(|err| anyhow::anyhow!("{err}"))?.to_string())
+    Ok(argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|err| anyhow::anyhow!("{err}"))?
+        .to_string())
 }
 
 /// Checks a password against its stored hash (CPU-heavy: call from a blocking thread).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A random URL-safe secret of `bytes` random bytes.
@@ -163,7 +189,11 @@ pub fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
 
 /// On first start (no users), creates `admin` with a random password, writes it to
 /// `<data-dir>/initial-admin-password` (0600) and returns the file's path.
-pub async fn ensure_admin(store: &dyn Store, data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<PathBuf>> {
+pub async fn ensure_admin(
+    store: &dyn Store,
+    data_dir: &Path,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<PathBuf>> {
     if store.count_users().await? > 0 {
         return Ok(None);
     }
@@ -178,20 +208,31 @@ pub async fn ensure_admin(store: &dyn Store, data_dir: &Path, now: DateTime<Utc>
         fs::remove_file(&path)?;
     }
     write_private(&path, &password)?;
-    let user = UserRecord { username: "admin".to_owned(), password_hash: hash, is_admin: true };
+    let user = UserRecord {
+        username: "admin".to_owned(),
+        password_hash: hash,
+        is_admin: true,
+    };
     match store.create_user(&user, now).await {
         Ok(()) | Err(StoreError::Conflict(_)) => {}
         Err(err) => return Err(err.into()),
     }
     println!("Created the administrator account `admin` with password: {password}");
-    println!("(also written to {}; change it after logging in)", path.display());
+    println!(
+        "(also written to {}; change it after logging in)",
+        path.display()
+    );
     Ok(Some(path))
 }
 
 /// The router-level guard: every request must carry a valid session token, as
 /// `Authorization: Bearer <token>` or, for browser WebSockets (which cannot set headers), as the
 /// `access_token` query parameter.
-pub async fn require_auth(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_auth(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let header_token = request
         .headers()
         .get(header::AUTHORIZATION)

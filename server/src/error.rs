@@ -93,7 +93,13 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(fields) => Some(fields.clone()),
             _ => None,
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message, fields } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                fields,
+            },
+        };
         (self.status(), Json(body)).into_response()
     }
 }

@@ -19,8 +19,8 @@ use app::{
     engine::Input,
     ids::{AttemptId, WorkerId},
     protocol::{
-        CLOSE_BAD_HELLO, CLOSE_BAD_TOKEN, CLOSE_BAD_VERSION, CLOSE_REPLACED, PROTOCOL_VERSION, ServerMsg,
-        WorkerMsg,
+        CLOSE_BAD_HELLO, CLOSE_BAD_TOKEN, CLOSE_BAD_VERSION, CLOSE_REPLACED, PROTOCOL_VERSION,
+        ServerMsg, WorkerMsg,
     },
 };
 use axum::{
@@ -77,19 +77,34 @@ impl Hub {
     /// (a worker that does not read is treated as gone).
     pub fn send(&self, worker: WorkerId, msg: ServerMsg) -> bool {
         let connections = self.connections.lock().expect("hub lock poisoned");
-        connections.get(&worker).is_some_and(|conn| conn.tx.try_send(msg).is_ok())
+        connections
+            .get(&worker)
+            .is_some_and(|conn| conn.tx.try_send(msg).is_ok())
     }
 
     /// Connected workers and what they reported.
     pub fn connected(&self) -> HashMap<WorkerId, WorkerInfo> {
         let connections = self.connections.lock().expect("hub lock poisoned");
-        connections.iter().map(|(id, conn)| (*id, conn.info.clone())).collect()
+        connections
+            .iter()
+            .map(|(id, conn)| (*id, conn.info.clone()))
+            .collect()
     }
 
-    fn register(&self, worker: WorkerId, tx: mpsc::Sender<ServerMsg>, info: WorkerInfo) -> (u64, CancellationToken) {
+    fn register(
+        &self,
+        worker: WorkerId,
+        tx: mpsc::Sender<ServerMsg>,
+        info: WorkerInfo,
+    ) -> (u64, CancellationToken) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let replaced = CancellationToken::new();
-        let conn = Connection { id, tx, replaced: replaced.clone(), info };
+        let conn = Connection {
+            id,
+            tx,
+            replaced: replaced.clone(),
+            info,
+        };
         let mut connections = self.connections.lock().expect("hub lock poisoned");
         if let Some(old) = connections.insert(worker, conn) {
             old.replaced.cancel();
@@ -100,7 +115,10 @@ impl Hub {
     /// Removes the registration if it is still this connection's. True if it was.
     fn unregister(&self, worker: WorkerId, conn_id: u64) -> bool {
         let mut connections = self.connections.lock().expect("hub lock poisoned");
-        if connections.get(&worker).is_some_and(|conn| conn.id == conn_id) {
+        if connections
+            .get(&worker)
+            .is_some_and(|conn| conn.id == conn_id)
+        {
             connections.remove(&worker);
             return true;
         }
@@ -120,12 +138,17 @@ impl Hub {
 
 /// `GET /api/ws/worker`: upgrades and serves one worker connection.
 pub async fn worker_socket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.max_message_size(8 << 20).on_upgrade(move |socket| serve_worker(state, socket))
+    upgrade
+        .max_message_size(8 << 20)
+        .on_upgrade(move |socket| serve_worker(state, socket))
 }
 
 async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &str) {
     tracing::warn!(code, reason, "closing worker connection");
-    let frame = CloseFrame { code, reason: reason.into() };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
@@ -136,9 +159,21 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<WorkerMsg>(&text),
         _ => return close(&mut sink, CLOSE_BAD_HELLO, "expected a hello message first").await,
     };
-    let Ok(WorkerMsg::Hello { protocol_version, token, host_group, slots, hostname, known_attempts }) = hello
+    let Ok(WorkerMsg::Hello {
+        protocol_version,
+        token,
+        host_group,
+        slots,
+        hostname,
+        known_attempts,
+    }) = hello
     else {
-        return close(&mut sink, CLOSE_BAD_HELLO, "the first message must be a valid hello").await;
+        return close(
+            &mut sink,
+            CLOSE_BAD_HELLO,
+            "the first message must be a valid hello",
+        )
+        .await;
     };
     if protocol_version != PROTOCOL_VERSION {
         let reason = format!(
@@ -148,7 +183,9 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
     }
     let (worker, name) = match state.store.worker_by_token(&hash_token(&token)).await {
         Ok(found) => found,
-        Err(StoreError::NotFound) => return close(&mut sink, CLOSE_BAD_TOKEN, "unknown worker token").await,
+        Err(StoreError::NotFound) => {
+            return close(&mut sink, CLOSE_BAD_TOKEN, "unknown worker token").await;
+        }
         Err(err) => {
             tracing::error!(error = %err, "cannot check a worker token");
             return close(&mut sink, 1011, "server error while checking the token").await;
@@ -156,13 +193,31 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
     };
     let slots = slots.clamp(1, 1024);
     let (tx, mut rx) = mpsc::channel::<ServerMsg>(4096);
-    let info = WorkerInfo { host_group: host_group.clone(), slots, hostname, last_seen: Utc::now(), load: None };
+    let info = WorkerInfo {
+        host_group: host_group.clone(),
+        slots,
+        hostname,
+        last_seen: Utc::now(),
+        load: None,
+    };
     let (conn_id, replaced) = state.hub.register(worker, tx.clone(), info);
     tracing::info!(worker = %worker, %name, %host_group, slots, "worker connected");
-    let welcome = ServerMsg::Welcome { worker_id: worker, name, heartbeat_secs: HEARTBEAT_SECS };
+    let welcome = ServerMsg::Welcome {
+        worker_id: worker,
+        name,
+        heartbeat_secs: HEARTBEAT_SECS,
+    };
     let _ = tx.try_send(welcome);
-    state.live.publish(app::api::Event::Worker { id: worker, connected: true });
-    let connected = Input::WorkerConnected { worker, host_group, slots, known_attempts };
+    state.live.publish(app::api::Event::Worker {
+        id: worker,
+        connected: true,
+    });
+    let connected = Input::WorkerConnected {
+        worker,
+        host_group,
+        slots,
+        known_attempts,
+    };
     let _ = state.scheduler.call(connected).await;
 
     let writer = tokio::spawn({
@@ -201,7 +256,9 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(Message::Text(text)))) => text,
             Ok(Some(Ok(Message::Binary(_)))) => {
-                let _ = tx.try_send(ServerMsg::Error { message: "binary frames are not part of the protocol".to_owned() });
+                let _ = tx.try_send(ServerMsg::Error {
+                    message: "binary frames are not part of the protocol".to_owned(),
+                });
                 continue;
             }
             Ok(Some(Ok(_))) => continue,
@@ -210,26 +267,39 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         let msg = match serde_json::from_str::<WorkerMsg>(&msg) {
             Ok(msg) => msg,
             Err(err) => {
-                let _ = tx.try_send(ServerMsg::Error { message: format!("malformed message: {err}") });
+                let _ = tx.try_send(ServerMsg::Error {
+                    message: format!("malformed message: {err}"),
+                });
                 continue;
             }
         };
-        if let Some(reply) = handle_message(&state, worker, &mut owned, msg).await {
-            if tx.send(reply).await.is_err() {
-                break;
-            }
+        if let Some(reply) = handle_message(&state, worker, &mut owned, msg).await
+            && tx.send(reply).await.is_err()
+        {
+            break;
         }
     }
     writer.abort();
     if state.hub.unregister(worker, conn_id) {
         tracing::info!(worker = %worker, "worker disconnected");
-        state.live.publish(app::api::Event::Worker { id: worker, connected: false });
-        state.scheduler.notify(Input::WorkerDisconnected { worker }).await;
+        state.live.publish(app::api::Event::Worker {
+            id: worker,
+            connected: false,
+        });
+        state
+            .scheduler
+            .notify(Input::WorkerDisconnected { worker })
+            .await;
     }
 }
 
 /// Checks that an attempt was given to this worker (a worker cannot report for another's).
-async fn owns(state: &AppState, worker: WorkerId, owned: &mut HashSet<AttemptId>, attempt: AttemptId) -> bool {
+async fn owns(
+    state: &AppState,
+    worker: WorkerId,
+    owned: &mut HashSet<AttemptId>,
+    attempt: AttemptId,
+) -> bool {
     if owned.contains(&attempt) {
         return true;
     }
@@ -249,23 +319,45 @@ async fn handle_message(
     msg: WorkerMsg,
 ) -> Option<ServerMsg> {
     match msg {
-        WorkerMsg::Hello { .. } => Some(ServerMsg::Error { message: "hello was already received".to_owned() }),
+        WorkerMsg::Hello { .. } => Some(ServerMsg::Error {
+            message: "hello was already received".to_owned(),
+        }),
         WorkerMsg::Heartbeat { load } => {
             state.hub.touch(worker, Some(load));
             None
         }
         WorkerMsg::Started { attempt, at } => {
-            state.scheduler.notify(Input::AttemptStarted { worker, attempt, at }).await;
+            state
+                .scheduler
+                .notify(Input::AttemptStarted {
+                    worker,
+                    attempt,
+                    at,
+                })
+                .await;
             None
         }
-        WorkerMsg::Log { attempt, offset, text } => {
+        WorkerMsg::Log {
+            attempt,
+            offset,
+            text,
+        } => {
             if !owns(state, worker, owned, attempt).await {
-                return Some(ServerMsg::Error { message: format!("attempt {attempt} is not yours") });
+                return Some(ServerMsg::Error {
+                    message: format!("attempt {attempt} is not yours"),
+                });
             }
-            match state.store.append_log(attempt, offset, &text, Utc::now()).await {
+            match state
+                .store
+                .append_log(attempt, offset, &text, Utc::now())
+                .await
+            {
                 Ok(next_offset) => {
                     state.live.publish_log(attempt, offset, &text);
-                    Some(ServerMsg::LogAck { attempt, next_offset })
+                    Some(ServerMsg::LogAck {
+                        attempt,
+                        next_offset,
+                    })
                 }
                 Err(err) => {
                     // No ack: the worker keeps the chunk and sends it again.
@@ -274,15 +366,28 @@ async fn handle_message(
                 }
             }
         }
-        WorkerMsg::Finished { attempt, outcome, exit_code, at } => {
+        WorkerMsg::Finished {
+            attempt,
+            outcome,
+            exit_code,
+            at,
+        } => {
             if !owns(state, worker, owned, attempt).await {
                 // Unknown or not this worker's: acknowledge so the worker drops it; nothing changes.
                 return Some(ServerMsg::FinishedAck { attempt });
             }
-            let input = Input::AttemptFinished { worker, attempt, outcome, exit_code, at };
+            let input = Input::AttemptFinished {
+                worker,
+                attempt,
+                outcome,
+                exit_code,
+                at,
+            };
             match state.scheduler.call(input).await {
                 // Acknowledged only once the result is persisted (or known to be a duplicate).
-                Ok(_) | Err(crate::scheduler::CallError::Refused(_)) => Some(ServerMsg::FinishedAck { attempt }),
+                Ok(_) | Err(crate::scheduler::CallError::Refused(_)) => {
+                    Some(ServerMsg::FinishedAck { attempt })
+                }
                 Err(crate::scheduler::CallError::Stopped) => None,
             }
         }

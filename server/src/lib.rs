@@ -79,25 +79,42 @@ pub async fn start(
     shutdown: CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<RunningServer> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     let url = match &config.database_url {
         Some(url) => url.clone(),
-        None => format!("sqlite://{}?mode=rwc", config.data_dir.join("hera.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            config.data_dir.join("hera.db").display()
+        ),
     };
     let store = store::open(&url).await?;
     tracing::info!(database = %store::redact(&url), "store ready");
     let sessions = Sessions::load_or_create(&config.data_dir)?;
-    let admin_password_file = auth::ensure_admin(store.as_ref(), &config.data_dir, Utc::now()).await?;
+    let admin_password_file =
+        auth::ensure_admin(store.as_ref(), &config.data_dir, Utc::now()).await?;
 
-    let engine_config = EngineConfig { worker_grace: config.worker_grace, ..EngineConfig::default() };
+    let engine_config = EngineConfig {
+        worker_grace: config.worker_grace,
+        ..EngineConfig::default()
+    };
     let now = Utc::now();
     let snapshot = store.snapshot(now - engine_config.retention).await?;
     let engine = Engine::recover(engine_config, snapshot, now);
     let hub = Hub::default();
     let live = Live::default();
-    let (scheduler, driver) = scheduler::driver(engine, store.clone(), hub.clone(), live.clone(), shutdown.clone());
+    let (scheduler, driver) = scheduler::driver(
+        engine,
+        store.clone(),
+        hub.clone(),
+        live.clone(),
+        shutdown.clone(),
+    );
     tracker.spawn(driver);
 
     let state = AppState {
@@ -109,13 +126,21 @@ pub async fn start(
         definitions: Arc::default(),
         shutdown: shutdown.clone(),
     };
-    let app: Router = api::router(state).fallback(ui::serve).layer(TraceLayer::new_for_http());
+    let app: Router = api::router(state)
+        .fallback(ui::serve)
+        .layer(TraceLayer::new_for_http());
     let addr = listener.local_addr()?;
     tracker.spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
         if let Err(err) = served {
             tracing::error!(error = %err, "HTTP server failed");
         }
     });
-    Ok(RunningServer { addr, store, admin_password_file })
+    Ok(RunningServer {
+        addr,
+        store,
+        admin_password_file,
+    })
 }

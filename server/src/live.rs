@@ -25,7 +25,10 @@ pub struct Live {
 
 impl Default for Live {
     fn default() -> Self {
-        Live { events: broadcast::channel(4096).0, logs: Arc::default() }
+        Live {
+            events: broadcast::channel(4096).0,
+            logs: Arc::default(),
+        }
     }
 }
 
@@ -43,16 +46,18 @@ impl Live {
     /// Subscribes to an attempt's new log chunks.
     pub fn subscribe_log(&self, attempt: AttemptId) -> broadcast::Receiver<LogChunk> {
         let mut logs = self.logs.lock().expect("log fan-out lock poisoned");
-        logs.entry(attempt).or_insert_with(|| broadcast::channel(1024).0).subscribe()
+        logs.entry(attempt)
+            .or_insert_with(|| broadcast::channel(1024).0)
+            .subscribe()
     }
 
     /// Forwards a stored chunk to the attempt's tails, if any.
     pub fn publish_log(&self, attempt: AttemptId, offset: u64, text: &str) {
         let mut logs = self.logs.lock().expect("log fan-out lock poisoned");
-        if let Some(sender) = logs.get(&attempt) {
-            if sender.send((offset, Arc::from(text))).is_err() {
-                logs.remove(&attempt);
-            }
+        if let Some(sender) = logs.get(&attempt)
+            && sender.send((offset, Arc::from(text))).is_err()
+        {
+            logs.remove(&attempt);
         }
     }
 }

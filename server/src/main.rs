@@ -89,7 +89,13 @@ struct WorkerArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Cron { expression, tz, from, n } = &cli.command {
+    if let Command::Cron {
+        expression,
+        tz,
+        from,
+        n,
+    } = &cli.command
+    {
         return cron(expression, tz, from.as_deref(), *n);
     }
     tracing_subscriber::fmt()
@@ -150,7 +156,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let running = start_server(server, &shutdown, &tracker).await?;
             // The embedded worker gets a fresh token at every start; only its hash is stored.
             let token = auth::random_secret(32);
-            running.store.upsert_worker_token("local", &auth::hash_token(&token), Utc::now()).await?;
+            running
+                .store
+                .upsert_worker_token("local", &auth::hash_token(&token), Utc::now())
+                .await?;
             let config = WorkerConfig {
                 server: format!("http://{}", running.addr),
                 token,
@@ -186,7 +195,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
     shutdown.cancelled().await;
     tracker.close();
-    if tokio::time::timeout(Duration::from_secs(30), tracker.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(30), tracker.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("some tasks did not stop within 30 s");
     }
     Ok(())
@@ -197,7 +209,9 @@ async fn start_server(
     shutdown: &CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<server::RunningServer> {
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let config = ServerConfig {
         data_dir: args.data_dir.clone(),
         database_url: args.database,
@@ -207,7 +221,10 @@ async fn start_server(
     let password_file = args.data_dir.join("initial-admin-password");
     println!("Hera is running at http://{}", running.addr);
     if password_file.exists() {
-        println!("Log in as `admin` with the password in {}", password_file.display());
+        println!(
+            "Log in as `admin` with the password in {}",
+            password_file.display()
+        );
     }
     Ok(running)
 }

@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use app::{
     api::Event,
     domain::AttemptOutcome,
-    engine::{AttemptRecord, Effect, Engine, EngineError, Handled, InstanceRecord, Input},
+    engine::{AttemptRecord, Effect, Engine, EngineError, Handled, Input, InstanceRecord},
     ids::WorkerId,
     protocol::{AttemptSpec, ServerMsg},
 };
@@ -42,7 +42,10 @@ impl SchedulerHandle {
     /// Sends an input and waits until its effects are persisted.
     pub async fn call(&self, input: Input) -> Result<Handled, CallError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send((input, Some(reply))).await.map_err(|_| CallError::Stopped)?;
+        self.tx
+            .send((input, Some(reply)))
+            .await
+            .map_err(|_| CallError::Stopped)?;
         Ok(rx.await.map_err(|_| CallError::Stopped)??)
     }
 
@@ -61,7 +64,14 @@ pub fn driver(
     cancel: CancellationToken,
 ) -> (SchedulerHandle, impl Future<Output = ()>) {
     let (tx, rx) = mpsc::channel(1024);
-    let driver = Driver { engine, store, hub, live, rx, feedback: Vec::new() };
+    let driver = Driver {
+        engine,
+        store,
+        hub,
+        live,
+        rx,
+        feedback: Vec::new(),
+    };
     (SchedulerHandle { tx }, driver.run(cancel))
 }
 
@@ -141,7 +151,11 @@ impl Driver {
         }
         for effect in sends {
             match effect {
-                Effect::Dispatch { attempt, job_version, scheduled_at } => {
+                Effect::Dispatch {
+                    attempt,
+                    job_version,
+                    scheduled_at,
+                } => {
                     self.dispatch(attempt, job_version, scheduled_at).await;
                 }
                 Effect::Cancel { worker, attempt } => {
@@ -171,7 +185,12 @@ impl Driver {
         }
     }
 
-    async fn dispatch(&mut self, attempt: AttemptRecord, job_version: i64, scheduled_at: chrono::DateTime<Utc>) {
+    async fn dispatch(
+        &mut self,
+        attempt: AttemptRecord,
+        job_version: i64,
+        scheduled_at: chrono::DateTime<Utc>,
+    ) {
         let worker: WorkerId = attempt.worker;
         let version = match self.store.job_version(attempt.job, job_version).await {
             Ok(version) => version,

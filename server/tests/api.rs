@@ -15,7 +15,12 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn every_route_but_health_and_login_needs_a_token() {
     let server = TestServer::start(0).await;
-    let health = server.client.get(format!("{}/api/health", server.base)).send().await.unwrap();
+    let health = server
+        .client
+        .get(format!("{}/api/health", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     // Walk every route of the OpenAPI document (it lists the whole REST API) plus the sockets.
     let (_, doc) = server.get("/api/openapi.json").await;
@@ -25,13 +30,20 @@ async fn every_route_but_health_and_login_needs_a_token() {
             routes.push((method.to_uppercase(), path.replace("{id}", "1")));
         }
     }
-    for path in ["/api/openapi.json", "/api/ws/events", "/api/ws/attempts/1/log"] {
+    for path in [
+        "/api/openapi.json",
+        "/api/ws/events",
+        "/api/ws/attempts/1/log",
+    ] {
         routes.push(("GET".to_owned(), path.to_owned()));
     }
     assert!(routes.len() >= 17, "{routes:?}");
     for (method, path) in routes {
         let public = path == "/api/health" || path == "/api/auth/login";
-        let req = server.client.request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", server.base));
+        let req = server.client.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", server.base),
+        );
         let res = req.json(&json!({})).send().await.unwrap();
         if public {
             assert_ne!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
@@ -43,12 +55,19 @@ async fn every_route_but_health_and_login_needs_a_token() {
         // A forged token is refused too.
         let res = server
             .client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", server.base))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", server.base),
+            )
             .bearer_auth("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.")
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "forged token on {method} {path}");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "forged token on {method} {path}"
+        );
     }
     server.stop().await;
 }
@@ -69,10 +88,18 @@ async fn login_refuses_a_wrong_password_and_the_token_works() {
     assert_eq!(me, json!({ "username": "admin", "is_admin": true }));
     // The stored hash uses argon2id with at least OWASP's parameters.
     let user = server.store.user("admin").await.unwrap();
-    assert!(user.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", user.password_hash);
+    assert!(
+        user.password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        user.password_hash
+    );
     // The password file is private.
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(server.dir.path().join("data/initial-admin-password")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(server.dir.path().join("data/initial-admin-password"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     server.stop().await;
 }
@@ -82,31 +109,61 @@ async fn bad_input_gets_clear_errors() {
     let server = TestServer::start(0).await;
     let folder = server.folder("etl").await;
     let (status, body) = server.post("/api/folders", json!({ "name": "etl" })).await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
 
     let job = |extra: Value| {
-        let mut body = json!({ "name": "j", "folder_id": folder, "job_type": "shell", "script": "true" });
+        let mut body =
+            json!({ "name": "j", "folder_id": folder, "job_type": "shell", "script": "true" });
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
         body
     };
-    let (status, body) = server.post("/api/jobs", job(json!({ "cron": "0 61 * * * ?" }))).await;
+    let (status, body) = server
+        .post("/api/jobs", job(json!({ "cron": "0 61 * * * ?" })))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["error"]["fields"]["cron"].as_str().unwrap().contains("invalid cron"), "{body}");
-    let (status, body) = server.post("/api/jobs", job(json!({ "timezone": "Mars/Base" }))).await;
+    assert!(
+        body["error"]["fields"]["cron"]
+            .as_str()
+            .unwrap()
+            .contains("invalid cron"),
+        "{body}"
+    );
+    let (status, body) = server
+        .post("/api/jobs", job(json!({ "timezone": "Mars/Base" })))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["error"]["fields"]["timezone"].as_str().unwrap().contains("Mars/Base"));
-    let (status, body) = server.post("/api/jobs", job(json!({ "dependencies": [999] }))).await;
+    assert!(
+        body["error"]["fields"]["timezone"]
+            .as_str()
+            .unwrap()
+            .contains("Mars/Base")
+    );
+    let (status, body) = server
+        .post("/api/jobs", job(json!({ "dependencies": [999] })))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["fields"]["dependencies"], "unknown job 999");
-    let (status, body) = server.post("/api/jobs", job(json!({ "job_type": "cobol" }))).await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    let (status, body) = server
+        .post("/api/jobs", job(json!({ "job_type": "cobol" })))
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
 
     // A cycle is refused with its path, by name.
     let a = server.job(folder, "a", "true", json!({})).await;
-    let b = server.job(folder, "b", "true", json!({ "dependencies": [a] })).await;
-    let c = server.job(folder, "c", "true", json!({ "dependencies": [b] })).await;
+    let b = server
+        .job(folder, "b", "true", json!({ "dependencies": [a] }))
+        .await;
+    let c = server
+        .job(folder, "c", "true", json!({ "dependencies": [b] }))
+        .await;
     let (status, body) =
         server.put(&format!("/api/jobs/{a}"), json!({ "name": "a", "folder_id": folder, "job_type": "shell", "script": "true", "dependencies": [c] })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -117,7 +174,10 @@ async fn bad_input_gets_clear_errors() {
 
     // Unknown ids, malformed ids, malformed JSON, oversized bodies, unknown routes.
     let (status, body) = server.get("/api/jobs/424242").await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let (status, _) = server.get("/api/instances/424242").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = server.get("/api/attempts/424242/log").await;
@@ -125,9 +185,15 @@ async fn bad_input_gets_clear_errors() {
     let (status, _) = server.post("/api/jobs/424242/run", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = server.get("/api/jobs/abc").await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
     let (status, body) = server.get("/api/nothing-here").await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let res = server
         .client
         .post(format!("{}/api/folders", server.base))
@@ -139,8 +205,13 @@ async fn bad_input_gets_clear_errors() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let huge = "x".repeat(3 << 20);
-    let (status, body) = server.post("/api/jobs", job(json!({ "script": huge }))).await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    let (status, body) = server
+        .post("/api/jobs", job(json!({ "script": huge })))
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
     server.stop().await;
 }
 
@@ -148,28 +219,63 @@ async fn bad_input_gets_clear_errors() {
 async fn a_manual_run_goes_to_the_worker_and_back_with_its_log() {
     let server = TestServer::start(2).await;
     let folder = server.folder("etl").await;
-    let script = "echo \"hello from hera\"\nfor i in 1 2 3; do echo \"line $i\"; done\necho oops >&2";
-    let job = server.job(folder, "hello", script, json!({ "cron": "0 0 3 * * ?", "timezone": "Asia/Shanghai" })).await;
-    let (status, created) = server.post(&format!("/api/jobs/{job}/run"), json!({})).await;
+    let script =
+        "echo \"hello from hera\"\nfor i in 1 2 3; do echo \"line $i\"; done\necho oops >&2";
+    let job = server
+        .job(
+            folder,
+            "hello",
+            script,
+            json!({ "cron": "0 0 3 * * ?", "timezone": "Asia/Shanghai" }),
+        )
+        .await;
+    let (status, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["trigger"], "manual");
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     assert_eq!(instance.state, InstanceState::Success, "{instance:?}");
     assert_eq!(instance.attempts.len(), 1);
     let attempt = &instance.attempts[0];
-    assert_eq!((attempt.state, attempt.exit_code), (AttemptState::Success, Some(0)));
+    assert_eq!(
+        (attempt.state, attempt.exit_code),
+        (AttemptState::Success, Some(0))
+    );
     assert_eq!(attempt.worker_name.as_deref(), Some("local"));
     assert!(instance.started_at.is_some() && instance.finished_at.is_some());
 
-    let log: LogPage = server.ok(Method::GET, &format!("/api/attempts/{}/log?offset=0", attempt.id), None).await;
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", attempt.id),
+            None,
+        )
+        .await;
     assert!(log.complete);
-    assert!(log.text.contains("] hello from hera\n") && log.text.contains("] line 3\n") && log.text.contains("] oops\n"));
+    assert!(
+        log.text.contains("] hello from hera\n")
+            && log.text.contains("] line 3\n")
+            && log.text.contains("] oops\n")
+    );
     assert_eq!(log.next_offset, log.text.len() as u64);
     // Reading from an offset returns the rest.
-    let rest: LogPage = server.ok(Method::GET, &format!("/api/attempts/{}/log?offset=10", attempt.id), None).await;
+    let rest: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=10", attempt.id),
+            None,
+        )
+        .await;
     assert_eq!(rest.text, log.text[10..]);
 
-    let list: Vec<Instance> = server.ok(Method::GET, &format!("/api/jobs/{job}/instances?limit=5"), None).await;
+    let list: Vec<Instance> = server
+        .ok(
+            Method::GET,
+            &format!("/api/jobs/{job}/instances?limit=5"),
+            None,
+        )
+        .await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, instance.id);
     server.stop().await;
@@ -179,14 +285,39 @@ async fn a_manual_run_goes_to_the_worker_and_back_with_its_log() {
 async fn a_failing_script_is_a_failed_attempt_with_its_exit_code_and_retries_count() {
     let server = TestServer::start(1).await;
     let folder = server.folder("etl").await;
-    let job = server.job(folder, "fails", "echo trying; exit 7", json!({ "retry_count": 1, "retry_delay_secs": 0 })).await;
-    let (_, created) = server.post(&format!("/api/jobs/{job}/run"), json!({})).await;
+    let job = server
+        .job(
+            folder,
+            "fails",
+            "echo trying; exit 7",
+            json!({ "retry_count": 1, "retry_delay_secs": 0 }),
+        )
+        .await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     assert_eq!(instance.state, InstanceState::Failed);
-    let states: Vec<_> = instance.attempts.iter().map(|a| (a.number, a.state, a.exit_code)).collect();
-    assert_eq!(states, vec![(1, AttemptState::Failed, Some(7)), (2, AttemptState::Failed, Some(7))]);
-    assert_eq!(instance.attempts[1].trigger, app::domain::TriggerKind::Retry);
-    assert_eq!(instance.reason.as_deref(), Some("attempt 2 failed (exit code 7)"));
+    let states: Vec<_> = instance
+        .attempts
+        .iter()
+        .map(|a| (a.number, a.state, a.exit_code))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (1, AttemptState::Failed, Some(7)),
+            (2, AttemptState::Failed, Some(7))
+        ]
+    );
+    assert_eq!(
+        instance.attempts[1].trigger,
+        app::domain::TriggerKind::Retry
+    );
+    assert_eq!(
+        instance.reason.as_deref(),
+        Some("attempt 2 failed (exit code 7)")
+    );
     server.stop().await;
 }
 
@@ -194,24 +325,41 @@ async fn a_failing_script_is_a_failed_attempt_with_its_exit_code_and_retries_cou
 async fn cancel_kills_a_running_attempt() {
     let server = TestServer::start(1).await;
     let folder = server.folder("etl").await;
-    let job = server.job(folder, "slow", "echo start; sleep 60", json!({})).await;
-    let (_, created) = server.post(&format!("/api/jobs/{job}/run"), json!({})).await;
+    let job = server
+        .job(folder, "slow", "echo start; sleep 60", json!({}))
+        .await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
     let id = created["id"].as_i64().unwrap();
     // Wait until the process runs.
     for _ in 0..200 {
-        let it: Instance = server.ok(Method::GET, &format!("/api/instances/{id}"), None).await;
-        if it.attempts.first().is_some_and(|a| a.state == AttemptState::Running) {
+        let it: Instance = server
+            .ok(Method::GET, &format!("/api/instances/{id}"), None)
+            .await;
+        if it
+            .attempts
+            .first()
+            .is_some_and(|a| a.state == AttemptState::Running)
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    let (status, _) = server.post(&format!("/api/instances/{id}/cancel"), json!({})).await;
+    let (status, _) = server
+        .post(&format!("/api/instances/{id}/cancel"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let instance = server.wait_terminal(id).await;
     assert_eq!(instance.state, InstanceState::Cancelled);
     assert_eq!(instance.attempts[0].state, AttemptState::Cancelled);
-    let (status, body) = server.post(&format!("/api/instances/{id}/cancel"), json!({})).await;
-    assert_eq!((status, error_code(&body).as_str()), (StatusCode::CONFLICT, "conflict"));
+    let (status, body) = server
+        .post(&format!("/api/instances/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
     server.stop().await;
 }
 
@@ -219,13 +367,19 @@ async fn cancel_kills_a_running_attempt() {
 async fn a_cron_job_runs_at_its_second_and_its_downstream_follows() {
     let server = TestServer::start(2).await;
     let folder = server.folder("etl").await;
-    let up = server.job(folder, "up", "echo up", json!({ "cron": "* * * * * ?" })).await;
-    let down = server.job(folder, "down", "echo down", json!({ "dependencies": [up] })).await;
+    let up = server
+        .job(folder, "up", "echo up", json!({ "cron": "* * * * * ?" }))
+        .await;
+    let down = server
+        .job(folder, "down", "echo down", json!({ "dependencies": [up] }))
+        .await;
     // Within a few seconds the upstream has fired (at whole seconds) and the dependency-only
     // downstream got its instance for the day after it.
     let mut found = None;
     for _ in 0..100 {
-        let list: Vec<Instance> = server.ok(Method::GET, &format!("/api/jobs/{down}/instances"), None).await;
+        let list: Vec<Instance> = server
+            .ok(Method::GET, &format!("/api/jobs/{down}/instances"), None)
+            .await;
         if let Some(it) = list.into_iter().find(|i| i.state == InstanceState::Success) {
             found = Some(it);
             break;
@@ -233,7 +387,9 @@ async fn a_cron_job_runs_at_its_second_and_its_downstream_follows() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let down_instance = found.expect("the downstream ran");
-    let ups: Vec<Instance> = server.ok(Method::GET, &format!("/api/jobs/{up}/instances"), None).await;
+    let ups: Vec<Instance> = server
+        .ok(Method::GET, &format!("/api/jobs/{up}/instances"), None)
+        .await;
     let first = ups.iter().min_by_key(|i| i.scheduled_at).unwrap();
     assert_eq!(first.scheduled_at.timestamp_subsec_nanos(), 0);
     assert_eq!(first.trigger, app::domain::TriggerKind::Scheduled);

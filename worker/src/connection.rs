@@ -14,10 +14,7 @@ use app::{
 use futures_util::{SinkExt as _, StreamExt as _};
 use sysinfo::System;
 use tokio::{net::TcpStream, sync::mpsc};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message},
-};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
@@ -54,7 +51,8 @@ pub fn socket_url(server: &str) -> anyhow::Result<url::Url> {
         "https" | "wss" => "wss",
         other => bail!("unsupported scheme `{other}` in server URL `{server}`"),
     };
-    url.set_scheme(scheme).map_err(|()| anyhow::anyhow!("cannot use `{server}`"))?;
+    url.set_scheme(scheme)
+        .map_err(|()| anyhow::anyhow!("cannot use `{server}`"))?;
     url.set_path("/api/ws/worker");
     Ok(url)
 }
@@ -63,8 +61,12 @@ pub fn socket_url(server: &str) -> anyhow::Result<url::Url> {
 /// groups killed) and their results are sent if the server is reachable.
 pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let url = socket_url(&config.server)?;
-    std::fs::create_dir_all(&config.work_dir)
-        .with_context(|| format!("cannot create the work directory {}", config.work_dir.display()))?;
+    std::fs::create_dir_all(&config.work_dir).with_context(|| {
+        format!(
+            "cannot create the work directory {}",
+            config.work_dir.display()
+        )
+    })?;
     // Scripts are run by absolute path from inside their work directory.
     let mut config = config;
     config.work_dir = std::fs::canonicalize(&config.work_dir)?;
@@ -138,20 +140,35 @@ impl Worker {
         // The first answer is a welcome or a close frame with the reason.
         match tokio::time::timeout(Duration::from_secs(15), socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ServerMsg>(&text) {
-                Ok(ServerMsg::Welcome { worker_id, name, heartbeat_secs }) => {
+                Ok(ServerMsg::Welcome {
+                    worker_id,
+                    name,
+                    heartbeat_secs,
+                }) => {
                     tracing::info!(%worker_id, %name, "connected to the server");
                     self.heartbeat = Duration::from_secs(u64::from(heartbeat_secs.max(1)));
                 }
-                other => return Ok(SessionEnd::Dropped(format!("unexpected first message: {other:?}"))),
+                other => {
+                    return Ok(SessionEnd::Dropped(format!(
+                        "unexpected first message: {other:?}"
+                    )));
+                }
             },
             Ok(Some(Ok(Message::Close(Some(frame))))) => {
                 let code = u16::from(frame.code);
                 if code == CLOSE_BAD_TOKEN || code == CLOSE_BAD_VERSION {
                     bail!("the server refused this worker: {}", frame.reason);
                 }
-                return Ok(SessionEnd::Dropped(format!("closed by the server: {}", frame.reason)));
+                return Ok(SessionEnd::Dropped(format!(
+                    "closed by the server: {}",
+                    frame.reason
+                )));
             }
-            other => return Ok(SessionEnd::Dropped(format!("no welcome from the server: {other:?}"))),
+            other => {
+                return Ok(SessionEnd::Dropped(format!(
+                    "no welcome from the server: {other:?}"
+                )));
+            }
         }
         for msg in self.outbox.replay() {
             if let Err(err) = send(&mut socket, &msg).await {
@@ -221,9 +238,14 @@ impl Worker {
                     cancel.cancel();
                 }
             }
-            ServerMsg::LogAck { attempt, next_offset } => self.outbox.ack_log(attempt, next_offset),
+            ServerMsg::LogAck {
+                attempt,
+                next_offset,
+            } => self.outbox.ack_log(attempt, next_offset),
             ServerMsg::FinishedAck { attempt } => self.outbox.ack_finished(attempt),
-            ServerMsg::Error { message } => tracing::warn!(%message, "the server reported an error"),
+            ServerMsg::Error { message } => {
+                tracing::warn!(%message, "the server reported an error")
+            }
             ServerMsg::Welcome { .. } => {}
         }
         Vec::new()
@@ -234,9 +256,19 @@ impl Worker {
         match event {
             RunnerEvent::Started { attempt, at } => vec![WorkerMsg::Started { attempt, at }],
             RunnerEvent::Log { attempt, text } => self.outbox.push_log(attempt, &text),
-            RunnerEvent::Finished { attempt, outcome, exit_code, at } => {
+            RunnerEvent::Finished {
+                attempt,
+                outcome,
+                exit_code,
+                at,
+            } => {
                 self.running.remove(&attempt);
-                let msg = WorkerMsg::Finished { attempt, outcome, exit_code, at };
+                let msg = WorkerMsg::Finished {
+                    attempt,
+                    outcome,
+                    exit_code,
+                    at,
+                };
                 self.outbox.push_finished(attempt, msg)
             }
         }
@@ -276,11 +308,13 @@ impl Worker {
     }
 }
 
-async fn send(socket: &mut Socket, msg: &WorkerMsg) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+async fn send(
+    socket: &mut Socket,
+    msg: &WorkerMsg,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     let text = serde_json::to_string(msg).expect("protocol messages serialise");
     socket.send(Message::Text(text.into())).await
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -288,8 +322,14 @@ mod tests {
 
     #[test]
     fn socket_urls() {
-        assert_eq!(socket_url("http://127.0.0.1:8080").unwrap().as_str(), "ws://127.0.0.1:8080/api/ws/worker");
-        assert_eq!(socket_url("https://hera.example.com/").unwrap().as_str(), "wss://hera.example.com/api/ws/worker");
+        assert_eq!(
+            socket_url("http://127.0.0.1:8080").unwrap().as_str(),
+            "ws://127.0.0.1:8080/api/ws/worker"
+        );
+        assert_eq!(
+            socket_url("https://hera.example.com/").unwrap().as_str(),
+            "wss://hera.example.com/api/ws/worker"
+        );
         assert!(socket_url("ftp://x").is_err());
     }
 }

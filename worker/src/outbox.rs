@@ -32,12 +32,18 @@ impl Outbox {
     pub fn push_log(&mut self, attempt: AttemptId, text: &str) -> Vec<WorkerMsg> {
         let log = self.logs.entry(attempt).or_default();
         log.pending.push_str(text);
-        if log.pending.len() >= CHUNK_BYTES { self.flush(attempt) } else { Vec::new() }
+        if log.pending.len() >= CHUNK_BYTES {
+            self.flush(attempt)
+        } else {
+            Vec::new()
+        }
     }
 
     /// Cuts an attempt's pending text into a chunk; returns it as a message.
     pub fn flush(&mut self, attempt: AttemptId) -> Vec<WorkerMsg> {
-        let Some(log) = self.logs.get_mut(&attempt) else { return Vec::new() };
+        let Some(log) = self.logs.get_mut(&attempt) else {
+            return Vec::new();
+        };
         if log.pending.is_empty() {
             return Vec::new();
         }
@@ -45,7 +51,11 @@ impl Outbox {
         let offset = log.next_offset;
         log.next_offset += text.len() as u64;
         log.unacked.push_back((offset, text.clone()));
-        vec![WorkerMsg::Log { attempt, offset, text }]
+        vec![WorkerMsg::Log {
+            attempt,
+            offset,
+            text,
+        }]
     }
 
     /// Flushes every attempt.
@@ -65,7 +75,11 @@ impl Outbox {
     /// The server stored the log up to `next_offset`.
     pub fn ack_log(&mut self, attempt: AttemptId, next_offset: u64) {
         if let Some(log) = self.logs.get_mut(&attempt) {
-            while log.unacked.front().is_some_and(|(offset, text)| offset + text.len() as u64 <= next_offset) {
+            while log
+                .unacked
+                .front()
+                .is_some_and(|(offset, text)| offset + text.len() as u64 <= next_offset)
+            {
                 log.unacked.pop_front();
             }
         }
@@ -80,7 +94,12 @@ impl Outbox {
 
     /// Attempts with anything unacknowledged.
     pub fn attempts(&self) -> Vec<AttemptId> {
-        let mut ids: Vec<AttemptId> = self.logs.keys().chain(self.finished.keys()).copied().collect();
+        let mut ids: Vec<AttemptId> = self
+            .logs
+            .keys()
+            .chain(self.finished.keys())
+            .copied()
+            .collect();
         ids.sort();
         ids.dedup();
         ids
@@ -93,7 +112,11 @@ impl Outbox {
         for id in self.attempts() {
             if let Some(log) = self.logs.get(&id) {
                 for (offset, text) in &log.unacked {
-                    out.push(WorkerMsg::Log { attempt: id, offset: *offset, text: text.clone() });
+                    out.push(WorkerMsg::Log {
+                        attempt: id,
+                        offset: *offset,
+                        text: text.clone(),
+                    });
                 }
             }
             if let Some(msg) = self.finished.get(&id) {
@@ -117,17 +140,43 @@ mod tests {
         let a = AttemptId(1);
         assert!(outbox.push_log(a, "one\n").is_empty());
         let sent = outbox.flush(a);
-        assert_eq!(sent, vec![WorkerMsg::Log { attempt: a, offset: 0, text: "one\n".to_owned() }]);
+        assert_eq!(
+            sent,
+            vec![WorkerMsg::Log {
+                attempt: a,
+                offset: 0,
+                text: "one\n".to_owned()
+            }]
+        );
         outbox.push_log(a, "two\n");
-        let finished = WorkerMsg::Finished { attempt: a, outcome: AttemptOutcome::Succeeded, exit_code: Some(0), at: Utc::now() };
+        let finished = WorkerMsg::Finished {
+            attempt: a,
+            outcome: AttemptOutcome::Succeeded,
+            exit_code: Some(0),
+            at: Utc::now(),
+        };
         let sent = outbox.push_finished(a, finished.clone());
-        assert_eq!(sent[0], WorkerMsg::Log { attempt: a, offset: 4, text: "two\n".to_owned() });
+        assert_eq!(
+            sent[0],
+            WorkerMsg::Log {
+                attempt: a,
+                offset: 4,
+                text: "two\n".to_owned()
+            }
+        );
         assert_eq!(sent[1], finished);
         // The first chunk was acknowledged, then the connection dropped: the rest is replayed.
         outbox.ack_log(a, 4);
         let replay = outbox.replay();
         assert_eq!(replay.len(), 2);
-        assert_eq!(replay[0], WorkerMsg::Log { attempt: a, offset: 4, text: "two\n".to_owned() });
+        assert_eq!(
+            replay[0],
+            WorkerMsg::Log {
+                attempt: a,
+                offset: 4,
+                text: "two\n".to_owned()
+            }
+        );
         assert_eq!(outbox.attempts(), vec![a]);
         outbox.ack_finished(a);
         assert!(outbox.replay().is_empty());

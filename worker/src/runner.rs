@@ -11,11 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::{
-    domain::AttemptOutcome,
-    ids::AttemptId,
-    protocol::AttemptSpec,
-};
+use app::{domain::AttemptOutcome, ids::AttemptId, protocol::AttemptSpec};
 use chrono::{DateTime, Utc};
 use nix::{
     sys::signal::{Signal, killpg},
@@ -95,11 +91,21 @@ pub async fn run_attempt(
     kill_grace: Duration,
 ) {
     let attempt = spec.attempt;
-    let finish = |outcome, exit_code| RunnerEvent::Finished { attempt, outcome, exit_code, at: Utc::now() };
+    let finish = |outcome, exit_code| RunnerEvent::Finished {
+        attempt,
+        outcome,
+        exit_code,
+        at: Utc::now(),
+    };
     let script = match prepare(&root, &spec) {
         Ok(script) => script,
         Err(err) => {
-            say(&events, attempt, &format!("cannot prepare the work directory: {err}")).await;
+            say(
+                &events,
+                attempt,
+                &format!("cannot prepare the work directory: {err}"),
+            )
+            .await;
             let _ = events.send(finish(AttemptOutcome::Failed, None)).await;
             return;
         }
@@ -128,19 +134,38 @@ pub async fn run_attempt(
         }
     };
     let started = Instant::now();
-    let _ = events.send(RunnerEvent::Started { attempt, at: Utc::now() }).await;
+    let _ = events
+        .send(RunnerEvent::Started {
+            attempt,
+            at: Utc::now(),
+        })
+        .await;
     say(
         &events,
         attempt,
         &format!(
             "attempt {attempt} (#{} {}) of job `{}` ({}, version {}), business time {}",
-            spec.number, spec.trigger, spec.job_name, spec.job_id, spec.job_version, spec.scheduled_at.to_rfc3339()
+            spec.number,
+            spec.trigger,
+            spec.job_name,
+            spec.job_id,
+            spec.job_version,
+            spec.scheduled_at.to_rfc3339()
         ),
     )
     .await;
-    let group = child.id().and_then(|pid| i32::try_from(pid).ok()).map(Pid::from_raw);
-    let stdout = child.stdout.take().map(|out| tokio::spawn(pump(out, attempt, events.clone())));
-    let stderr = child.stderr.take().map(|err| tokio::spawn(pump(err, attempt, events.clone())));
+    let group = child
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .map(Pid::from_raw);
+    let stdout = child
+        .stdout
+        .take()
+        .map(|out| tokio::spawn(pump(out, attempt, events.clone())));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|err| tokio::spawn(pump(err, attempt, events.clone())));
 
     let mut cancelled = false;
     let status = tokio::select! {
@@ -161,7 +186,10 @@ pub async fn run_attempt(
     };
     // The main process is gone; anything it left in its group is killed so the pipes close.
     for pump in [stdout, stderr].into_iter().flatten() {
-        if tokio::time::timeout(Duration::from_secs(2), pump).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), pump)
+            .await
+            .is_err()
+        {
             signal(group, Signal::SIGKILL);
         }
     }
@@ -183,9 +211,18 @@ pub async fn run_attempt(
             };
             (outcome, code, how)
         }
-        Err(err) => (AttemptOutcome::Failed, None, format!("cannot wait for the process: {err}")),
+        Err(err) => (
+            AttemptOutcome::Failed,
+            None,
+            format!("cannot wait for the process: {err}"),
+        ),
     };
-    say(&events, attempt, &format!("{summary}; {} after {elapsed:.1} s", outcome_word(outcome))).await;
+    say(
+        &events,
+        attempt,
+        &format!("{summary}; {} after {elapsed:.1} s", outcome_word(outcome)),
+    )
+    .await;
     let _ = events.send(finish(outcome, exit_code)).await;
 }
 
@@ -209,18 +246,17 @@ fn signal(group: Option<Pid>, signal: Signal) {
 async fn pump(pipe: impl AsyncRead + Unpin, attempt: AttemptId, events: mpsc::Sender<RunnerEvent>) {
     let mut reader = BufReader::with_capacity(MAX_LINE_BYTES, pipe);
     let mut line: Vec<u8> = Vec::new();
-    loop {
-        let buf = match reader.fill_buf().await {
-            Ok(buf) => buf,
-            Err(_) => break,
-        };
+    while let Ok(buf) = reader.fill_buf().await {
         if buf.is_empty() {
             break;
         }
         let room = MAX_LINE_BYTES - line.len();
         let (take, complete) = match buf.iter().take(room).position(|b| *b == b'\n') {
             Some(idx) => (idx + 1, true),
-            None => (buf.len().min(room), line.len() + buf.len().min(room) >= MAX_LINE_BYTES),
+            None => (
+                buf.len().min(room),
+                line.len() + buf.len().min(room) >= MAX_LINE_BYTES,
+            ),
         };
         line.extend_from_slice(&buf[..take]);
         reader.consume(take);
@@ -236,14 +272,17 @@ async fn pump(pipe: impl AsyncRead + Unpin, attempt: AttemptId, events: mpsc::Se
 
 /// Sends `line` (without a trailing newline, one is added) and returns bytes held back because
 /// they are the start of a character split by the length cap.
-async fn emit(line: &mut Vec<u8>, attempt: AttemptId, events: &mpsc::Sender<RunnerEvent>) -> Vec<u8> {
+async fn emit(
+    line: &mut Vec<u8>,
+    attempt: AttemptId,
+    events: &mpsc::Sender<RunnerEvent>,
+) -> Vec<u8> {
     let mut carry = Vec::new();
-    if line.last() != Some(&b'\n') {
-        if let Err(err) = std::str::from_utf8(line) {
-            if err.error_len().is_none() {
-                carry = line.split_off(err.valid_up_to());
-            }
-        }
+    if line.last() != Some(&b'\n')
+        && let Err(err) = std::str::from_utf8(line)
+        && err.error_len().is_none()
+    {
+        carry = line.split_off(err.valid_up_to());
     }
     while matches!(line.last(), Some(b'\n' | b'\r')) {
         line.pop();
@@ -279,7 +318,10 @@ mod tests {
         }
     }
 
-    async fn run(script: &str, cancel_after: Option<Duration>) -> (String, AttemptOutcome, Option<i32>) {
+    async fn run(
+        script: &str,
+        cancel_after: Option<Duration>,
+    ) -> (String, AttemptOutcome, Option<i32>) {
         let root = tempfile::tempdir().unwrap();
         let (tx, mut rx) = mpsc::channel(1024);
         let cancel = CancellationToken::new();
@@ -290,13 +332,21 @@ mod tests {
                 cancel.cancel();
             });
         }
-        let task = tokio::spawn(run_attempt(spec(script), root.path().to_owned(), tx, cancel, Duration::from_secs(2)));
+        let task = tokio::spawn(run_attempt(
+            spec(script),
+            root.path().to_owned(),
+            tx,
+            cancel,
+            Duration::from_secs(2),
+        ));
         let mut log = String::new();
         let mut result = None;
         while let Some(event) = rx.recv().await {
             match event {
                 RunnerEvent::Log { text, .. } => log.push_str(&text),
-                RunnerEvent::Finished { outcome, exit_code, .. } => result = Some((outcome, exit_code)),
+                RunnerEvent::Finished {
+                    outcome, exit_code, ..
+                } => result = Some((outcome, exit_code)),
                 RunnerEvent::Started { .. } => {}
             }
         }
@@ -321,7 +371,11 @@ mod tests {
         let (log, outcome, _) = run(script, None).await;
         assert_eq!(outcome, AttemptOutcome::Succeeded);
         assert!(log.contains("] a\u{FFFD}b\n"), "{}", &log[..200]);
-        let xs: usize = log.lines().map(|l| l.matches('x').count()).sum();
+        let xs: usize = log
+            .lines()
+            .filter(|l| !l.contains("hera:"))
+            .map(|l| l.matches('x').count())
+            .sum();
         assert_eq!(xs, 200_000);
         assert!(log.contains("] after\n"));
     }

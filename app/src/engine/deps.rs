@@ -15,7 +15,10 @@ use crate::{
 };
 
 /// The UTC bounds `[start, end)` of the local calendar day containing `at` in `zone`.
-pub(crate) fn business_day(zone: Tz, at: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn business_day(
+    zone: Tz,
+    at: DateTime<Utc>,
+) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {
     let date = at.with_timezone(&zone).date_naive();
     let next = date.succ_opt().unwrap_or(date);
     (date, local_midnight(zone, date), local_midnight(zone, next))
@@ -30,7 +33,8 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
         }
         naive += Duration::minutes(30);
     }
-    zone.from_utc_datetime(&date.and_time(NaiveTime::MIN)).with_timezone(&Utc)
+    zone.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+        .with_timezone(&Utc)
 }
 
 /// What an upstream has on one business day.
@@ -45,10 +49,18 @@ enum UpstreamDay {
 
 impl Engine {
     fn zone_of(&self, job: JobId) -> Tz {
-        self.jobs.get(&job).and_then(|j| parse_zone(&j.spec.timezone).ok()).unwrap_or(Tz::UTC)
+        self.jobs
+            .get(&job)
+            .and_then(|j| parse_zone(&j.spec.timezone).ok())
+            .unwrap_or(Tz::UTC)
     }
 
-    fn upstream_day(&self, upstream: JobId, start: DateTime<Utc>, end: DateTime<Utc>) -> UpstreamDay {
+    fn upstream_day(
+        &self,
+        upstream: JobId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> UpstreamDay {
         let mut latest = None;
         for (&(_, at), id) in self.by_job_time.range((upstream, start)..(upstream, end)) {
             let state = self.instances[id].state;
@@ -69,8 +81,12 @@ impl Engine {
             .dependencies
             .iter()
             .filter_map(|upstream| match self.upstream_day(*upstream, start, end) {
-                UpstreamDay::Missing => Some(format!("job {upstream} has no instance on {date} yet")),
-                UpstreamDay::Blocked(id, state) => Some(format!("job {upstream} instance {id} is {state}")),
+                UpstreamDay::Missing => {
+                    Some(format!("job {upstream} has no instance on {date} yet"))
+                }
+                UpstreamDay::Blocked(id, state) => {
+                    Some(format!("job {upstream} instance {id} is {state}"))
+                }
                 UpstreamDay::Done(_) => None,
             })
             .collect();
@@ -88,7 +104,8 @@ impl Engine {
             Some(reason) if record.reason.as_ref() != Some(&reason) => {
                 let record = self.instances.get_mut(&id).expect("checked above");
                 record.reason = Some(reason);
-                self.effects.push_back(super::Effect::PersistInstance(record.clone()));
+                self.effects
+                    .push_back(super::Effect::PersistInstance(record.clone()));
             }
             Some(_) => {}
         }
@@ -99,17 +116,27 @@ impl Engine {
     pub(super) fn release_downstream(&mut self, now: DateTime<Utc>, upstream_instance: InstanceId) {
         let upstream = &self.instances[&upstream_instance];
         let at = upstream.scheduled_at;
-        let downstream: Vec<JobId> =
-            self.downstream.get(&upstream.job).into_iter().flatten().copied().collect();
+        let downstream: Vec<JobId> = self
+            .downstream
+            .get(&upstream.job)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         for job_id in downstream {
             let (_, start, end) = business_day(self.zone_of(job_id), at);
-            let waiting: Vec<InstanceId> =
-                self.by_job_time.range((job_id, start)..(job_id, end)).map(|(_, id)| *id).collect();
+            let waiting: Vec<InstanceId> = self
+                .by_job_time
+                .range((job_id, start)..(job_id, end))
+                .map(|(_, id)| *id)
+                .collect();
             let has_instance = !waiting.is_empty();
             for id in waiting {
                 self.recheck(now, id);
             }
-            let Some(job) = self.jobs.get(&job_id) else { continue };
+            let Some(job) = self.jobs.get(&job_id) else {
+                continue;
+            };
             if has_instance || job.spec.cron.is_some() || !job.spec.enabled {
                 continue;
             }
@@ -123,10 +150,10 @@ impl Engine {
                     }
                 }
             }
-            if let Some(scheduled_at) = latest {
-                if scheduled_at > job.spec.schedule_from {
-                    self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, false);
-                }
+            if let Some(scheduled_at) = latest
+                && scheduled_at > job.spec.schedule_from
+            {
+                self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, false);
             }
         }
     }

@@ -372,13 +372,16 @@ impl Engine {
             engine.instances.insert(record.id, record);
         }
         for attempt in snapshot.attempts {
-            let worker = engine.workers.entry(attempt.worker).or_insert_with(|| WorkerState {
-                host_group: String::new(),
-                slots: 0,
-                running: BTreeSet::new(),
-                connected: false,
-                lost_at: None,
-            });
+            let worker = engine
+                .workers
+                .entry(attempt.worker)
+                .or_insert_with(|| WorkerState {
+                    host_group: String::new(),
+                    slots: 0,
+                    running: BTreeSet::new(),
+                    connected: false,
+                    lost_at: None,
+                });
             worker.running.insert(attempt.id);
             engine.current_attempt.insert(attempt.instance, attempt.id);
             engine.attempts.insert(attempt.id, attempt);
@@ -439,27 +442,38 @@ impl Engine {
             Input::Trigger { job, kind } => self.trigger(now, job, kind),
             Input::Rerun { instance, kind } => self.rerun(now, instance, kind),
             Input::Cancel { instance } => self.cancel(now, instance),
-            Input::WorkerConnected { worker, host_group, slots, known_attempts } => {
+            Input::WorkerConnected {
+                worker,
+                host_group,
+                slots,
+                known_attempts,
+            } => {
                 self.worker_connected(now, worker, host_group, slots, &known_attempts);
                 Ok(Handled::Done)
             }
             Input::WorkerDisconnected { worker } => {
-                if let Some(state) = self.workers.get_mut(&worker) {
-                    if state.connected {
-                        state.connected = false;
-                        let at = now + self.config.worker_grace;
-                        state.lost_at = Some(at);
-                        self.lost_timers.insert((at, worker));
-                    }
+                if let Some(state) = self.workers.get_mut(&worker)
+                    && state.connected
+                {
+                    state.connected = false;
+                    let at = now + self.config.worker_grace;
+                    state.lost_at = Some(at);
+                    self.lost_timers.insert((at, worker));
                 }
                 Ok(Handled::Done)
             }
-            Input::AttemptStarted { worker, attempt, at } => {
-                Ok(self.attempt_started(worker, attempt, at))
-            }
-            Input::AttemptFinished { worker, attempt, outcome, exit_code, at } => {
-                Ok(self.attempt_finished(now, worker, attempt, outcome, exit_code, at))
-            }
+            Input::AttemptStarted {
+                worker,
+                attempt,
+                at,
+            } => Ok(self.attempt_started(worker, attempt, at)),
+            Input::AttemptFinished {
+                worker,
+                attempt,
+                outcome,
+                exit_code,
+                at,
+            } => Ok(self.attempt_finished(now, worker, attempt, outcome, exit_code, at)),
         };
         self.dispatch(now);
         res
@@ -480,7 +494,11 @@ impl Engine {
                 break;
             }
             self.retry_timers.pop_first();
-            if self.instances.get(&instance).is_some_and(|r| r.state == InstanceState::RetryWait) {
+            if self
+                .instances
+                .get(&instance)
+                .is_some_and(|r| r.state == InstanceState::RetryWait)
+            {
                 self.set_state(now, instance, InstanceState::Queued, None);
             }
         }
@@ -497,13 +515,16 @@ impl Engine {
 
     fn install_job(&mut self, spec: JobSpec, fire_after: DateTime<Utc>) {
         let id = spec.id;
-        if let Some(old) = self.jobs.remove(&id) {
-            if let Some(at) = old.next_fire {
-                self.fire_timers.remove(&(at, id));
-            }
+        if let Some(old) = self.jobs.remove(&id)
+            && let Some(at) = old.next_fire
+        {
+            self.fire_timers.remove(&(at, id));
         }
         // Definitions were validated when saved; a cron that no longer parses schedules nothing.
-        let schedule = spec.cron.as_deref().and_then(|cron| Schedule::parse(cron, &spec.timezone).ok());
+        let schedule = spec
+            .cron
+            .as_deref()
+            .and_then(|cron| Schedule::parse(cron, &spec.timezone).ok());
         let next_fire = match (&schedule, spec.enabled) {
             (Some(schedule), true) => schedule.next_after(fire_after.max(spec.schedule_from)),
             _ => None,
@@ -511,7 +532,14 @@ impl Engine {
         if let Some(at) = next_fire {
             self.fire_timers.insert((at, id));
         }
-        self.jobs.insert(id, JobState { spec, schedule, next_fire });
+        self.jobs.insert(
+            id,
+            JobState {
+                spec,
+                schedule,
+                next_fire,
+            },
+        );
         self.reindex_downstream();
     }
 
@@ -527,8 +555,12 @@ impl Engine {
     /// A cron fire time is due. After downtime several slots may have passed: the latest one
     /// fires once now (misfire policy "fire once now"); the older ones are skipped.
     fn fire(&mut self, now: DateTime<Utc>, job_id: JobId, due: DateTime<Utc>) {
-        let Some(job) = self.jobs.get_mut(&job_id) else { return };
-        let Some(schedule) = &job.schedule else { return };
+        let Some(job) = self.jobs.get_mut(&job_id) else {
+            return;
+        };
+        let Some(schedule) = &job.schedule else {
+            return;
+        };
         let mut slot = due;
         while let Some(next) = schedule.next_after(slot) {
             if next > now {
@@ -576,7 +608,11 @@ impl Engine {
             cancel_requested: false,
         };
         let mut record = record;
-        match if check_deps { self.unmet_dependency(&record) } else { None } {
+        match if check_deps {
+            self.unmet_dependency(&record)
+        } else {
+            None
+        } {
             Some(reason) => record.reason = Some(reason),
             None => {
                 record.state = InstanceState::Queued;
@@ -610,7 +646,9 @@ impl Engine {
             }
             return Ok(Handled::Instance(existing));
         }
-        Ok(Handled::Instance(self.create_instance(now, job, at, kind, false)))
+        Ok(Handled::Instance(
+            self.create_instance(now, job, at, kind, false),
+        ))
     }
 
     fn rerun(
@@ -619,12 +657,22 @@ impl Engine {
         id: InstanceId,
         kind: TriggerKind,
     ) -> Result<Handled, EngineError> {
-        if !matches!(kind, TriggerKind::Manual | TriggerKind::Recover | TriggerKind::Api) {
+        if !matches!(
+            kind,
+            TriggerKind::Manual | TriggerKind::Recover | TriggerKind::Api
+        ) {
             return Err(EngineError::WrongTrigger(kind));
         }
-        let record = self.instances.get_mut(&id).ok_or(EngineError::UnknownInstance(id))?;
+        let record = self
+            .instances
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownInstance(id))?;
         if !record.state.is_terminal() {
-            return Err(EngineError::WrongState { instance: id, state: record.state, action: "rerun" });
+            return Err(EngineError::WrongState {
+                instance: id,
+                state: record.state,
+                action: "rerun",
+            });
         }
         record.next_trigger = kind;
         record.failed_attempts = 0;
@@ -640,21 +688,41 @@ impl Engine {
     }
 
     fn cancel(&mut self, now: DateTime<Utc>, id: InstanceId) -> Result<Handled, EngineError> {
-        let record = self.instances.get_mut(&id).ok_or(EngineError::UnknownInstance(id))?;
+        let record = self
+            .instances
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownInstance(id))?;
         match record.state {
             InstanceState::Waiting | InstanceState::Queued | InstanceState::RetryWait => {
-                self.set_state(now, id, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+                self.set_state(
+                    now,
+                    id,
+                    InstanceState::Cancelled,
+                    Some("cancelled by a user".to_owned()),
+                );
                 Ok(Handled::Done)
             }
             InstanceState::Running => {
                 record.cancel_requested = true;
-                self.effects.push_back(Effect::PersistInstance(record.clone()));
-                if let Some(attempt) = self.current_attempt.get(&id).and_then(|a| self.attempts.get(a)) {
-                    self.effects.push_back(Effect::Cancel { worker: attempt.worker, attempt: attempt.id });
+                self.effects
+                    .push_back(Effect::PersistInstance(record.clone()));
+                if let Some(attempt) = self
+                    .current_attempt
+                    .get(&id)
+                    .and_then(|a| self.attempts.get(a))
+                {
+                    self.effects.push_back(Effect::Cancel {
+                        worker: attempt.worker,
+                        attempt: attempt.id,
+                    });
                 }
                 Ok(Handled::Done)
             }
-            state => Err(EngineError::WrongState { instance: id, state, action: "cancel" }),
+            state => Err(EngineError::WrongState {
+                instance: id,
+                state,
+                action: "cancel",
+            }),
         }
     }
 
@@ -680,15 +748,21 @@ impl Engine {
             self.lost_timers.remove(&(at, id));
         }
         // Attempts the worker no longer knows about are lost; the ones it knows are adopted.
-        let forgotten: Vec<AttemptId> =
-            worker.running.iter().filter(|a| !known.contains(a)).copied().collect();
+        let forgotten: Vec<AttemptId> = worker
+            .running
+            .iter()
+            .filter(|a| !known.contains(a))
+            .copied()
+            .collect();
         for attempt in forgotten {
             self.attempt_lost(now, attempt);
         }
     }
 
     fn worker_lost(&mut self, now: DateTime<Utc>, id: WorkerId) {
-        let Some(worker) = self.workers.get_mut(&id) else { return };
+        let Some(worker) = self.workers.get_mut(&id) else {
+            return;
+        };
         worker.lost_at = None;
         let running: Vec<AttemptId> = worker.running.iter().copied().collect();
         for attempt in running {
@@ -701,10 +775,17 @@ impl Engine {
             return;
         };
         let instance = attempt.instance;
-        let Some(record) = self.instances.get_mut(&instance) else { return };
+        let Some(record) = self.instances.get_mut(&instance) else {
+            return;
+        };
         record.lost_attempts += 1;
         if record.cancel_requested {
-            self.set_state(now, instance, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+            self.set_state(
+                now,
+                instance,
+                InstanceState::Cancelled,
+                Some("cancelled by a user".to_owned()),
+            );
         } else if record.lost_attempts <= self.config.lost_retry_cap {
             record.next_trigger = TriggerKind::Retry;
             let reason = format!("attempt {attempt_id} was lost with its worker; retrying");
@@ -719,7 +800,9 @@ impl Engine {
     }
 
     fn attempt_started(&mut self, worker: WorkerId, id: AttemptId, at: DateTime<Utc>) -> Handled {
-        let Some(attempt) = self.attempts.get_mut(&id) else { return Handled::Ignored };
+        let Some(attempt) = self.attempts.get_mut(&id) else {
+            return Handled::Ignored;
+        };
         if attempt.worker != worker || attempt.state != AttemptState::Dispatched {
             return Handled::Ignored;
         }
@@ -728,11 +811,12 @@ impl Engine {
         let attempt = attempt.clone();
         let instance_id = attempt.instance;
         self.effects.push_back(Effect::PersistAttempt(attempt));
-        if let Some(record) = self.instances.get_mut(&instance_id) {
-            if record.started_at.is_none() {
-                record.started_at = Some(at);
-                self.effects.push_back(Effect::PersistInstance(record.clone()));
-            }
+        if let Some(record) = self.instances.get_mut(&instance_id)
+            && record.started_at.is_none()
+        {
+            record.started_at = Some(at);
+            self.effects
+                .push_back(Effect::PersistInstance(record.clone()));
         }
         Handled::Done
     }
@@ -746,10 +830,16 @@ impl Engine {
         exit_code: Option<i32>,
         at: DateTime<Utc>,
     ) -> Handled {
-        if self.attempts.get(&id).is_none_or(|attempt| attempt.worker != worker) {
+        if self
+            .attempts
+            .get(&id)
+            .is_none_or(|attempt| attempt.worker != worker)
+        {
             return Handled::Ignored;
         }
-        let Some(record) = self.current_attempt_instance(id) else { return Handled::Ignored };
+        let Some(record) = self.current_attempt_instance(id) else {
+            return Handled::Ignored;
+        };
         let cancel_requested = record.cancel_requested;
         let instance = record.id;
         match outcome {
@@ -765,25 +855,42 @@ impl Engine {
             AttemptOutcome::Failed => AttemptState::Failed,
             AttemptOutcome::Cancelled => AttemptState::Cancelled,
         };
-        let Some(attempt) = self.end_attempt(id, state, exit_code, at) else { return Handled::Ignored };
+        let Some(attempt) = self.end_attempt(id, state, exit_code, at) else {
+            return Handled::Ignored;
+        };
         if cancel_requested {
-            self.set_state(now, instance, InstanceState::Cancelled, Some("cancelled by a user".to_owned()));
+            self.set_state(
+                now,
+                instance,
+                InstanceState::Cancelled,
+                Some("cancelled by a user".to_owned()),
+            );
             return Handled::Done;
         }
         match outcome {
             AttemptOutcome::Succeeded => {
                 self.set_state(now, instance, InstanceState::Success, None);
                 let record = &self.instances[&instance];
-                if matches!(record.trigger, TriggerKind::Scheduled | TriggerKind::Recover) {
+                if matches!(
+                    record.trigger,
+                    TriggerKind::Scheduled | TriggerKind::Recover
+                ) {
                     self.release_downstream(now, instance);
                 }
             }
             _ => {
-                let retry_count = self.jobs.get(&attempt.job).map_or(0, |job| job.spec.retry_count);
-                let delay = self.jobs.get(&attempt.job).map_or(0, |job| job.spec.retry_delay_secs);
+                let retry_count = self
+                    .jobs
+                    .get(&attempt.job)
+                    .map_or(0, |job| job.spec.retry_count);
+                let delay = self
+                    .jobs
+                    .get(&attempt.job)
+                    .map_or(0, |job| job.spec.retry_delay_secs);
                 let record = self.instances.get_mut(&instance).expect("checked above");
                 record.failed_attempts += 1;
-                let code = exit_code.map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
+                let code = exit_code
+                    .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
                 if record.failed_attempts <= retry_count {
                     let retry_at = now + Duration::seconds(i64::from(delay));
                     record.retry_at = Some(retry_at);
@@ -819,7 +926,11 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> Option<AttemptRecord> {
         let mut attempt = self.attempts.remove(&id)?;
-        debug_assert!(attempt.state.can_become(state), "attempt {id}: {} -> {state}", attempt.state);
+        debug_assert!(
+            attempt.state.can_become(state),
+            "attempt {id}: {} -> {state}",
+            attempt.state
+        );
         attempt.state = state;
         attempt.exit_code = exit_code;
         attempt.finished_at = Some(at);
@@ -829,7 +940,8 @@ impl Engine {
         if self.current_attempt.get(&attempt.instance) == Some(&id) {
             self.current_attempt.remove(&attempt.instance);
         }
-        self.effects.push_back(Effect::PersistAttempt(attempt.clone()));
+        self.effects
+            .push_back(Effect::PersistAttempt(attempt.clone()));
         Some(attempt)
     }
 
@@ -841,15 +953,21 @@ impl Engine {
         state: InstanceState,
         reason: Option<String>,
     ) {
-        let Some(record) = self.instances.get_mut(&id) else { return };
-        debug_assert!(record.state.can_become(state), "instance {id}: {} -> {state}", record.state);
+        let Some(record) = self.instances.get_mut(&id) else {
+            return;
+        };
+        debug_assert!(
+            record.state.can_become(state),
+            "instance {id}: {} -> {state}",
+            record.state
+        );
         let from = record.state;
         record.state = state;
         record.reason = reason;
-        if from == InstanceState::RetryWait {
-            if let Some(at) = record.retry_at.take() {
-                self.retry_timers.remove(&(at, id));
-            }
+        if from == InstanceState::RetryWait
+            && let Some(at) = record.retry_at.take()
+        {
+            self.retry_timers.remove(&(at, id));
         }
         match state {
             InstanceState::Queued => {
@@ -866,7 +984,8 @@ impl Engine {
         if from == InstanceState::Queued {
             self.queue.remove(&(record.scheduled_at, id));
         }
-        self.effects.push_back(Effect::PersistInstance(record.clone()));
+        self.effects
+            .push_back(Effect::PersistInstance(record.clone()));
     }
 
     /// Gives queued instances to free worker slots of their host group, oldest business time first.
@@ -893,7 +1012,8 @@ impl Engine {
                 let record = self.instances.get_mut(&id).expect("queued instances exist");
                 if record.reason.as_deref() != Some(&reason) {
                     record.reason = Some(reason);
-                    self.effects.push_back(Effect::PersistInstance(record.clone()));
+                    self.effects
+                        .push_back(Effect::PersistInstance(record.clone()));
                 }
                 continue;
             };
@@ -916,11 +1036,20 @@ impl Engine {
             };
             let (job_version, scheduled_at) = (record.job_version, record.scheduled_at);
             self.set_state(now, id, InstanceState::Running, None);
-            self.workers.get_mut(&worker_id).expect("chosen above").running.insert(attempt_id);
+            self.workers
+                .get_mut(&worker_id)
+                .expect("chosen above")
+                .running
+                .insert(attempt_id);
             self.attempts.insert(attempt_id, attempt.clone());
             self.current_attempt.insert(id, attempt_id);
-            self.effects.push_back(Effect::PersistAttempt(attempt.clone()));
-            self.effects.push_back(Effect::Dispatch { attempt, job_version, scheduled_at });
+            self.effects
+                .push_back(Effect::PersistAttempt(attempt.clone()));
+            self.effects.push_back(Effect::Dispatch {
+                attempt,
+                job_version,
+                scheduled_at,
+            });
         }
     }
 
@@ -938,7 +1067,8 @@ impl Engine {
     }
 
     fn index_instance(&mut self, record: &InstanceRecord) {
-        self.by_job_time.insert((record.job, record.scheduled_at), record.id);
+        self.by_job_time
+            .insert((record.job, record.scheduled_at), record.id);
         match record.state {
             InstanceState::Queued => {
                 self.queue.insert((record.scheduled_at, record.id));

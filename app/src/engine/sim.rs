@@ -28,7 +28,9 @@ pub(super) struct Sim {
 }
 
 pub(super) fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).expect("valid RFC 3339").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .expect("valid RFC 3339")
+        .with_timezone(&Utc)
 }
 
 pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
@@ -66,7 +68,8 @@ impl Sim {
     }
 
     pub(super) fn script(&mut self, job: i64, steps: &[(i64, AttemptOutcome)]) {
-        self.scripts.insert(JobId(job), steps.iter().copied().collect());
+        self.scripts
+            .insert(JobId(job), steps.iter().copied().collect());
     }
 
     pub(super) fn silence(&mut self, worker: i64) {
@@ -74,7 +77,8 @@ impl Sim {
     }
 
     pub(super) fn add_job(&mut self, spec: JobSpec) {
-        self.input(Input::JobUpserted(spec)).expect("job upsert never fails");
+        self.input(Input::JobUpserted(spec))
+            .expect("job upsert never fails");
     }
 
     pub(super) fn add_worker(&mut self, id: i64, group: &str, slots: u32) {
@@ -98,16 +102,25 @@ impl Sim {
         let until = at(until);
         for _ in 0..100_000 {
             let next_report = self.pending.iter().map(|p| p.0).min();
-            let next = [self.engine.poll_timeout(), next_report].into_iter().flatten().min();
+            let next = [self.engine.poll_timeout(), next_report]
+                .into_iter()
+                .flatten()
+                .min();
             let Some(next) = next.filter(|t| *t <= until) else {
                 self.now = until;
                 return;
             };
-            assert!(next >= self.now, "time went backwards: {next} < {}", self.now);
+            assert!(
+                next >= self.now,
+                "time went backwards: {next} < {}",
+                self.now
+            );
             self.now = next;
             while let Some(idx) = self.pending.iter().position(|p| p.0 <= self.now) {
                 let (_, input) = self.pending.remove(idx);
-                self.engine.handle(self.now, input).expect("worker reports never fail");
+                self.engine
+                    .handle(self.now, input)
+                    .expect("worker reports never fail");
                 self.drain();
             }
             self.engine.handle_timeout(self.now);
@@ -139,7 +152,10 @@ impl Sim {
                 }
                 Effect::PersistAttempt(attempt) => {
                     if attempt.state.is_terminal() {
-                        let code = attempt.exit_code.map(|c| format!(" exit {c}")).unwrap_or_default();
+                        let code = attempt
+                            .exit_code
+                            .map(|c| format!(" exit {c}"))
+                            .unwrap_or_default();
                         let line = format!("attempt {} {}{code}", attempt.id, attempt.state);
                         self.log(line);
                     }
@@ -147,7 +163,11 @@ impl Sim {
                 Effect::Dispatch { attempt, .. } => {
                     let line = format!(
                         "dispatch attempt {} (#{} {}) of instance {} to worker {}",
-                        attempt.id, attempt.number, attempt.trigger, attempt.instance, attempt.worker
+                        attempt.id,
+                        attempt.number,
+                        attempt.trigger,
+                        attempt.instance,
+                        attempt.worker
                     );
                     self.log(line);
                     if self.silent.contains(&attempt.worker) {
@@ -164,7 +184,11 @@ impl Sim {
                         at: self.now,
                     };
                     let end = self.now + Duration::seconds(secs);
-                    let exit_code = Some(if outcome == AttemptOutcome::Succeeded { 0 } else { 1 });
+                    let exit_code = Some(if outcome == AttemptOutcome::Succeeded {
+                        0
+                    } else {
+                        1
+                    });
                     let finished = Input::AttemptFinished {
                         worker: attempt.worker,
                         attempt: attempt.id,
@@ -205,7 +229,14 @@ impl Sim {
 /// Compares a trace with the expected text, ignoring indentation, so scenarios read as tables.
 pub(super) fn check(sim: &mut Sim, expected: &str) {
     let actual = sim.take_trace();
-    let expected: Vec<&str> = expected.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let expected: Vec<&str> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let expected = expected.join("\n");
-    assert!(actual == expected, "trace differs\n--- expected\n{expected}\n--- actual\n{actual}\n");
+    assert!(
+        actual == expected,
+        "trace differs\n--- expected\n{expected}\n--- actual\n{actual}\n"
+    );
 }

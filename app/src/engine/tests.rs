@@ -80,7 +80,11 @@ fn a_failed_upstream_keeps_downstream_waiting_with_the_reason() {
         ",
     );
     // Recovering the upstream releases the downstream; a manual rerun would not.
-    sim.input(Input::Rerun { instance: InstanceId(1), kind: TriggerKind::Recover }).unwrap();
+    sim.input(Input::Rerun {
+        instance: InstanceId(1),
+        kind: TriggerKind::Recover,
+    })
+    .unwrap();
     sim.run_until("2026-11-24T03:01:00Z");
     check(
         &mut sim,
@@ -135,7 +139,10 @@ fn manual_trigger_runs_now_and_does_not_release_downstream() {
     sim.add_worker(1, "default", 1);
     sim.add_job(job(1, None, &[]));
     sim.add_job(job(2, None, &[1]));
-    let res = sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual });
+    let res = sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    });
     assert_eq!(res, Ok(Handled::Instance(InstanceId(1))));
     sim.run_until("2026-11-24T11:00:00Z");
     check(
@@ -148,7 +155,10 @@ fn manual_trigger_runs_now_and_does_not_release_downstream() {
         +00:00:10 instance 1 job 1 @11-24 10:00:00 success
         ",
     );
-    let res = sim.input(Input::Trigger { job: JobId(9), kind: TriggerKind::Manual });
+    let res = sim.input(Input::Trigger {
+        job: JobId(9),
+        kind: TriggerKind::Manual,
+    });
     assert_eq!(res, Err(EngineError::UnknownJob(JobId(9))));
 }
 
@@ -160,7 +170,16 @@ fn failed_attempts_retry_after_the_delay_until_the_count_is_used() {
     spec.retry_count = 2;
     spec.retry_delay_secs = 30;
     sim.add_job(spec);
-    sim.script(1, &[(5, Failed), (5, Failed), (5, Failed), (5, Failed), (5, Succeeded)]);
+    sim.script(
+        1,
+        &[
+            (5, Failed),
+            (5, Failed),
+            (5, Failed),
+            (5, Failed),
+            (5, Succeeded),
+        ],
+    );
     sim.run_until("2026-11-25T02:00:00Z");
     check(
         &mut sim,
@@ -201,11 +220,25 @@ fn cancel_kills_a_running_attempt_and_drops_a_queued_instance() {
     sim.add_job(job(1, None, &[]));
     sim.add_job(job(2, None, &[]));
     sim.script(1, &[(3600, Succeeded)]);
-    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
-    sim.input(Input::Trigger { job: JobId(2), kind: TriggerKind::Manual }).unwrap();
+    sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
+    sim.input(Input::Trigger {
+        job: JobId(2),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
     sim.run_until("2026-11-24T10:01:00Z");
-    sim.input(Input::Cancel { instance: InstanceId(2) }).unwrap();
-    sim.input(Input::Cancel { instance: InstanceId(1) }).unwrap();
+    sim.input(Input::Cancel {
+        instance: InstanceId(2),
+    })
+    .unwrap();
+    sim.input(Input::Cancel {
+        instance: InstanceId(1),
+    })
+    .unwrap();
     sim.run_until("2026-11-24T10:02:00Z");
     check(
         &mut sim,
@@ -220,8 +253,16 @@ fn cancel_kills_a_running_attempt_and_drops_a_queued_instance() {
         +00:01:00 instance 1 job 1 @11-24 10:00:00 cancelled (cancelled by a user)
         ",
     );
-    let res = sim.input(Input::Cancel { instance: InstanceId(1) });
-    assert!(matches!(res, Err(EngineError::WrongState { state: InstanceState::Cancelled, .. })));
+    let res = sim.input(Input::Cancel {
+        instance: InstanceId(1),
+    });
+    assert!(matches!(
+        res,
+        Err(EngineError::WrongState {
+            state: InstanceState::Cancelled,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -230,8 +271,15 @@ fn a_lost_worker_gets_its_attempts_retried_elsewhere_after_the_grace_period() {
     sim.add_worker(1, "default", 1);
     sim.silence(1);
     sim.add_job(job(1, None, &[]));
-    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
-    sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+    sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
+    sim.input(Input::WorkerDisconnected {
+        worker: WorkerId(1),
+    })
+    .unwrap();
     sim.add_worker(2, "default", 1);
     sim.run_until("2026-11-24T10:05:00Z");
     check(
@@ -252,14 +300,24 @@ fn a_lost_worker_gets_its_attempts_retried_elsewhere_after_the_grace_period() {
 
 #[test]
 fn lost_attempts_stop_at_the_cap() {
-    let config = Config { lost_retry_cap: 1, ..Config::default() };
+    let config = Config {
+        lost_retry_cap: 1,
+        ..Config::default()
+    };
     let mut sim = Sim::with_engine("2026-11-24T10:00:00Z", |_| Engine::new(config));
     sim.add_worker(1, "default", 1);
     sim.silence(1);
     sim.add_job(job(1, None, &[]));
-    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
+    sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
     for _ in 0..2 {
-        sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+        sim.input(Input::WorkerDisconnected {
+            worker: WorkerId(1),
+        })
+        .unwrap();
         let deadline = (sim.now + chrono::Duration::seconds(61)).to_rfc3339();
         sim.run_until(&deadline);
         sim.add_worker(1, "default", 1);
@@ -286,8 +344,15 @@ fn a_worker_that_reconnects_in_time_keeps_its_attempts() {
     sim.add_worker(1, "default", 1);
     sim.silence(1);
     sim.add_job(job(1, None, &[]));
-    sim.input(Input::Trigger { job: JobId(1), kind: TriggerKind::Manual }).unwrap();
-    sim.input(Input::WorkerDisconnected { worker: WorkerId(1) }).unwrap();
+    sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
+    sim.input(Input::WorkerDisconnected {
+        worker: WorkerId(1),
+    })
+    .unwrap();
     sim.run_until("2026-11-24T10:00:30Z");
     let hello = Input::WorkerConnected {
         worker: WorkerId(1),

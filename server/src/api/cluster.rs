@@ -50,19 +50,39 @@ pub async fn issue_worker_token(
     ApiJson(body): ApiJson<NewWorkerToken>,
 ) -> ApiResult<(StatusCode, Json<IssuedWorkerToken>)> {
     if !user.is_admin {
-        return Err(ApiError::Forbidden("only administrators can issue worker tokens".to_owned()));
+        return Err(ApiError::Forbidden(
+            "only administrators can issue worker tokens".to_owned(),
+        ));
     }
     let name = body.name.trim();
     let valid = !name.is_empty()
         && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !valid {
-        return Err(ApiError::field("name", "use 1–100 letters, digits, `-`, `_` or `.`"));
+        return Err(ApiError::field(
+            "name",
+            "use 1–100 letters, digits, `-`, `_` or `.`",
+        ));
     }
     let token = random_secret(32);
-    let worker_id = state.store.create_worker(name, &hash_token(&token), Utc::now()).await.map_err(|err| match err {
-        StoreError::Conflict(_) => ApiError::Conflict(format!("a worker named `{name}` already exists")),
-        other => other.into(),
-    })?;
-    Ok((StatusCode::CREATED, Json(IssuedWorkerToken { worker_id, name: name.to_owned(), token })))
+    let worker_id = state
+        .store
+        .create_worker(name, &hash_token(&token), Utc::now())
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("a worker named `{name}` already exists"))
+            }
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedWorkerToken {
+            worker_id,
+            name: name.to_owned(),
+            token,
+        }),
+    ))
 }

@@ -35,7 +35,10 @@ fn check_name(name: &str) -> Result<String, ApiError> {
         return Err(ApiError::field("name", "must be at most 200 characters"));
     }
     if name.chars().any(char::is_control) {
-        return Err(ApiError::field("name", "must not contain control characters"));
+        return Err(ApiError::field(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -55,17 +58,24 @@ pub async fn create_folder(
     ApiJson(body): ApiJson<NewFolder>,
 ) -> ApiResult<(StatusCode, Json<Folder>)> {
     let name = check_name(&body.name)?;
-    if let Some(parent) = body.parent_id {
-        if !state.store.folders().await?.iter().any(|f| f.id == parent) {
-            return Err(ApiError::field("parent_id", format!("folder {parent} does not exist")));
-        }
+    if let Some(parent) = body.parent_id
+        && !state.store.folders().await?.iter().any(|f| f.id == parent)
+    {
+        return Err(ApiError::field(
+            "parent_id",
+            format!("folder {parent} does not exist"),
+        ));
     }
-    let folder = state.store.create_folder(&name, body.parent_id, Utc::now()).await.map_err(|err| match err {
-        crate::store::StoreError::Conflict(_) => {
-            ApiError::Conflict(format!("a folder named `{name}` already exists here"))
-        }
-        other => other.into(),
-    })?;
+    let folder = state
+        .store
+        .create_folder(&name, body.parent_id, Utc::now())
+        .await
+        .map_err(|err| match err {
+            crate::store::StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("a folder named `{name}` already exists here"))
+            }
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(folder)))
 }
 
@@ -78,20 +88,28 @@ pub struct JobFilter {
 
 /// Jobs, optionally of one folder.
 #[utoipa::path(get, path = "/api/jobs", params(JobFilter), responses((status = 200, body = Vec<Job>)), security(("bearer" = [])))]
-pub async fn list_jobs(State(state): State<AppState>, Query(filter): Query<JobFilter>) -> ApiResult<Json<Vec<Job>>> {
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    Query(filter): Query<JobFilter>,
+) -> ApiResult<Json<Vec<Job>>> {
     Ok(Json(state.store.jobs(filter.folder_id).await?))
 }
 
 /// One job.
 #[utoipa::path(get, path = "/api/jobs/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Job), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn get_job(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> ApiResult<Json<Job>> {
+pub async fn get_job(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+) -> ApiResult<Json<Job>> {
     Ok(Json(job_or_404(&state, id).await?))
 }
 
 pub(super) async fn job_or_404(state: &AppState, id: JobId) -> ApiResult<Job> {
     state.store.job(id).await.map_err(|err| match err {
-        crate::store::StoreError::NotFound => ApiError::NotFound(format!("job {id} does not exist")),
+        crate::store::StoreError::NotFound => {
+            ApiError::NotFound(format!("job {id} does not exist"))
+        }
         other => other.into(),
     })
 }
@@ -106,7 +124,10 @@ pub async fn create_job(
 ) -> ApiResult<(StatusCode, Json<Job>)> {
     let _guard = state.definitions.lock().await;
     let write = validate(&state, None, body).await?;
-    let job = state.store.create_job(&write, &user.username, Utc::now()).await?;
+    let job = state
+        .store
+        .create_job(&write, &user.username, Utc::now())
+        .await?;
     schedule(&state, &job).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
@@ -146,7 +167,9 @@ async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
         .scheduler
         .call(Input::JobUpserted(spec))
         .await
-        .map_err(|err| ApiError::Internal(anyhow::anyhow!("the scheduler did not take the job: {err}")))?;
+        .map_err(|err| {
+            ApiError::Internal(anyhow::anyhow!("the scheduler did not take the job: {err}"))
+        })?;
     Ok(())
 }
 
@@ -159,14 +182,34 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
     if let Err(reason) = &name {
         errors.insert("name".to_owned(), reason.clone());
     }
-    if !state.store.folders().await?.iter().any(|f| f.id == body.folder_id) {
-        errors.insert("folder_id".to_owned(), format!("folder {} does not exist", body.folder_id));
+    if !state
+        .store
+        .folders()
+        .await?
+        .iter()
+        .any(|f| f.id == body.folder_id)
+    {
+        errors.insert(
+            "folder_id".to_owned(),
+            format!("folder {} does not exist", body.folder_id),
+        );
     }
-    let timezone = body.timezone.as_deref().map(str::trim).filter(|z| !z.is_empty()).unwrap_or("UTC").to_owned();
+    let timezone = body
+        .timezone
+        .as_deref()
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .unwrap_or("UTC")
+        .to_owned();
     if let Err(err) = app::cron::parse_zone(&timezone) {
         errors.insert("timezone".to_owned(), err.to_string());
     }
-    let cron = body.cron.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let cron = body
+        .cron
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     if let Some(cron) = &cron {
         match Schedule::parse(cron, &timezone) {
             Ok(_) | Err(CronError::UnknownZone(_)) => {}
@@ -184,25 +227,46 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
     if let Err(err) = dag::check_dependencies(&graph, candidate, &dependencies) {
         let reason = match err {
             DagError::Cycle { path } => {
-                let names: HashMap<JobId, String> =
-                    state.store.jobs(None).await?.into_iter().map(|j| (j.id, j.name)).collect();
+                let names: HashMap<JobId, String> = state
+                    .store
+                    .jobs(None)
+                    .await?
+                    .into_iter()
+                    .map(|j| (j.id, j.name))
+                    .collect();
                 let steps: Vec<String> = path
                     .iter()
-                    .map(|id| names.get(id).map_or_else(|| id.to_string(), |n| format!("{n} ({id})")))
+                    .map(|id| {
+                        names
+                            .get(id)
+                            .map_or_else(|| id.to_string(), |n| format!("{n} ({id})"))
+                    })
                     .collect();
-                format!("this would create a dependency cycle: {}", steps.join(" -> "))
+                format!(
+                    "this would create a dependency cycle: {}",
+                    steps.join(" -> ")
+                )
             }
             other => other.to_string(),
         };
         errors.insert("dependencies".to_owned(), reason);
     }
-    let host_group = body.host_group.as_deref().map(str::trim).filter(|g| !g.is_empty()).unwrap_or("default").to_owned();
+    let host_group = body
+        .host_group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .unwrap_or("default")
+        .to_owned();
     let retry_delay_secs = body.retry_delay_secs.unwrap_or(60);
     if body.retry_count.unwrap_or(0) > 100 {
         errors.insert("retry_count".to_owned(), "must be at most 100".to_owned());
     }
     if retry_delay_secs > 7 * 24 * 3600 {
-        errors.insert("retry_delay_secs".to_owned(), "must be at most one week".to_owned());
+        errors.insert(
+            "retry_delay_secs".to_owned(),
+            "must be at most one week".to_owned(),
+        );
     }
     if body.script.len() > 1 << 20 {
         errors.insert("script".to_owned(), "must be at most 1 MiB".to_owned());
@@ -229,13 +293,22 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
 /// The job with its whole upstream and downstream closure, each node with its latest state.
 #[utoipa::path(get, path = "/api/jobs/{id}/dag", params(("id" = i64, Path)),
     responses((status = 200, body = DagView), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn job_dag(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> ApiResult<Json<DagView>> {
+pub async fn job_dag(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+) -> ApiResult<Json<DagView>> {
     job_or_404(&state, id).await?;
     let graph = state.store.dependency_graph().await?;
     let (nodes, edges) = dag::neighbourhood(&graph, id);
     let ids: Vec<JobId> = nodes.iter().copied().collect();
     let states = state.store.latest_states(&ids).await?;
-    let names: HashMap<JobId, String> = state.store.jobs(None).await?.into_iter().map(|j| (j.id, j.name)).collect();
+    let names: HashMap<JobId, String> = state
+        .store
+        .jobs(None)
+        .await?
+        .into_iter()
+        .map(|j| (j.id, j.name))
+        .collect();
     let nodes = ids
         .into_iter()
         .map(|job_id| DagNode {
@@ -245,6 +318,13 @@ pub async fn job_dag(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>)
             instance_id: states.get(&job_id).map(|s| s.0),
         })
         .collect();
-    let edges = edges.into_iter().map(|(from, to)| DagEdge { from, to }).collect();
-    Ok(Json(DagView { center: id, nodes, edges }))
+    let edges = edges
+        .into_iter()
+        .map(|(from, to)| DagEdge { from, to })
+        .collect();
+    Ok(Json(DagView {
+        center: id,
+        nodes,
+        edges,
+    }))
 }

@@ -39,7 +39,10 @@ pub const BODY_LIMIT: usize = 2 << 20;
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/api/me", get(session::me))
-        .route("/api/folders", get(defs::list_folders).post(defs::create_folder))
+        .route(
+            "/api/folders",
+            get(defs::list_folders).post(defs::create_folder),
+        )
         .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
         .route("/api/jobs/{id}", get(defs::get_job).put(defs::update_job))
         .route("/api/jobs/{id}/run", post(runs::run_job))
@@ -53,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/ws/events", get(sockets::events))
         .route("/api/ws/attempts/{id}/log", get(sockets::log_tail))
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_auth));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_auth,
+        ));
     let public = Router::new()
         .route("/api/health", get(session::health))
         .route("/api/auth/login", post(session::login))
@@ -82,7 +88,12 @@ impl Modify for BearerAuth {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }

@@ -26,10 +26,12 @@ pub const LOG_PAGE_BYTES: usize = 1 << 20;
 
 fn engine_error(err: CallError) -> ApiError {
     match err {
-        CallError::Refused(EngineError::UnknownJob(id)) => ApiError::NotFound(format!("job {id} does not exist")),
-        CallError::Refused(EngineError::UnknownInstance(id)) => {
-            ApiError::Conflict(format!("instance {id} is no longer active and cannot be changed"))
+        CallError::Refused(EngineError::UnknownJob(id)) => {
+            ApiError::NotFound(format!("job {id} does not exist"))
         }
+        CallError::Refused(EngineError::UnknownInstance(id)) => ApiError::Conflict(format!(
+            "instance {id} is no longer active and cannot be changed"
+        )),
         CallError::Refused(err) => ApiError::Conflict(err.to_string()),
         CallError::Stopped => ApiError::Internal(anyhow::anyhow!("the scheduler is stopping")),
     }
@@ -45,13 +47,28 @@ pub(super) async fn instance_or_404(state: &AppState, id: InstanceId) -> ApiResu
 /// Runs the job now (manual trigger): a new instance at the current second, this instance only.
 #[utoipa::path(post, path = "/api/jobs/{id}/run", params(("id" = i64, Path)),
     responses((status = 201, body = Instance), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn run_job(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> ApiResult<(StatusCode, Json<Instance>)> {
+pub async fn run_job(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+) -> ApiResult<(StatusCode, Json<Instance>)> {
     job_or_404(&state, id).await?;
-    let handled = state.scheduler.call(Input::Trigger { job: id, kind: TriggerKind::Manual }).await.map_err(engine_error)?;
+    let handled = state
+        .scheduler
+        .call(Input::Trigger {
+            job: id,
+            kind: TriggerKind::Manual,
+        })
+        .await
+        .map_err(engine_error)?;
     let Handled::Instance(instance) = handled else {
-        return Err(ApiError::Internal(anyhow::anyhow!("the scheduler created no instance")));
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the scheduler created no instance"
+        )));
     };
-    Ok((StatusCode::CREATED, Json(instance_or_404(&state, instance).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(instance_or_404(&state, instance).await?),
+    ))
 }
 
 /// `?limit=N`.
@@ -77,7 +94,10 @@ pub async fn job_instances(
 /// One instance with its attempts.
 #[utoipa::path(get, path = "/api/instances/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn get_instance(State(state): State<AppState>, ApiPath(id): ApiPath<InstanceId>) -> ApiResult<Json<Instance>> {
+pub async fn get_instance(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<InstanceId>,
+) -> ApiResult<Json<Instance>> {
     Ok(Json(instance_or_404(&state, id).await?))
 }
 
@@ -85,9 +105,16 @@ pub async fn get_instance(State(state): State<AppState>, ApiPath(id): ApiPath<In
 #[utoipa::path(post, path = "/api/instances/{id}/cancel", params(("id" = i64, Path)),
     responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody), (status = 409, body = app::api::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn cancel_instance(State(state): State<AppState>, ApiPath(id): ApiPath<InstanceId>) -> ApiResult<Json<Instance>> {
+pub async fn cancel_instance(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<InstanceId>,
+) -> ApiResult<Json<Instance>> {
     instance_or_404(&state, id).await?;
-    state.scheduler.call(Input::Cancel { instance: id }).await.map_err(engine_error)?;
+    state
+        .scheduler
+        .call(Input::Cancel { instance: id })
+        .await
+        .map_err(engine_error)?;
     Ok(Json(instance_or_404(&state, id).await?))
 }
 
@@ -108,7 +135,12 @@ pub async fn attempt_log(
 ) -> ApiResult<Json<LogPage>> {
     let offset = offset.offset.unwrap_or(0);
     let (text, next_offset, complete) = read_log_page(&state, id, offset, LOG_PAGE_BYTES).await?;
-    Ok(Json(LogPage { offset, next_offset, text, complete }))
+    Ok(Json(LogPage {
+        offset,
+        next_offset,
+        text,
+        complete,
+    }))
 }
 
 /// Reads log text from `offset`; `complete` when the attempt had ended before the read and the
@@ -119,10 +151,14 @@ pub(super) async fn read_log_page(
     offset: u64,
     max_bytes: usize,
 ) -> ApiResult<(String, u64, bool)> {
-    let (_, ended) = state.store.attempt_owner(id).await.map_err(|err| match err {
-        StoreError::NotFound => ApiError::NotFound(format!("attempt {id} does not exist")),
-        other => other.into(),
-    })?;
+    let (_, ended) = state
+        .store
+        .attempt_owner(id)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => ApiError::NotFound(format!("attempt {id} does not exist")),
+            other => other.into(),
+        })?;
     let (text, next) = state.store.read_log(id, offset, max_bytes).await?;
     let complete = ended && state.store.read_log(id, next, 1).await?.0.is_empty();
     Ok((text, next, complete))

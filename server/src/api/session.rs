@@ -15,19 +15,28 @@ use crate::{
 /// Liveness probe; needs no token.
 #[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
 pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
+    Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 /// Exchanges a user name and password for a session token.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = app::api::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let refused = || ApiError::Unauthorized("wrong user name or password".to_owned());
     let user = match state.store.user(body.username.trim()).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so user names cannot be probed by timing.
-            let _ = tokio::task::spawn_blocking(move || auth::verify_password(&body.password, dummy_hash())).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                auth::verify_password(&body.password, dummy_hash())
+            })
+            .await;
             return Err(refused());
         }
         Err(err) => return Err(err.into()),
@@ -40,7 +49,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRe
         return Err(refused());
     }
     let (token, expires_at) = state.sessions.issue(&user, Utc::now())?;
-    Ok(Json(LoginResponse { token, expires_at, username: user.username }))
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        username: user.username,
+    }))
 }
 
 /// A real argon2id hash of a random string, checked against when the user does not exist.
@@ -53,5 +66,8 @@ fn dummy_hash() -> &'static str {
 #[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me), (status = 401, body = app::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(Extension(user): Extension<CurrentUser>) -> Json<Me> {
-    Json(Me { username: user.username, is_admin: user.is_admin })
+    Json(Me {
+        username: user.username,
+        is_admin: user.is_admin,
+    })
 }

@@ -28,13 +28,20 @@ use crate::{
 
 /// Refuses a handshake whose `Origin` names another host than the one it was sent to.
 fn check_origin(headers: &HeaderMap) -> ApiResult<()> {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return Ok(()) };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
     let origin_host = origin.split("://").nth(1).unwrap_or(origin);
     if origin_host.eq_ignore_ascii_case(host) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!("WebSocket origin `{origin}` is not this server")))
+        Err(ApiError::Forbidden(format!(
+            "WebSocket origin `{origin}` is not this server"
+        )))
     }
 }
 
@@ -44,7 +51,11 @@ async fn send(socket: &mut WebSocket, msg: &impl serde::Serialize) -> bool {
 }
 
 /// `GET /api/ws/events`.
-pub async fn events(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
     check_origin(&headers)?;
     Ok(upgrade
         .on_upgrade(move |mut socket| async move {
@@ -85,7 +96,9 @@ pub async fn log_tail(
     // Refuse unknown attempts before upgrading, with a normal JSON 404.
     let start = offset.offset.unwrap_or(0);
     read_log_page(&state, id, start, 1).await?;
-    Ok(upgrade.on_upgrade(move |socket| tail(state, id, start, socket)).into_response())
+    Ok(upgrade
+        .on_upgrade(move |socket| tail(state, id, start, socket))
+        .into_response())
 }
 
 async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket) {
@@ -95,16 +108,32 @@ async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket)
     let mut cursor = start;
     loop {
         // Catch up from the store until it has nothing more, then follow the live chunks.
-        let Ok((text, next, complete)) = read_log_page(&state, id, cursor, 256 << 10).await else { return };
+        let Ok((text, next, complete)) = read_log_page(&state, id, cursor, 256 << 10).await else {
+            return;
+        };
         if !text.is_empty() {
-            if !send(&mut socket, &LogMessage::Chunk { offset: cursor, text }).await {
+            if !send(
+                &mut socket,
+                &LogMessage::Chunk {
+                    offset: cursor,
+                    text,
+                },
+            )
+            .await
+            {
                 return;
             }
             cursor = next;
             continue;
         }
         if complete {
-            let _ = send(&mut socket, &LogMessage::Complete { next_offset: cursor }).await;
+            let _ = send(
+                &mut socket,
+                &LogMessage::Complete {
+                    next_offset: cursor,
+                },
+            )
+            .await;
             let _ = socket.send(Message::Close(None)).await;
             return;
         }
@@ -127,11 +156,10 @@ async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket)
             },
             event = events.recv() => {
                 // The attempt ended: loop back to drain the store and send `complete`.
-                if let Ok(Event::Attempt { id: attempt, state, .. }) = event {
-                    if attempt == id && state.is_terminal() {
+                if let Ok(Event::Attempt { id: attempt, state, .. }) = event
+                    && attempt == id && state.is_terminal() {
                         continue;
                     }
-                }
             }
             incoming = socket.recv() => {
                 if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) {

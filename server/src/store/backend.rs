@@ -40,7 +40,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open SQLite database `{url}`"))?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await.context("SQLite migrations failed")?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .context("SQLite migrations failed")?;
         Ok(SqliteStore { pool })
     }
 }
@@ -59,7 +62,10 @@ impl PgStore {
             .connect(url)
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at `{}`", super::redact(url)))?;
-        sqlx::migrate!("../migrations/postgres").run(&pool).await.context("PostgreSQL migrations failed")?;
+        sqlx::migrate!("../migrations/postgres")
+            .run(&pool)
+            .await
+            .context("PostgreSQL migrations failed")?;
         Ok(PgStore { pool })
     }
 }
@@ -241,7 +247,8 @@ struct AttemptViewRow {
 }
 
 fn parse<T: FromStr<Err = app::domain::UnknownValue>>(text: &str) -> StoreResult<T> {
-    text.parse().map_err(|err: app::domain::UnknownValue| StoreError::Other(err.into()))
+    text.parse()
+        .map_err(|err: app::domain::UnknownValue| StoreError::Other(err.into()))
 }
 
 fn count(value: i64) -> u32 {
@@ -263,19 +270,22 @@ fn views_to_api(
 ) -> StoreResult<Vec<api::Instance>> {
     let mut by_instance: BTreeMap<i64, Vec<api::Attempt>> = BTreeMap::new();
     for row in attempts {
-        by_instance.entry(row.instance_id).or_default().push(api::Attempt {
-            id: AttemptId(row.id),
-            instance_id: InstanceId(row.instance_id),
-            number: count(row.number),
-            trigger: parse(&row.trigger)?,
-            state: parse::<AttemptState>(&row.state)?,
-            worker_id: Some(WorkerId(row.worker_id)),
-            worker_name: row.worker_name,
-            exit_code: row.exit_code,
-            created_at: row.created_at,
-            started_at: row.started_at,
-            finished_at: row.finished_at,
-        });
+        by_instance
+            .entry(row.instance_id)
+            .or_default()
+            .push(api::Attempt {
+                id: AttemptId(row.id),
+                instance_id: InstanceId(row.instance_id),
+                number: count(row.number),
+                trigger: parse(&row.trigger)?,
+                state: parse::<AttemptState>(&row.state)?,
+                worker_id: Some(WorkerId(row.worker_id)),
+                worker_name: row.worker_name,
+                exit_code: row.exit_code,
+                created_at: row.created_at,
+                started_at: row.started_at,
+                finished_at: row.finished_at,
+            });
     }
     rows.into_iter()
         .map(|row| {

@@ -111,23 +111,48 @@ pub trait Store: Send + Sync {
     async fn user(&self, username: &str) -> StoreResult<UserRecord>;
 
     /// Registers a worker with the hash of its token; `Conflict` if the name is taken.
-    async fn create_worker(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId>;
+    async fn create_worker(
+        &self,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WorkerId>;
     /// Sets the token hash of a worker by name, creating it if needed (standalone's own worker).
-    async fn upsert_worker_token(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId>;
+    async fn upsert_worker_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WorkerId>;
     /// The worker a token hash belongs to.
     async fn worker_by_token(&self, token_hash: &str) -> StoreResult<(WorkerId, String)>;
     /// Every registered worker: id and name.
     async fn workers(&self) -> StoreResult<Vec<(WorkerId, String)>>;
 
     /// Creates a folder; `Conflict` if a sibling has that name or the parent does not exist.
-    async fn create_folder(&self, name: &str, parent: Option<FolderId>, now: DateTime<Utc>) -> StoreResult<api::Folder>;
+    async fn create_folder(
+        &self,
+        name: &str,
+        parent: Option<FolderId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::Folder>;
     /// Every folder.
     async fn folders(&self) -> StoreResult<Vec<api::Folder>>;
 
     /// Creates a job (version 1) with its dependencies.
-    async fn create_job(&self, job: &JobWrite, owner: &str, now: DateTime<Utc>) -> StoreResult<api::Job>;
+    async fn create_job(
+        &self,
+        job: &JobWrite,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::Job>;
     /// Saves a new version of a job.
-    async fn update_job(&self, id: JobId, job: &JobWrite, now: DateTime<Utc>) -> StoreResult<api::Job>;
+    async fn update_job(
+        &self,
+        id: JobId,
+        job: &JobWrite,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::Job>;
     /// One job.
     async fn job(&self, id: JobId) -> StoreResult<api::Job>;
     /// Jobs, optionally of one folder, by name.
@@ -138,7 +163,11 @@ pub trait Store: Send + Sync {
     async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord>;
 
     /// Writes engine decisions (upserts by id) in one transaction, instances first.
-    async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()>;
+    async fn apply(
+        &self,
+        instances: &[InstanceRecord],
+        attempts: &[AttemptRecord],
+    ) -> StoreResult<()>;
     /// What the engine needs after a restart: jobs, active instances and attempts, and terminal
     /// instances with a business time at or after `keep_since`.
     async fn snapshot(&self, keep_since: DateTime<Utc>) -> StoreResult<Snapshot>;
@@ -147,7 +176,10 @@ pub trait Store: Send + Sync {
     /// A job's instances, newest business time first, with their attempts.
     async fn job_instances(&self, job: JobId, limit: i64) -> StoreResult<Vec<api::Instance>>;
     /// The latest instance (id, state) of each of these jobs.
-    async fn latest_states(&self, jobs: &[JobId]) -> StoreResult<BTreeMap<JobId, (InstanceId, app::domain::InstanceState)>>;
+    async fn latest_states(
+        &self,
+        jobs: &[JobId],
+    ) -> StoreResult<BTreeMap<JobId, (InstanceId, app::domain::InstanceState)>>;
     /// How many attempts are dispatched to or running on each worker.
     async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>>;
     /// The worker an attempt was sent to and whether it has ended.
@@ -155,9 +187,20 @@ pub trait Store: Send + Sync {
 
     /// Appends log text at byte `offset`. Idempotent: text at an offset already stored is
     /// ignored. Returns the end of the stored log; a gap (offset beyond the end) stores nothing.
-    async fn append_log(&self, attempt: AttemptId, offset: u64, text: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn append_log(
+        &self,
+        attempt: AttemptId,
+        offset: u64,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Up to about `max_bytes` of log from `offset`: (text, next offset).
-    async fn read_log(&self, attempt: AttemptId, offset: u64, max_bytes: usize) -> StoreResult<(String, u64)>;
+    async fn read_log(
+        &self,
+        attempt: AttemptId,
+        offset: u64,
+        max_bytes: usize,
+    ) -> StoreResult<(String, u64)>;
 }
 
 /// Opens the store named by `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs its
@@ -168,7 +211,10 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else {
-        anyhow::bail!("unsupported database URL `{}`: use sqlite:… or postgres://…", redact(url))
+        anyhow::bail!(
+            "unsupported database URL `{}`: use sqlite:… or postgres://…",
+            redact(url)
+        )
     }
 }
 

@@ -44,9 +44,12 @@ impl TestServer {
             database_url,
             worker_grace: chrono::Duration::seconds(5),
         };
-        let running = server::start(config, listener, shutdown.clone(), &tracker).await.unwrap();
+        let running = server::start(config, listener, shutdown.clone(), &tracker)
+            .await
+            .unwrap();
         let base = format!("http://{}", running.addr);
-        let password = std::fs::read_to_string(dir.path().join("data/initial-admin-password")).unwrap();
+        let password =
+            std::fs::read_to_string(dir.path().join("data/initial-admin-password")).unwrap();
         let client = reqwest::Client::new();
         let login: LoginResponse = client
             .post(format!("{base}/api/auth/login"))
@@ -76,7 +79,10 @@ impl TestServer {
     /// Registers a worker token and runs a real worker with it.
     pub async fn add_worker(&self, name: &str, group: &str, slots: u32) {
         let token = auth::random_secret(32);
-        self.store.upsert_worker_token(name, &auth::hash_token(&token), chrono::Utc::now()).await.unwrap();
+        self.store
+            .upsert_worker_token(name, &auth::hash_token(&token), chrono::Utc::now())
+            .await
+            .unwrap();
         let config = worker::WorkerConfig {
             server: self.base.clone(),
             token,
@@ -86,11 +92,17 @@ impl TestServer {
             kill_grace: Duration::from_secs(2),
         };
         let shutdown = self.shutdown.clone();
-        self.tracker.spawn(async move { worker::run(config, shutdown).await.unwrap() });
+        self.tracker
+            .spawn(async move { worker::run(config, shutdown).await.unwrap() });
         // Wait until it is connected.
         for _ in 0..100 {
             let workers: Value = self.get("/api/workers").await.1;
-            if workers.as_array().unwrap().iter().any(|w| w["name"] == name && w["connected"] == true) {
+            if workers
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w["name"] == name && w["connected"] == true)
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -98,15 +110,24 @@ impl TestServer {
         panic!("worker {name} did not connect");
     }
 
-    pub async fn request<B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+    pub async fn request<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             req = req.json(body);
         }
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        let value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         (status, value)
     }
 
@@ -122,14 +143,21 @@ impl TestServer {
         self.request(Method::PUT, path, Some(&body)).await
     }
 
-    pub async fn ok<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> T {
+    pub async fn ok<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> T {
         let (status, value) = self.request(method, path, body.as_ref()).await;
         assert!(status.is_success(), "{path}: {status} {value}");
         serde_json::from_value(value).unwrap()
     }
 
     pub async fn folder(&self, name: &str) -> i64 {
-        let (status, folder) = self.post("/api/folders", serde_json::json!({ "name": name })).await;
+        let (status, folder) = self
+            .post("/api/folders", serde_json::json!({ "name": name }))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{folder}");
         folder["id"].as_i64().unwrap()
     }
@@ -147,7 +175,9 @@ impl TestServer {
     /// Polls an instance until it is in a terminal state.
     pub async fn wait_terminal(&self, instance: i64) -> Instance {
         for _ in 0..400 {
-            let it: Instance = self.ok(Method::GET, &format!("/api/instances/{instance}"), None).await;
+            let it: Instance = self
+                .ok(Method::GET, &format!("/api/instances/{instance}"), None)
+                .await;
             if it.state.is_terminal() {
                 return it;
             }
@@ -159,12 +189,16 @@ impl TestServer {
     pub async fn stop(self) {
         self.shutdown.cancel();
         self.tracker.close();
-        tokio::time::timeout(Duration::from_secs(20), self.tracker.wait()).await.expect("clean shutdown");
+        tokio::time::timeout(Duration::from_secs(20), self.tracker.wait())
+            .await
+            .expect("clean shutdown");
     }
 }
 
 pub fn error_code(body: &Value) -> String {
-    serde_json::from_value::<ErrorBody>(body.clone()).map(|b| b.error.code).unwrap_or_default()
+    serde_json::from_value::<ErrorBody>(body.clone())
+        .map(|b| b.error.code)
+        .unwrap_or_default()
 }
 
 /// A throwaway PostgreSQL cluster on a free loopback port, removed on drop. Uses
@@ -176,59 +210,111 @@ pub struct PgCluster {
 }
 
 fn pg_bin() -> Option<PathBuf> {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten().map(|e| e.path().join("bin")).collect();
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .collect();
     versions.sort();
-    versions.into_iter().rev().find(|bin| bin.join("initdb").exists())
+    versions
+        .into_iter()
+        .rev()
+        .find(|bin| bin.join("initdb").exists())
 }
 
 fn as_postgres(bin: &Path, args: &str) -> bool {
     let is_root = nix_is_root();
     let status = if is_root {
-        Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", &format!("{}/{args}", bin.display())]).status()
+        Command::new("su")
+            .args([
+                "postgres",
+                "-s",
+                "/bin/sh",
+                "-c",
+                &format!("{}/{args}", bin.display()),
+            ])
+            .status()
     } else {
-        Command::new("sh").args(["-c", &format!("{}/{args}", bin.display())]).status()
+        Command::new("sh")
+            .args(["-c", &format!("{}/{args}", bin.display())])
+            .status()
     };
     status.is_ok_and(|s| s.success())
 }
 
 fn nix_is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 impl PgCluster {
     pub fn start() -> Option<PgCluster> {
         if let Ok(url) = std::env::var("HERA_TEST_PG_URL") {
-            return Some(PgCluster { url, dir: None, bin: PathBuf::new() });
+            return Some(PgCluster {
+                url,
+                dir: None,
+                bin: PathBuf::new(),
+            });
         }
         let bin = pg_bin()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
         let dir = std::env::temp_dir().join(format!("hera-pg-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         if nix_is_root() {
-            Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().ok()?;
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .ok()?;
         }
         let data = dir.join("data");
-        let ok = as_postgres(&bin, &format!("initdb -D {} -A trust -U hera > {}/initdb.log 2>&1", data.display(), dir.display()))
-            && as_postgres(
-                &bin,
-                &format!(
-                    "pg_ctl -D {} -l {}/server.log -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -w start > /dev/null",
-                    data.display(),
-                    dir.display(),
-                    dir.display()
-                ),
-            );
+        let ok = as_postgres(
+            &bin,
+            &format!(
+                "initdb -D {} -A trust -U hera > {}/initdb.log 2>&1",
+                data.display(),
+                dir.display()
+            ),
+        ) && as_postgres(
+            &bin,
+            &format!(
+                "pg_ctl -D {} -l {}/server.log -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off\" -w start > /dev/null",
+                data.display(),
+                dir.display(),
+                dir.display()
+            ),
+        );
         if !ok {
-            panic!("could not start PostgreSQL from {}; see {}", bin.display(), dir.display());
+            panic!(
+                "could not start PostgreSQL from {}; see {}",
+                bin.display(),
+                dir.display()
+            );
         }
-        Some(PgCluster { url: format!("postgres://hera@127.0.0.1:{port}/postgres"), dir: Some(dir), bin })
+        Some(PgCluster {
+            url: format!("postgres://hera@127.0.0.1:{port}/postgres"),
+            dir: Some(dir),
+            bin,
+        })
     }
 }
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {
-            as_postgres(&self.bin, &format!("pg_ctl -D {} -m immediate stop > /dev/null 2>&1", dir.join("data").display()));
+            as_postgres(
+                &self.bin,
+                &format!(
+                    "pg_ctl -D {} -m immediate stop > /dev/null 2>&1",
+                    dir.join("data").display()
+                ),
+            );
             let _ = std::fs::remove_dir_all(dir);
         }
     }

@@ -1,0 +1,342 @@
+//! One story through the `Store` trait, run against both backends: a fresh SQLite file always,
+//! and a real PostgreSQL server (a throwaway cluster from Debian's `postgresql` package, or
+//! `HERA_TEST_PG_URL`). `.ci/run` sets `HERA_REQUIRE_PG=1` so a missing PostgreSQL fails CI.
+
+mod common;
+
+use std::sync::Arc;
+
+use app::{
+    domain::{AttemptState, InstanceState, JobType, TriggerKind},
+    engine::{AttemptRecord, InstanceRecord},
+    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+};
+use chrono::{DateTime, Duration, Utc};
+use server::store::{JobWrite, Store, StoreError, UserRecord};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
+    JobWrite {
+        folder_id: folder,
+        name: name.to_owned(),
+        description: String::new(),
+        job_type: JobType::Shell,
+        script: format!("echo {name}"),
+        cron: Some("0 0 1 * * ?".to_owned()),
+        timezone: "Asia/Shanghai".to_owned(),
+        dependencies: deps,
+        host_group: "default".to_owned(),
+        retry_count: 2,
+        retry_delay_secs: 30,
+        enabled: true,
+    }
+}
+
+fn instance(id: i64, job: JobId, scheduled: &str, state: InstanceState) -> InstanceRecord {
+    InstanceRecord {
+        id: InstanceId(id),
+        job,
+        scheduled_at: at(scheduled),
+        job_version: 1,
+        trigger: TriggerKind::Scheduled,
+        state,
+        reason: None,
+        created_at: at("2026-11-24T01:00:00.123456Z"),
+        started_at: None,
+        finished_at: None,
+        attempts: 0,
+        failed_attempts: 0,
+        lost_attempts: 0,
+        retry_at: None,
+        next_trigger: TriggerKind::Scheduled,
+        cancel_requested: false,
+    }
+}
+
+async fn story(store: Arc<dyn Store>) {
+    let now = at("2026-11-24T10:00:00.250Z");
+
+    // Users.
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    let user = UserRecord {
+        username: "ann".to_owned(),
+        password_hash: "h".to_owned(),
+        is_admin: false,
+    };
+    store.create_user(&user, now).await.unwrap();
+    assert!(matches!(
+        store.create_user(&user, now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.user("ann").await.unwrap().password_hash, "h");
+    assert!(matches!(store.user("bob").await, Err(StoreError::NotFound)));
+
+    // Workers.
+    let w1 = store.create_worker("w1", "hash1", now).await.unwrap();
+    assert!(matches!(
+        store.create_worker("w1", "hash2", now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.upsert_worker_token("w1", "hash3", now).await.unwrap(),
+        w1
+    );
+    assert!(matches!(
+        store.worker_by_token("hash1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.worker_by_token("hash3").await.unwrap(),
+        (w1, "w1".to_owned())
+    );
+
+    // Folders: sibling names are unique, also at the top level.
+    let root = store.create_folder("etl", None, now).await.unwrap();
+    assert!(matches!(
+        store.create_folder("etl", None, now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let child = store
+        .create_folder("daily", Some(root.id), now)
+        .await
+        .unwrap();
+    store.create_folder("daily", None, now).await.unwrap();
+    assert_eq!(child.parent_id, Some(root.id));
+    assert_eq!(store.folders().await.unwrap().len(), 3);
+
+    // Jobs, versions and dependencies.
+    let a = store
+        .create_job(&job_write(child.id, "a", vec![]), "ann", now)
+        .await
+        .unwrap();
+    let b = store
+        .create_job(&job_write(child.id, "b", vec![a.id]), "ann", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (b.version, b.dependencies.clone(), b.owner.as_str()),
+        (1, vec![a.id], "ann")
+    );
+    assert_eq!(
+        b.created_at, now,
+        "timestamps round-trip with sub-second precision"
+    );
+    let mut edit = job_write(child.id, "b2", vec![]);
+    edit.script = "echo v2".to_owned();
+    let b = store
+        .update_job(b.id, &edit, now + Duration::seconds(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (b.version, b.name.as_str(), b.dependencies.len()),
+        (2, "b2", 0)
+    );
+    assert_eq!(store.job_version(b.id, 1).await.unwrap().script, "echo b");
+    assert_eq!(store.job_version(b.id, 2).await.unwrap().script, "echo v2");
+    assert!(matches!(
+        store.update_job(JobId(999), &edit, now).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.job(JobId(999)).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .update_job(b.id, &job_write(child.id, "b", vec![a.id]), now)
+        .await
+        .unwrap();
+    let graph = store.dependency_graph().await.unwrap();
+    assert_eq!(graph[&b.id], vec![a.id]);
+    assert!(graph[&a.id].is_empty());
+    assert_eq!(store.jobs(Some(child.id)).await.unwrap().len(), 2);
+    assert!(store.jobs(Some(root.id)).await.unwrap().is_empty());
+
+    // Run state written by the engine: insert, then update by id.
+    let mut i1 = instance(1, a.id, "2026-11-24T01:00:00Z", InstanceState::Running);
+    let i2 = instance(2, b.id, "2026-11-24T01:00:00Z", InstanceState::Waiting);
+    let old = instance(3, a.id, "2026-11-20T01:00:00Z", InstanceState::Success);
+    let attempt = AttemptRecord {
+        id: AttemptId(7),
+        instance: i1.id,
+        job: a.id,
+        number: 1,
+        trigger: TriggerKind::Scheduled,
+        state: AttemptState::Running,
+        worker: w1,
+        exit_code: None,
+        created_at: now,
+        started_at: Some(now),
+        finished_at: None,
+    };
+    store
+        .apply(
+            &[i1.clone(), i2.clone(), old.clone()],
+            std::slice::from_ref(&attempt),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.running_per_worker().await.unwrap()[&w1], 1);
+    assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, false));
+    let snapshot = store.snapshot(at("2026-11-23T00:00:00Z")).await.unwrap();
+    let mut ids: Vec<i64> = snapshot.instances.iter().map(|i| i.id.0).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![1, 2],
+        "terminal instances before the horizon are not loaded"
+    );
+    assert_eq!(snapshot.attempts, vec![attempt.clone()]);
+    assert_eq!((snapshot.max_instance_id, snapshot.max_attempt_id), (3, 7));
+    assert_eq!(snapshot.jobs.len(), 2);
+    let mut last = snapshot.last_scheduled.clone();
+    last.sort();
+    assert_eq!(
+        last,
+        vec![
+            (a.id, at("2026-11-24T01:00:00Z")),
+            (b.id, at("2026-11-24T01:00:00Z"))
+        ]
+    );
+    assert_eq!(
+        snapshot.instances.iter().find(|i| i.id == i1.id).unwrap(),
+        &i1
+    );
+
+    let mut finished = attempt.clone();
+    finished.state = AttemptState::Success;
+    finished.exit_code = Some(0);
+    finished.finished_at = Some(now + Duration::milliseconds(1500));
+    i1.state = InstanceState::Success;
+    i1.finished_at = finished.finished_at;
+    store.apply(&[i1.clone()], &[finished]).await.unwrap();
+    let view = store.instance(i1.id).await.unwrap();
+    assert_eq!(
+        (view.state, view.job_name.as_str()),
+        (InstanceState::Success, "a")
+    );
+    assert_eq!(view.attempts.len(), 1);
+    assert_eq!(view.attempts[0].worker_name.as_deref(), Some("w1"));
+    assert_eq!(view.attempts[0].exit_code, Some(0));
+    assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, true));
+    assert!(store.running_per_worker().await.unwrap().is_empty());
+    let list = store.job_instances(a.id, 10).await.unwrap();
+    assert_eq!(
+        list.iter().map(|i| i.id.0).collect::<Vec<_>>(),
+        vec![1, 3],
+        "newest business time first"
+    );
+    assert_eq!(list[0].attempts.len(), 1);
+    assert_eq!(store.job_instances(a.id, 1).await.unwrap().len(), 1);
+    let latest = store
+        .latest_states(&[a.id, b.id, JobId(999)])
+        .await
+        .unwrap();
+    assert_eq!(latest[&a.id], (i1.id, InstanceState::Success));
+    assert_eq!(latest[&b.id], (i2.id, InstanceState::Waiting));
+    assert!(!latest.contains_key(&JobId(999)));
+    // The (job, business time) identity is enforced by the database.
+    let duplicate = instance(9, a.id, "2026-11-24T01:00:00Z", InstanceState::Queued);
+    assert!(matches!(
+        store.apply(&[duplicate], &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // Logs: chunks by offset, idempotent resends, overlaps, gaps, UTF-8 boundaries.
+    let id = attempt.id;
+    assert_eq!(store.append_log(id, 0, "héllo\n", now).await.unwrap(), 7);
+    assert_eq!(
+        store.append_log(id, 0, "héllo\n", now).await.unwrap(),
+        7,
+        "a resend is ignored"
+    );
+    assert_eq!(
+        store.append_log(id, 20, "gap\n", now).await.unwrap(),
+        7,
+        "a gap stores nothing"
+    );
+    assert_eq!(
+        store.append_log(id, 3, "llo\nworld\n", now).await.unwrap(),
+        13,
+        "an overlap stores the new part"
+    );
+    assert_eq!(
+        store.read_log(id, 0, 1 << 20).await.unwrap(),
+        ("héllo\nworld\n".to_owned(), 13)
+    );
+    assert_eq!(
+        store.read_log(id, 7, 1 << 20).await.unwrap(),
+        ("world\n".to_owned(), 13)
+    );
+    assert_eq!(
+        store.read_log(id, 2, 1 << 20).await.unwrap(),
+        ("llo\nworld\n".to_owned(), 13),
+        "mid-character offsets move forward"
+    );
+    let (first, next) = store.read_log(id, 0, 3).await.unwrap();
+    assert_eq!(
+        (first.as_str(), next),
+        ("héllo\n", 7),
+        "a page ends at a chunk boundary"
+    );
+    assert_eq!(
+        store.read_log(id, 13, 1 << 20).await.unwrap(),
+        (String::new(), 13)
+    );
+    assert_eq!(
+        store.read_log(AttemptId(12345), 0, 10).await.unwrap(),
+        (String::new(), 0)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("hera.db").display());
+    story(server::store::open(&url).await.unwrap()).await;
+    // Reopening runs no migration twice and keeps the data.
+    let store = server::store::open(&url).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn postgres_conforms() {
+    let Some(cluster) = common::PgCluster::start() else {
+        assert!(
+            std::env::var("HERA_REQUIRE_PG").is_err(),
+            "HERA_REQUIRE_PG is set but PostgreSQL is not installed"
+        );
+        eprintln!("PostgreSQL is not installed here: the PostgreSQL conformance run is skipped");
+        return;
+    };
+    story(server::store::open(&cluster.url).await.unwrap()).await;
+    let store = server::store::open(&cluster.url).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_whole_server_runs_on_postgres() {
+    let Some(cluster) = common::PgCluster::start() else {
+        return;
+    };
+    let server = common::TestServer::start_with(Some(cluster.url.clone()), 1).await;
+    let folder = server.folder("pg").await;
+    let job = server
+        .job(folder, "on-pg", "echo on postgres", serde_json::json!({}))
+        .await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), serde_json::json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Success);
+    server.stop().await;
+}
+
+#[test]
+fn worker_ids_are_plain_numbers_in_json() {
+    assert_eq!(serde_json::to_string(&WorkerId(3)).unwrap(), "3");
+}
