@@ -167,6 +167,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 slots,
                 work_dir: data_dir.join("work"),
                 kill_grace: Duration::from_secs(10),
+                fence_after: Duration::from_secs(45),
             };
             let worker_shutdown = shutdown.clone();
             tracker.spawn(async move {
@@ -187,6 +188,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 slots: args.slots.max(1),
                 work_dir: args.work_dir,
                 kill_grace: Duration::from_secs(10),
+                fence_after: Duration::from_secs(45),
             };
             worker::run(config, shutdown.clone()).await?;
             shutdown.cancel();

@@ -3,7 +3,10 @@
 //! reconnects with exponential backoff (1 s to 30 s) while attempts keep running and their output
 //! accumulates in the outbox. A refused version or token stops the worker with the server's reason.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context as _, bail};
 use app::{
@@ -81,27 +84,48 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         heartbeat: Duration::from_secs(5),
     };
     let mut backoff = Duration::from_secs(1);
+    let mut cut_off_since = Instant::now();
     loop {
         if shutdown.is_cancelled() {
             break;
         }
-        match connect_async(url.as_str()).await {
+        match tokio::time::timeout(Duration::from_secs(10), connect_async(url.as_str()))
+            .await
+            .unwrap_or_else(|_| {
+                Err(tokio_tungstenite::tungstenite::Error::Io(
+                    std::io::ErrorKind::TimedOut.into(),
+                ))
+            }) {
             Ok((socket, _)) => match worker.session(socket, &mut events_rx, &shutdown).await? {
                 SessionEnd::Shutdown => break,
                 SessionEnd::Dropped(reason) => {
                     tracing::warn!(%reason, "connection to the server lost; reconnecting");
                     backoff = Duration::from_secs(1);
+                    cut_off_since = Instant::now();
                 }
             },
             Err(err) => tracing::warn!(error = %err, server = %url, "cannot reach the server"),
         }
-        // Keep absorbing runner output while disconnected so running attempts never block.
+        // Keep absorbing runner output while disconnected so running attempts never block, and
+        // fence: past `fence_after` without the server, stop the attempts.
         let sleep = tokio::time::sleep(backoff);
         tokio::pin!(sleep);
+        let fence_at = tokio::time::Instant::from_std(cut_off_since + worker.config.fence_after);
         loop {
+            let must_fence = !worker.running.values().all(CancellationToken::is_cancelled);
             tokio::select! {
                 () = &mut sleep => break,
                 () = shutdown.cancelled() => break,
+                () = tokio::time::sleep_until(fence_at), if must_fence => {
+                    tracing::warn!(
+                        attempts = worker.running.len(),
+                        "cut off from the server for {:?}: stopping running attempts",
+                        worker.config.fence_after
+                    );
+                    for cancel in worker.running.values() {
+                        cancel.cancel();
+                    }
+                }
                 event = events_rx.recv() => {
                     if let Some(event) = event {
                         worker.absorb(event);

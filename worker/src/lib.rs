@@ -28,6 +28,9 @@ pub struct WorkerConfig {
     pub work_dir: PathBuf,
     /// Between SIGTERM and SIGKILL when an attempt is cancelled.
     pub kill_grace: Duration,
+    /// A worker cut off from the server this long stops its attempts (the server gives them to
+    /// another worker after its own, longer, grace period), so no attempt runs twice at once.
+    pub fence_after: Duration,
 }
 
 pub use connection::run;
