@@ -33,7 +33,7 @@ export function mountDag(container, elementsJson, onTap) {
     elements: JSON.parse(elementsJson),
     wheelSensitivity: 0.3,
     minZoom: 0.2,
-    maxZoom: 2.5,
+    maxZoom: 1.6,
     style: [
       {
         selector: "node",
@@ -67,7 +67,7 @@ export function mountDag(container, elementsJson, onTap) {
         },
       },
     ],
-    layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 70 },
+    layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 70, padding: 40 },
   });
   cy.on("tap", "node", (event) => onTap(event.target.id()));
   cy.on("mouseover", "node", () => { container.style.cursor = "pointer"; });

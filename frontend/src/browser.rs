@@ -1,7 +1,7 @@
 //! Thin helpers over browser APIs: localStorage, the clock, the local time zone, and formatting of
 //! instants and durations for display.
 
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, Utc};
 use wasm_bindgen::JsValue;
 
 fn storage() -> Option<web_sys::Storage> {
@@ -48,13 +48,28 @@ pub fn time_zone() -> Option<String> {
     js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
 }
 
-/// An instant in the browser's local time, `2026-11-24 13:10:02`.
-pub fn local(at: DateTime<Utc>) -> String {
+fn to_local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
     // getTimezoneOffset is UTC minus local, in minutes.
     let offset = FixedOffset::west_opt(date.get_timezone_offset() as i32 * 60)
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
-    at.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string()
+    at.with_timezone(&offset)
+}
+
+/// An instant in the browser's local time, `2026-11-24 13:10:02`.
+pub fn local(at: DateTime<Utc>) -> String {
+    to_local(at).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// An instant in local time for tables: `11-24 13:10:02` in the current year, else in full;
+/// empty when absent.
+pub fn local_short(at: Option<DateTime<Utc>>) -> String {
+    let Some(at) = at.map(to_local) else { return String::new() };
+    if at.year() == to_local(now()).year() {
+        at.format("%m-%d %H:%M:%S").to_string()
+    } else {
+        at.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
 }
 
 /// Like [`local`] for an optional instant; empty when absent.

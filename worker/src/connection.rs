@@ -89,14 +89,12 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         if shutdown.is_cancelled() {
             break;
         }
-        match tokio::time::timeout(Duration::from_secs(10), connect_async(url.as_str()))
-            .await
-            .unwrap_or_else(|_| {
-                Err(tokio_tungstenite::tungstenite::Error::Io(
-                    std::io::ErrorKind::TimedOut.into(),
-                ))
-            }) {
-            Ok((socket, _)) => match worker.session(socket, &mut events_rx, &shutdown).await? {
+        let connected =
+            tokio::time::timeout(Duration::from_secs(10), connect_async(url.as_str())).await;
+        match connected {
+            Err(_) => tracing::warn!(server = %url, "timed out connecting to the server"),
+            Ok(Err(err)) => tracing::warn!(error = %err, server = %url, "cannot reach the server"),
+            Ok(Ok((socket, _))) => match worker.session(socket, &mut events_rx, &shutdown).await? {
                 SessionEnd::Shutdown => break,
                 SessionEnd::Dropped(reason) => {
                     tracing::warn!(%reason, "connection to the server lost; reconnecting");
@@ -104,7 +102,6 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
                     cut_off_since = Instant::now();
                 }
             },
-            Err(err) => tracing::warn!(error = %err, server = %url, "cannot reach the server"),
         }
         // Keep absorbing runner output while disconnected so running attempts never block, and
         // fence: past `fence_after` without the server, stop the attempts.

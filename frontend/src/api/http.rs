@@ -48,23 +48,29 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// `GET path`.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    send(Method::GET, path, None).await
+pub async fn get<T: DeserializeOwned>(path: impl Into<String>) -> Result<T, ApiError> {
+    send(Method::GET, path.into(), None).await
 }
 
 /// `POST path` with a JSON body.
-pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    send(Method::POST, path, Some(encode(body)?)).await
+pub async fn post<B: Serialize, T: DeserializeOwned>(
+    path: impl Into<String>,
+    body: &B,
+) -> Result<T, ApiError> {
+    send(Method::POST, path.into(), Some(encode(body)?)).await
 }
 
 /// `POST path` without a body (commands such as run and cancel).
-pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    send(Method::POST, path, None).await
+pub async fn post_empty<T: DeserializeOwned>(path: impl Into<String>) -> Result<T, ApiError> {
+    send(Method::POST, path.into(), None).await
 }
 
 /// `PUT path` with a JSON body.
-pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    send(Method::PUT, path, Some(encode(body)?)).await
+pub async fn put<B: Serialize, T: DeserializeOwned>(
+    path: impl Into<String>,
+    body: &B,
+) -> Result<T, ApiError> {
+    send(Method::PUT, path.into(), Some(encode(body)?)).await
 }
 
 fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
@@ -73,7 +79,7 @@ fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
 
 async fn send<T: DeserializeOwned>(
     method: Method,
-    path: &str,
+    path: String,
     body: Option<String>,
 ) -> Result<T, ApiError> {
     let network = |err: gloo_net::Error| ApiError::Network(err.to_string());
@@ -83,7 +89,7 @@ async fn send<T: DeserializeOwned>(
         let controller = SendWrapper::new(controller);
         on_cleanup(move || controller.abort());
     }
-    let mut builder = RequestBuilder::new(path)
+    let mut builder = RequestBuilder::new(&path)
         .method(method)
         .header("Accept", "application/json")
         .abort_signal(signal.as_ref());
