@@ -150,6 +150,16 @@ pub async fn update_job(
     Ok(Json(job))
 }
 
+async fn job_names(state: &AppState) -> ApiResult<HashMap<JobId, String>> {
+    Ok(state
+        .store
+        .jobs(None)
+        .await?
+        .into_iter()
+        .map(|j| (j.id, j.name))
+        .collect())
+}
+
 async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
     let spec = JobSpec {
         id: job.id,
@@ -227,13 +237,7 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
     if let Err(err) = dag::check_dependencies(&graph, candidate, &dependencies) {
         let reason = match err {
             DagError::Cycle { path } => {
-                let names: HashMap<JobId, String> = state
-                    .store
-                    .jobs(None)
-                    .await?
-                    .into_iter()
-                    .map(|j| (j.id, j.name))
-                    .collect();
+                let names = job_names(state).await?;
                 let steps: Vec<String> = path
                     .iter()
                     .map(|id| {
@@ -302,13 +306,7 @@ pub async fn job_dag(
     let (nodes, edges) = dag::neighbourhood(&graph, id);
     let ids: Vec<JobId> = nodes.iter().copied().collect();
     let states = state.store.latest_states(&ids).await?;
-    let names: HashMap<JobId, String> = state
-        .store
-        .jobs(None)
-        .await?
-        .into_iter()
-        .map(|j| (j.id, j.name))
-        .collect();
+    let names = job_names(&state).await?;
     let nodes = ids
         .into_iter()
         .map(|job_id| DagNode {
