@@ -18,6 +18,11 @@ const STATE_COLOURS = {
   none: ["#ffffff", "#9ca3af"],
 };
 
+// Node widths follow their labels (cytoscape's `width: "label"` is deprecated).
+const measure = document.createElement("canvas").getContext("2d");
+measure.font = "bold 12px system-ui, sans-serif";
+const labelWidth = (node) => Math.ceil(measure.measureText(node.data("label")).width) + 28;
+
 function stateStyles() {
   return Object.entries(STATE_COLOURS).map(([state, [fill, border]]) => ({
     selector: `node[state = "${state}"]`,
@@ -31,7 +36,6 @@ export function mountDag(container, elementsJson, onTap) {
   const cy = cytoscape({
     container,
     elements: JSON.parse(elementsJson),
-    wheelSensitivity: 0.3,
     minZoom: 0.2,
     maxZoom: 1.6,
     style: [
@@ -44,9 +48,8 @@ export function mountDag(container, elementsJson, onTap) {
           "text-halign": "center",
           "font-size": 12,
           "font-family": "system-ui, sans-serif",
-          width: "label",
+          width: labelWidth,
           height: 34,
-          padding: "10px",
           "border-width": 2,
         },
       },

@@ -17,8 +17,8 @@ use crate::{
     components::layout::Shell,
     i18n::{K, Lang, t},
     pages::{
-        dag::DagPage, home::HomePage, job::JobPage, job_new::NewJobPage, login::LoginPage,
-        log::LogPage, workers::WorkersPage,
+        dag::DagPage, home::HomePage, job::JobPage, job_new::NewJobPage, log::LogPage,
+        login::LoginPage, workers::WorkersPage,
     },
 };
 
@@ -58,20 +58,28 @@ impl AppState {
         let lang = browser::load(LANG_KEY)
             .or_else(browser::language)
             .map_or(Lang::En, |tag| Lang::from_tag(&tag));
-        let state = AppState { auth: RwSignal::new(auth), lang: RwSignal::new(lang) };
+        let state = AppState {
+            auth: RwSignal::new(auth),
+            lang: RwSignal::new(lang),
+        };
         STATE.with(|cell| cell.set(Some(state)));
         state
     }
 
     /// The global state; [`App`] creates it before anything else renders.
     pub fn get() -> Self {
-        STATE.with(Cell::get).expect("App initialises the state before anything uses it")
+        STATE
+            .with(Cell::get)
+            .expect("App initialises the state before anything uses it")
     }
 
     /// Remembers a fresh session.
     pub fn sign_in(self, login: LoginResponse) {
-        let auth =
-            Auth { token: login.token, username: login.username, expires_at: login.expires_at };
+        let auth = Auth {
+            token: login.token,
+            username: login.username,
+            expires_at: login.expires_at,
+        };
         browser::store(SESSION_KEY, serde_json::to_string(&auth).ok().as_deref());
         self.auth.set(Some(auth));
     }
@@ -86,7 +94,8 @@ impl AppState {
 
     /// The bearer token, if signed in.
     pub fn token(self) -> Option<String> {
-        self.auth.with_untracked(|auth| auth.as_ref().map(|auth| auth.token.clone()))
+        self.auth
+            .with_untracked(|auth| auth.as_ref().map(|auth| auth.token.clone()))
     }
 
     /// Switches and remembers the language.

@@ -31,7 +31,9 @@ pub fn language() -> Option<String> {
 
 /// Sets `<html lang>`.
 pub fn set_document_lang(tag: &str) {
-    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element())
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
     {
         let _ = root.set_attribute("lang", tag);
     }
@@ -45,7 +47,9 @@ pub fn now() -> DateTime<Utc> {
 /// The browser's IANA time zone, e.g. `Asia/Shanghai`.
 pub fn time_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
+    js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone"))
+        .ok()?
+        .as_string()
 }
 
 fn to_local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
@@ -64,7 +68,9 @@ pub fn local(at: DateTime<Utc>) -> String {
 /// An instant in local time for tables: `11-24 13:10:02` in the current year, else in full;
 /// empty when absent.
 pub fn local_short(at: Option<DateTime<Utc>>) -> String {
-    let Some(at) = at.map(to_local) else { return String::new() };
+    let Some(at) = at.map(to_local) else {
+        return String::new();
+    };
     if at.year() == to_local(now()).year() {
         at.format("%m-%d %H:%M:%S").to_string()
     } else {
@@ -80,7 +86,10 @@ pub fn local_opt(at: Option<DateTime<Utc>>) -> String {
 /// An instant in an IANA zone (falling back to UTC), with the zone's abbreviation.
 pub fn in_zone(at: DateTime<Utc>, zone: &str) -> String {
     match app::cron::parse_zone(zone) {
-        Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
+        Ok(tz) => at
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string(),
         Err(_) => at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
     }
 }
@@ -97,7 +106,9 @@ pub fn duration(delta: TimeDelta) -> String {
 
 /// How long something that started at `start` ran: until `end`, or until now while it runs.
 pub fn elapsed(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> String {
-    start.map(|start| duration(end.unwrap_or_else(now) - start)).unwrap_or_default()
+    start
+        .map(|start| duration(end.unwrap_or_else(now) - start))
+        .unwrap_or_default()
 }
 
 /// Bytes as `1.5 GiB`.
@@ -109,5 +120,9 @@ pub fn bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

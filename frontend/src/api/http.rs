@@ -40,7 +40,11 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Server { detail, .. } => f.write_str(&detail.message),
-            ApiError::Network(reason) => write!(f, "{}: {reason}", crate::i18n::t_untracked(crate::i18n::K::NetworkError)),
+            ApiError::Network(reason) => write!(
+                f,
+                "{}: {reason}",
+                crate::i18n::t_untracked(crate::i18n::K::NetworkError)
+            ),
         }
     }
 }
@@ -97,7 +101,9 @@ async fn send<T: DeserializeOwned>(
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(body) => builder.header("Content-Type", "application/json").body(body),
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
         None => builder.build(),
     }
     .map_err(network)?;
@@ -110,12 +116,12 @@ async fn send<T: DeserializeOwned>(
     if status == 401 {
         AppState::get().sign_out();
     }
-    let detail = serde_json::from_str::<ErrorBody>(&text).map(|body| body.error).unwrap_or_else(
-        |_| ErrorDetail {
+    let detail = serde_json::from_str::<ErrorBody>(&text)
+        .map(|body| body.error)
+        .unwrap_or_else(|_| ErrorDetail {
             code: "http".to_owned(),
             message: format!("HTTP {status} {}", text.trim()).trim().to_owned(),
             fields: None,
-        },
-    );
+        });
     Err(ApiError::Server { status, detail })
 }

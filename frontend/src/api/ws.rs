@@ -88,12 +88,18 @@ fn detach(ws: &WebSocket) {
 /// `ws://host/path` or `wss://host/path` for the current page, with `access_token` appended.
 fn absolute_url(path: &str) -> Option<String> {
     let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss:" } else { "ws:" };
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss:"
+    } else {
+        "ws:"
+    };
     let host = location.host().ok()?;
     let token = AppState::get().token().unwrap_or_default();
     let separator = if path.contains('?') { '&' } else { '?' };
     let token = js_sys::encode_uri_component(&token);
-    Some(format!("{scheme}//{host}{path}{separator}access_token={token}"))
+    Some(format!(
+        "{scheme}//{host}{path}{separator}access_token={token}"
+    ))
 }
 
 fn connect(shared: &Rc<Shared>) {
@@ -113,7 +119,10 @@ fn connect(shared: &Rc<Shared>) {
     });
     let weak = Rc::downgrade(shared);
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let text = event.dyn_into::<MessageEvent>().ok().and_then(|event| event.data().as_string());
+        let text = event
+            .dyn_into::<MessageEvent>()
+            .ok()
+            .and_then(|event| event.data().as_string());
         if let (Some(shared), Some(text)) = (weak.upgrade(), text) {
             (shared.on_message)(&text);
         }
@@ -188,5 +197,8 @@ pub fn watch_events(matters: impl Fn(&Event) -> bool + 'static) -> Live {
             _ => {}
         },
     );
-    Live { changes, connected: socket.connected() }
+    Live {
+        changes,
+        connected: socket.connected(),
+    }
 }

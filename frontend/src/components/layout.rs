@@ -1,0 +1,98 @@
+//! The signed-in shell: header (product, navigation, language, user, logout), the folder/job tree
+//! on the left, and the routed page on the right.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect};
+
+use crate::{
+    api::catalog::Catalog,
+    app::AppState,
+    components::tree::Sidebar,
+    i18n::{K, Lang, t},
+};
+
+/// Everything behind the login: redirects to `/login` while (or as soon as) there is no session.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let state = AppState::get();
+    view! {
+        <Show
+            when=move || state.auth.with(Option::is_some)
+            fallback=|| view! { <Redirect path="/login" /> }
+        >
+            <SignedIn />
+        </Show>
+    }
+}
+
+#[component]
+fn SignedIn() -> impl IntoView {
+    Catalog::provide();
+    view! {
+        <div class="shell">
+            <Header />
+            <div class="shell-body">
+                <Sidebar />
+                <main class="content">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let state = AppState::get();
+    let username = move || {
+        state
+            .auth
+            .with(|auth| auth.as_ref().map(|a| a.username.clone()))
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark">"H"</span>
+                "Hera"
+            </a>
+            <nav class="topnav">
+                <a href="/">{move || t(K::NavJobs)}</a>
+                <a href="/workers" data-testid="nav-workers">
+                    {move || t(K::NavCluster)}
+                </a>
+            </nav>
+            <div class="spacer"></div>
+            <LangSwitch />
+            <span class="user" data-testid="current-user">
+                {username}
+            </span>
+            <button class="btn ghost" data-testid="logout" on:click=move |_| state.sign_out()>
+                {move || t(K::Logout)}
+            </button>
+        </header>
+    }
+}
+
+/// The EN / 中文 switch (also on the login page).
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let state = AppState::get();
+    let button = move |lang: Lang, label: &'static str| {
+        view! {
+            <button
+                class="seg"
+                class:active=move || state.lang.get() == lang
+                data-testid=format!("lang-{}", lang.tag())
+                on:click=move |_| state.set_lang(lang)
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="segmented" role="group" aria-label="Language">
+            {button(Lang::En, "EN")}
+            {button(Lang::Zh, "中文")}
+        </div>
+    }
+}

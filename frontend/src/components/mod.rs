@@ -1,0 +1,10 @@
+//! Reusable pieces of the UI.
+
+pub mod dag_graph;
+pub mod error_view;
+pub mod job_editor;
+pub mod layout;
+pub mod log_tail;
+pub mod state_badge;
+pub mod table;
+pub mod tree;

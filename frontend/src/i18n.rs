@@ -1,0 +1,223 @@
+//! The one catalogue of UI strings, in English and Simplified Chinese, and the language switch's
+//! state. Every text the UI shows comes from here; [`t`] reads the current language reactively, so
+//! a view that calls it inside a closure follows the switch.
+//!
+//! Words follow the product glossary: Job 任务, Folder 目录, Instance 实例,
+//! Attempt 执行记录, Worker 执行机器, Host group 机器组, Business time 业务时间.
+
+use app::domain::TriggerKind;
+use leptos::prelude::*;
+
+use crate::app::AppState;
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// The BCP 47 tag, also what localStorage remembers.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    /// The language for a tag such as `zh-CN`, `zh` or `en-GB`; English unless Chinese.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+}
+
+macro_rules! catalogue {
+    ($($key:ident => $en:literal, $zh:literal;)+) => {
+        /// A UI string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum K {
+            $(#[doc = concat!("`", stringify!($key), "`: ", $en)] $key,)+
+        }
+
+        impl K {
+            /// The text in `lang`.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((K::$key, Lang::En) => $en, (K::$key, Lang::Zh) => $zh,)+
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // Shell and navigation
+    NavJobs => "Jobs", "任务";
+    NavCluster => "Cluster", "集群";
+    Logout => "Log out", "退出";
+    Tagline => "Distributed job scheduler", "分布式任务调度";
+    NotFoundTitle => "Nothing here", "页面不存在";
+    BackHome => "Back to the start page", "返回首页";
+    // Login
+    Username => "User name", "用户名";
+    Password => "Password", "密码";
+    SignIn => "Sign in", "登录";
+    // Generic
+    Loading => "Loading…", "加载中…";
+    LoadFailed => "Could not load", "加载失败";
+    NetworkError => "Cannot reach the server", "无法连接服务器";
+    NothingYet => "Nothing yet", "暂无数据";
+    NoMatch => "No match", "无匹配项";
+    Create => "Create", "创建";
+    Save => "Save", "保存";
+    Saving => "Saving…", "保存中…";
+    Cancel => "Cancel", "取消";
+    Edit => "Edit", "编辑";
+    Remove => "Remove", "移除";
+    Yes => "Yes", "是";
+    No => "No", "否";
+    Empty => "", ""; // a column without a heading
+    // Tree
+    SearchJobs => "Search jobs by name or id", "按名称或 ID 搜索任务";
+    NewFolder => "+ Folder", "+ 目录";
+    NewJob => "+ Job", "+ 任务";
+    NewJobHere => "New job in this folder", "在此目录新建任务";
+    FolderName => "Folder name", "目录名称";
+    TopLevel => "(top level)", "（顶层）";
+    TreeEmpty => "No folders yet. Create one to start.", "还没有目录，先创建一个。";
+    // Home
+    Welcome => "Welcome to Hera", "欢迎使用 Hera";
+    WelcomeHint => "Pick a job in the tree on the left, or create a folder and a job.",
+        "在左侧目录树中选择任务，或新建目录和任务。";
+    Folders => "Folders", "目录";
+    Jobs => "Jobs", "任务";
+    WorkersConnected => "Workers connected", "在线执行机器";
+    // Job editor and summary
+    Name => "Name", "名称";
+    Folder => "Folder", "目录";
+    ChooseFolder => "Choose a folder…", "选择目录…";
+    Description => "Description", "描述";
+    JobType => "Type", "类型";
+    Script => "Script", "脚本";
+    Cron => "Cron", "Cron 表达式";
+    TimeZone => "Time zone", "时区";
+    NextFireTimes => "Next fire times", "接下来的触发时间";
+    NoSchedule => "No cron: runs when triggered or when its dependencies finish.",
+        "无 Cron：手动触发或依赖完成后运行。";
+    Schedule => "Schedule", "调度";
+    Next => "next", "下次";
+    Dependencies => "Dependencies", "依赖";
+    HostGroup => "Host group", "机器组";
+    RetryCount => "Retries", "重试次数";
+    RetryDelay => "Retry delay (s)", "重试间隔（秒）";
+    Retries => "Retries", "重试";
+    Enabled => "Enabled", "启用";
+    EnabledHint => "Schedule creates instances", "按调度生成实例";
+    Owner => "Owner", "负责人";
+    Version => "Version", "版本";
+    Required => "Required", "必填";
+    WholeNumber => "A whole number, 0 or more", "请输入不小于 0 的整数";
+    FixFields => "Please fix the marked fields.", "请修正标出的字段。";
+    // Job page
+    RunNow => "Run now", "立即运行";
+    Dag => "DAG", "依赖图";
+    Instances => "Instances", "实例";
+    NoInstances => "No instances yet. Run the job or wait for its schedule.",
+        "暂无实例。立即运行或等待调度。";
+    Instance => "Instance", "实例";
+    Attempt => "Attempt", "执行记录";
+    BusinessTime => "Business time", "业务时间";
+    Trigger => "Trigger", "触发方式";
+    State => "State", "状态";
+    Worker => "Worker", "执行机器";
+    ExitCode => "Exit code", "退出码";
+    Started => "Started", "开始时间";
+    Finished => "Finished", "结束时间";
+    Duration => "Duration", "耗时";
+    Log => "Log", "日志";
+    // Log
+    LogLive => "Live", "实时";
+    LogReconnecting => "Reconnecting…", "重新连接中…";
+    LogComplete => "Complete", "已结束";
+    Lines => "lines", "行";
+    Follow => "Follow", "自动滚动";
+    LinesHidden => "… {n} earlier lines are not shown", "… 前面 {n} 行未显示";
+    // DAG
+    DagHint => "Click a job to open it.", "点击任务以打开。";
+    // Cluster
+    Host => "Host", "主机";
+    Slots => "Slots", "槽位";
+    Running => "Running", "运行中";
+    Cpu => "CPU", "CPU";
+    Memory => "Memory", "内存";
+    Load => "Load", "负载";
+    LastSeen => "Last seen", "最后心跳";
+    NoWorkers => "No workers have registered.", "还没有执行机器注册。";
+    // States (badges)
+    StWaiting => "waiting", "等待依赖";
+    StQueued => "queued", "排队中";
+    StRunning => "running", "运行中";
+    StRetryWait => "retry wait", "等待重试";
+    StSuccess => "success", "成功";
+    StFailed => "failed", "失败";
+    StCancelled => "cancelled", "已取消";
+    StDispatched => "dispatched", "已派发";
+    StLost => "lost", "失联";
+    StNone => "not run", "未运行";
+    StConnected => "connected", "在线";
+    StDisconnected => "disconnected", "离线";
+    // Trigger kinds
+    TrScheduled => "scheduled", "调度";
+    TrManual => "manual", "手动";
+    TrRecover => "recover", "恢复";
+    TrRetry => "retry", "重试";
+    TrApi => "API", "API";
+}
+
+/// `key` in the current language; reactive.
+pub fn t(key: K) -> &'static str {
+    key.text(AppState::get().lang.get())
+}
+
+/// `key` in the current language, without subscribing (for non-reactive contexts).
+pub fn t_untracked(key: K) -> &'static str {
+    key.text(AppState::get().lang.get_untracked())
+}
+
+/// The label of a state by its snake_case name; reactive.
+pub fn state_label(state: &str) -> &'static str {
+    let key = match state {
+        "waiting" => K::StWaiting,
+        "queued" => K::StQueued,
+        "running" => K::StRunning,
+        "retry_wait" => K::StRetryWait,
+        "success" => K::StSuccess,
+        "failed" => K::StFailed,
+        "cancelled" => K::StCancelled,
+        "dispatched" => K::StDispatched,
+        "lost" => K::StLost,
+        "connected" => K::StConnected,
+        "disconnected" => K::StDisconnected,
+        _ => K::StNone,
+    };
+    t(key)
+}
+
+/// The label of a trigger kind, as a reactive text.
+pub fn trigger_label(kind: TriggerKind) -> impl Fn() -> &'static str + Copy + Send + Sync {
+    let key = match kind {
+        TriggerKind::Scheduled => K::TrScheduled,
+        TriggerKind::Manual => K::TrManual,
+        TriggerKind::Recover => K::TrRecover,
+        TriggerKind::Retry => K::TrRetry,
+        TriggerKind::Api => K::TrApi,
+    };
+    move || t(key)
+}

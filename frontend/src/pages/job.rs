@@ -1,0 +1,364 @@
+//! `/jobs/:id`: a job's definition (with Edit and Run now) and its instances with their attempts,
+//! live: an event for this job refetches the list.
+
+use app::{
+    api::{Event, Instance, Job},
+    cron::Schedule,
+    ids::{InstanceId, JobId},
+};
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        catalog::Catalog,
+        http::{self, ApiError},
+        ws::watch_events,
+    },
+    browser,
+    components::{
+        error_view::{ActionError, error_fallback, loading},
+        job_editor::JobEditor,
+        state_badge::StateBadge,
+        table::Table,
+    },
+    i18n::{K, t, trigger_label},
+    pages::{BadAddress, param},
+};
+
+/// How many instances the page lists.
+const INSTANCE_LIMIT: u32 = 50;
+
+/// The job page.
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let id = param::<JobId>("id");
+    move || match id.get() {
+        Some(id) => view! { <JobView id /> }.into_any(),
+        None => view! { <BadAddress /> }.into_any(),
+    }
+}
+
+#[component]
+fn JobView(id: JobId) -> impl IntoView {
+    let job = LocalResource::new(move || http::get::<Job>(format!("/api/jobs/{id}")));
+    let editing = RwSignal::new(false);
+    let live = watch_events(move |event| match event {
+        Event::Instance { job_id, .. } | Event::Attempt { job_id, .. } => *job_id == id,
+        _ => false,
+    });
+    let instances = LocalResource::new(move || {
+        live.changes.track();
+        http::get::<Vec<Instance>>(format!("/api/jobs/{id}/instances?limit={INSTANCE_LIMIT}"))
+    });
+    let run = Action::new_local(move |()| async move {
+        let instance = http::post_empty::<Instance>(format!("/api/jobs/{id}/run")).await?;
+        instances.refetch();
+        Ok::<_, ApiError>(instance)
+    });
+    let run_error = Signal::derive(move || {
+        run.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(ApiError::to_string)
+        })
+    });
+
+    let loaded = move || job.get().and_then(Result::ok);
+    let definition = move || {
+        let job_now = loaded()?;
+        Some(if editing.get() {
+            view! {
+                <JobEditor
+                    job=job_now
+                    on_saved=move |_| {
+                        editing.set(false);
+                        job.refetch();
+                    }
+                    on_cancel=move |()| editing.set(false)
+                />
+            }
+            .into_any()
+        } else {
+            view! { <JobSummary job=job_now /> }.into_any()
+        })
+    };
+
+    let catalog = Catalog::current();
+    view! {
+        <div class="page">
+            {move || match job.get() {
+                None => Some(loading().into_any()),
+                Some(Err(err)) => {
+                    Some(
+                        view! {
+                            <div class="alert error" role="alert" data-testid="load-error">
+                                {err.to_string()}
+                            </div>
+                        }
+                            .into_any(),
+                    )
+                }
+                Some(Ok(_)) => None,
+            }}
+            <Show when=move || loaded().is_some()>
+                <div class="page-head">
+                    <div>
+                        <div class="crumbs">
+                            {move || loaded().map(|job| catalog.data().folder_path(job.folder_id))}
+                        </div>
+                        <h1 data-testid="job-title">
+                            {move || loaded().map(|job| job.name)}
+                            <span class="muted">" #" {id.0}</span>
+                        </h1>
+                    </div>
+                    <div class="actions">
+                        <a class="btn" href=format!("/jobs/{id}/dag") data-testid="open-dag">
+                            {move || t(K::Dag)}
+                        </a>
+                        <button
+                            class="btn"
+                            data-testid="edit-job"
+                            disabled=move || editing.get()
+                            on:click=move |_| editing.set(true)
+                        >
+                            {move || t(K::Edit)}
+                        </button>
+                        <button
+                            class="btn primary"
+                            data-testid="run-now"
+                            disabled=move || run.pending().get()
+                            on:click=move |_| {
+                                run.dispatch_local(());
+                            }
+                        >
+                            {move || t(K::RunNow)}
+                        </button>
+                    </div>
+                </div>
+                <ActionError message=run_error />
+                {definition}
+                <section class="card">
+                    <div class="card-head">
+                        <h2>{move || t(K::Instances)}</h2>
+                        <LiveDot connected=live.connected />
+                    </div>
+                    <InstanceTable instances refetch=move || instances.refetch() />
+                </section>
+            </Show>
+        </div>
+    }
+}
+
+/// A dot that says whether live updates are flowing.
+#[component]
+pub fn LiveDot(connected: ReadSignal<bool>) -> impl IntoView {
+    view! {
+        <span
+            class="live-dot"
+            class:live=move || connected.get()
+            class:reconnecting=move || !connected.get()
+            data-testid="live"
+        >
+            {move || t(if connected.get() { K::LogLive } else { K::LogReconnecting })}
+        </span>
+    }
+}
+
+#[component]
+fn JobSummary(job: Job) -> impl IntoView {
+    let catalog = Catalog::current();
+    let schedule = match &job.cron {
+        Some(cron) => {
+            let next = Schedule::parse(cron, &job.timezone)
+                .ok()
+                .and_then(|s| s.next_after(browser::now()))
+                .map(|at| browser::in_zone(at, &job.timezone));
+            let zone = job.timezone.clone();
+            view! {
+                <code>{cron.clone()}</code>
+                " · "
+                {zone}
+                {next
+                    .map(|next| {
+                        view! { <span class="muted">" · " {move || t(K::Next)} " " {next}</span> }
+                    })}
+            }
+            .into_any()
+        }
+        None => view! { <span class="muted">{move || t(K::NoSchedule)}</span> }.into_any(),
+    };
+    let dependencies = job.dependencies.clone();
+    let deps = move || {
+        if dependencies.is_empty() {
+            return view! { <span class="muted">"–"</span> }.into_any();
+        }
+        let data = catalog.data();
+        dependencies
+            .iter()
+            .map(|id| {
+                let name = data.job(*id).map(|j| j.name.clone()).unwrap_or_default();
+                view! {
+                    <a class="chip" href=format!("/jobs/{id}")>
+                        {name} <span class="id">"#" {id.0}</span>
+                    </a>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let enabled = if job.enabled { K::Yes } else { K::No };
+    let retries = format!("{} × {}s", job.retry_count, job.retry_delay_secs);
+    view! {
+        <section class="card" data-testid="job-summary">
+            {(!job.description.is_empty())
+                .then(|| view! { <p class="description">{job.description.clone()}</p> })}
+            <dl class="summary">
+                <dt>{move || t(K::JobType)}</dt>
+                <dd>{job.job_type.as_str()}</dd>
+                <dt>{move || t(K::Schedule)}</dt>
+                <dd>{schedule}</dd>
+                <dt>{move || t(K::Dependencies)}</dt>
+                <dd class="chips">{deps}</dd>
+                <dt>{move || t(K::HostGroup)}</dt>
+                <dd>{job.host_group.clone()}</dd>
+                <dt>{move || t(K::Retries)}</dt>
+                <dd>{retries}</dd>
+                <dt>{move || t(K::Enabled)}</dt>
+                <dd>{move || t(enabled)}</dd>
+                <dt>{move || t(K::Owner)}</dt>
+                <dd>{job.owner.clone()}</dd>
+                <dt>{move || t(K::Version)}</dt>
+                <dd>{job.version} " · " {browser::local(job.updated_at)}</dd>
+            </dl>
+            <details class="script" open>
+                <summary>{move || t(K::Script)}</summary>
+                <pre class="code" data-testid="job-script-view">{job.script.clone()}</pre>
+            </details>
+        </section>
+    }
+}
+
+/// The instances of a job, newest first, each followed by its attempts.
+#[component]
+fn InstanceTable(
+    instances: LocalResource<Result<Vec<Instance>, ApiError>>,
+    #[prop(into)] refetch: Callback<()>,
+) -> impl IntoView {
+    let cancel = Action::new_local(move |id: &InstanceId| {
+        let path = format!("/api/instances/{id}/cancel");
+        async move {
+            http::post_empty::<Instance>(&path).await?;
+            refetch.run(());
+            Ok::<_, ApiError>(())
+        }
+    });
+    let cancel_error = Signal::derive(move || {
+        cancel.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(ApiError::to_string)
+        })
+    });
+    let headers = vec![
+        K::Instance,
+        K::BusinessTime,
+        K::Trigger,
+        K::State,
+        K::Worker,
+        K::ExitCode,
+        K::Started,
+        K::Finished,
+        K::Duration,
+        K::Empty,
+    ];
+    let rows = move || {
+        let headers = headers.clone();
+        Suspend::new(async move {
+            let list = instances.await?;
+            let empty = list.is_empty();
+            let rows = list
+                .into_iter()
+                .map(|instance| instance_rows(instance, cancel))
+                .collect_view();
+            Ok::<_, ApiError>(view! {
+                <Table headers=headers.clone() empty empty_text=K::NoInstances testid="instances">
+                    {rows}
+                </Table>
+            })
+        })
+    };
+    view! {
+        <ActionError message=cancel_error />
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=error_fallback>{rows}</ErrorBoundary>
+        </Transition>
+    }
+}
+
+fn instance_rows(
+    instance: Instance,
+    cancel: Action<InstanceId, Result<(), ApiError>>,
+) -> impl IntoView {
+    let id = instance.id;
+    let can_cancel = !instance.state.is_terminal();
+    let attempts = instance
+        .attempts
+        .iter()
+        .rev()
+        .map(|attempt| {
+            let log = format!("/attempts/{}/log?instance={id}", attempt.id);
+            view! {
+                <tr class="attempt-row" data-testid="attempt-row">
+                    <td class="indent">{move || t(K::Attempt)} " " {attempt.number}</td>
+                    <td></td>
+                    <td>{trigger_label(attempt.trigger)}</td>
+                    <td>
+                        <StateBadge state=attempt.state />
+                    </td>
+                    <td>{attempt.worker_name.clone().unwrap_or_default()}</td>
+                    <td class="mono">{attempt.exit_code.map(|c| c.to_string())}</td>
+                    <td>{browser::local_short(attempt.started_at)}</td>
+                    <td>{browser::local_short(attempt.finished_at)}</td>
+                    <td>{browser::elapsed(attempt.started_at, attempt.finished_at)}</td>
+                    <td>
+                        <a href=log data-testid="attempt-log-link">
+                            {move || t(K::Log)}
+                        </a>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <tr class="instance-row" data-testid="instance-row" data-instance-id=id.0>
+            <td class="mono">"#" {id.0}</td>
+            <td>{browser::local_short(Some(instance.scheduled_at))}</td>
+            <td>{trigger_label(instance.trigger)}</td>
+            <td>
+                <StateBadge state=instance.state />
+            </td>
+            <td colspan="2" class="muted reason">{instance.reason.clone()}</td>
+            <td>{browser::local_short(instance.started_at)}</td>
+            <td>{browser::local_short(instance.finished_at)}</td>
+            <td>{browser::elapsed(instance.started_at, instance.finished_at)}</td>
+            <td>
+                {can_cancel
+                    .then(|| {
+                        view! {
+                            <button
+                                class="btn small danger"
+                                data-testid="cancel-instance"
+                                disabled=move || cancel.pending().get()
+                                on:click=move |_| {
+                                    cancel.dispatch_local(id);
+                                }
+                            >
+                                {move || t(K::Cancel)}
+                            </button>
+                        }
+                    })}
+            </td>
+        </tr>
+        {attempts}
+    }
+}
