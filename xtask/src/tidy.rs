@@ -74,14 +74,29 @@ fn no_should_panic_or_ignored_tests() {
     );
 }
 
+/// The names in a manifest's `[dependencies]` table.
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = fs::read_to_string(root().join(krate).join("Cargo.toml")).expect("a manifest");
+    let table = manifest
+        .split("\n[dependencies]")
+        .nth(1)
+        .unwrap_or_default();
+    let table = table.split("\n[").next().unwrap_or_default();
+    table
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            line.split(['=', ' ', '.'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn the_core_depends_on_no_io_crate() {
-    let manifest = fs::read_to_string(root().join("app/Cargo.toml")).expect("app/Cargo.toml");
-    let deps = manifest
-        .split("[dependencies]")
-        .nth(1)
-        .expect("a dependencies table");
-    let deps = deps.split("\n[").next().unwrap_or_default();
     let allowed = [
         "chrono",
         "chrono-tz",
@@ -91,14 +106,9 @@ fn the_core_depends_on_no_io_crate() {
         "thiserror",
         "utoipa",
     ];
-    for line in deps
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let name = line.split(['=', ' ', '.']).next().unwrap_or_default();
+    for name in dependencies("app") {
         assert!(
-            allowed.contains(&name),
+            allowed.contains(&name.as_str()),
             "app may not depend on `{name}` (allowed: {allowed:?})"
         );
     }
@@ -106,18 +116,22 @@ fn the_core_depends_on_no_io_crate() {
 
 #[test]
 fn server_and_worker_share_only_the_core() {
-    let server = fs::read_to_string(root().join("server/Cargo.toml")).expect("server/Cargo.toml");
-    let worker = fs::read_to_string(root().join("worker/Cargo.toml")).expect("worker/Cargo.toml");
     assert!(
-        !worker.contains("server"),
+        !dependencies("worker").iter().any(|d| d == "server"),
         "the worker must not depend on the server"
     );
-    // The server embeds the worker only to run it in standalone mode.
+    // The server embeds the worker only to run it in standalone mode (from main.rs).
+    assert!(dependencies("server").iter().any(|d| d == "worker"));
+    let lib = fs::read_to_string(root().join("server/src/lib.rs")).unwrap_or_default();
     assert!(
-        fs::read_to_string(root().join("server/src/lib.rs"))
-            .unwrap_or_default()
-            .lines()
-            .all(|l| !l.contains("worker::"))
+        !lib.contains("worker::"),
+        "only the binary's main.rs uses the worker crate"
     );
-    assert!(server.contains("worker.workspace"));
+    for krate in ["frontend", "app"] {
+        let deps = dependencies(krate);
+        assert!(
+            !deps.iter().any(|d| d == "server" || d == "worker"),
+            "{krate} depends on server or worker"
+        );
+    }
 }
