@@ -118,6 +118,8 @@ pub struct Job {
     pub job_type: JobType,
     /// The script.
     pub script: String,
+    /// The job's own configs (key=value), used by the script's `${key}` variables.
+    pub configs: BTreeMap<String, String>,
     /// The cron expression (Quartz 6/7 fields or Unix 5 fields); `None` for dependency-only jobs.
     pub cron: Option<String>,
     /// The IANA time zone the cron and business days are evaluated in.
@@ -157,6 +159,9 @@ pub struct JobInput {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+    /// The job's own configs (key=value); default none.
+    #[serde(default)]
+    pub configs: Option<BTreeMap<String, String>>,
     /// The cron expression; absent for a dependency-only job.
     #[serde(default)]
     pub cron: Option<String>,

@@ -31,6 +31,8 @@ create table jobs (
     description text not null default '',
     job_type text not null,
     script text not null,
+    -- key=value configs as a JSON object of strings, inherited by the script's variables
+    configs text not null default '{}',
     cron text,
     timezone text not null,
     host_group text not null,
@@ -57,6 +59,8 @@ create table job_versions (
     version integer not null,
     job_type text not null,
     script text not null,
+    -- key=value configs as a JSON object of strings, inherited by the script's variables
+    configs text not null default '{}',
     created_at text not null,
     primary key (job_id, version)
 );

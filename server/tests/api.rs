@@ -259,6 +259,9 @@ async fn a_manual_run_goes_to_the_worker_and_back_with_its_log() {
             && log.text.contains("] oops\n")
     );
     assert_eq!(log.next_offset, log.text.len() as u64);
+    let (status, one) = server.get(&format!("/api/attempts/{}", attempt.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["instance_id"], json!(instance.id));
     // Reading from an offset returns the rest.
     let rest: LogPage = server
         .ok(

@@ -27,6 +27,7 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
         description: String::new(),
         job_type: JobType::Shell,
         script: format!("echo {name}"),
+        configs: [("table".to_owned(), format!("dw.{name}"))].into(),
         cron: Some("0 0 1 * * ?".to_owned()),
         timezone: "Asia/Shanghai".to_owned(),
         dependencies: deps,
@@ -138,6 +139,11 @@ async fn story(store: Arc<dyn Store>) {
     );
     assert_eq!(store.job_version(b.id, 1).await.unwrap().script, "echo b");
     assert_eq!(store.job_version(b.id, 2).await.unwrap().script, "echo v2");
+    assert_eq!(
+        store.job_version(b.id, 2).await.unwrap().configs["table"],
+        "dw.b2"
+    );
+    assert_eq!(b.configs["table"], "dw.b2");
     assert!(matches!(
         store.update_job(JobId(999), &edit, now).await,
         Err(StoreError::NotFound)
@@ -182,6 +188,11 @@ async fn story(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(store.running_per_worker().await.unwrap()[&w1], 1);
     assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, false));
+    assert_eq!(store.attempt_instance(attempt.id).await.unwrap(), i1.id);
+    assert!(matches!(
+        store.attempt_instance(AttemptId(999)).await,
+        Err(StoreError::NotFound)
+    ));
     let snapshot = store.snapshot(at("2026-11-23T00:00:00Z")).await.unwrap();
     let mut ids: Vec<i64> = snapshot.instances.iter().map(|i| i.id.0).collect();
     ids.sort();

@@ -150,6 +150,29 @@ pub async fn update_job(
     Ok(Json(job))
 }
 
+/// Config keys are what `${key}` can name: letters, digits, `_`, `.` and `-`.
+fn check_configs(configs: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    if configs.len() > 500 {
+        return Err("at most 500 configs".to_owned());
+    }
+    for (key, value) in configs {
+        let valid_key = !key.is_empty()
+            && key.len() <= 128
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid_key {
+            return Err(format!(
+                "key `{key}`: use 1–128 letters, digits, `_`, `.` or `-`"
+            ));
+        }
+        if value.len() > 64 << 10 {
+            return Err(format!("the value of `{key}` is longer than 64 KiB"));
+        }
+    }
+    Ok(())
+}
+
 async fn job_names(state: &AppState) -> ApiResult<HashMap<JobId, String>> {
     Ok(state
         .store
@@ -272,6 +295,10 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
             "must be at most one week".to_owned(),
         );
     }
+    let configs = body.configs.unwrap_or_default();
+    if let Err(reason) = check_configs(&configs) {
+        errors.insert("configs".to_owned(), reason);
+    }
     if body.script.len() > 1 << 20 {
         errors.insert("script".to_owned(), "must be at most 1 MiB".to_owned());
     }
@@ -284,6 +311,7 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         description: body.description.unwrap_or_default(),
         job_type: body.job_type,
         script: body.script,
+        configs,
         cron,
         timezone,
         dependencies,

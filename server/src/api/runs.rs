@@ -1,7 +1,7 @@
 //! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
 
 use app::{
-    api::{Instance, LogPage},
+    api::{Attempt, Instance, LogPage},
     domain::TriggerKind,
     engine::{EngineError, Handled, Input},
     ids::{AttemptId, InstanceId, JobId},
@@ -116,6 +116,31 @@ pub async fn cancel_instance(
         .await
         .map_err(engine_error)?;
     Ok(Json(instance_or_404(&state, id).await?))
+}
+
+/// One attempt (its instance has the job and business time).
+#[utoipa::path(get, path = "/api/attempts/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Attempt), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_attempt(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<AttemptId>,
+) -> ApiResult<Json<Attempt>> {
+    let not_found = || ApiError::NotFound(format!("attempt {id} does not exist"));
+    let instance = state
+        .store
+        .attempt_instance(id)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => not_found(),
+            other => other.into(),
+        })?;
+    let instance = instance_or_404(&state, instance).await?;
+    instance
+        .attempts
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(Json)
+        .ok_or_else(not_found)
 }
 
 /// `?offset=N`.

@@ -104,6 +104,7 @@ struct JobRow {
     description: String,
     job_type: String,
     script: String,
+    configs: String,
     cron: Option<String>,
     timezone: String,
     host_group: String,
@@ -125,6 +126,7 @@ impl JobRow {
             description: self.description,
             job_type: parse(&self.job_type)?,
             script: self.script,
+            configs: parse_configs(&self.configs)?,
             cron: self.cron,
             timezone: self.timezone,
             dependencies,
@@ -251,6 +253,15 @@ fn parse<T: FromStr<Err = app::domain::UnknownValue>>(text: &str) -> StoreResult
         .map_err(|err: app::domain::UnknownValue| StoreError::Other(err.into()))
 }
 
+fn parse_configs(text: &str) -> StoreResult<BTreeMap<String, String>> {
+    serde_json::from_str(text)
+        .map_err(|err| StoreError::Other(anyhow::anyhow!("corrupt configs column: {err}")))
+}
+
+fn configs_text(configs: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(configs).expect("a string map serialises")
+}
+
 fn count(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
@@ -316,7 +327,7 @@ fn skip_bytes(text: &str, skip: usize) -> (&str, usize) {
     (&text[skip..], skip)
 }
 
-const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, cron, timezone, \
+const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, configs, cron, timezone, \
     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at";
 const INSTANCE_COLUMNS: &str = "id, job_id, scheduled_at, job_version, trigger, state, reason, \
     created_at, started_at, finished_at, attempts, failed_attempts, lost_attempts, retry_at, \
@@ -459,8 +470,8 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let id: i64 = sqlx::query_scalar(
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
-                     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) returning id",
+                     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at, configs) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14) returning id",
                 )
                 .bind(job.folder_id.0)
                 .bind(&job.name)
@@ -475,6 +486,7 @@ macro_rules! sql_store {
                 .bind(job.enabled)
                 .bind(owner)
                 .bind(now)
+                .bind(configs_text(&job.configs))
                 .fetch_one(&mut *tx)
                 .await?;
                 write_version_and_deps(&mut tx, id, 1, job, now).await?;
@@ -487,7 +499,7 @@ macro_rules! sql_store {
                 let version: i64 = sqlx::query_scalar(
                     "update jobs set folder_id = $2, name = $3, description = $4, job_type = $5, script = $6, \
                      cron = $7, timezone = $8, host_group = $9, retry_count = $10, retry_delay_secs = $11, \
-                     enabled = $12, version = version + 1, updated_at = $13 where id = $1 returning version",
+                     enabled = $12, version = version + 1, updated_at = $13, configs = $14 where id = $1 returning version",
                 )
                 .bind(id.0)
                 .bind(job.folder_id.0)
@@ -502,6 +514,7 @@ macro_rules! sql_store {
                 .bind(i64::from(job.retry_delay_secs))
                 .bind(job.enabled)
                 .bind(now)
+                .bind(configs_text(&job.configs))
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("delete from job_dependencies where job_id = $1").bind(id.0).execute(&mut *tx).await?;
@@ -544,15 +557,20 @@ macro_rules! sql_store {
             }
 
             async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord> {
-                let (name, job_type, script): (String, String, String) = sqlx::query_as(
-                    "select j.name, v.job_type, v.script from job_versions v join jobs j on j.id = v.job_id \
+                let (name, job_type, script, configs): (String, String, String, String) = sqlx::query_as(
+                    "select j.name, v.job_type, v.script, v.configs from job_versions v join jobs j on j.id = v.job_id \
                      where v.job_id = $1 and v.version = $2",
                 )
                 .bind(id.0)
                 .bind(version)
                 .fetch_one(&self.pool)
                 .await?;
-                Ok(JobVersionRecord { name, job_type: parse::<JobType>(&job_type)?, script })
+                Ok(JobVersionRecord {
+                    name,
+                    job_type: parse::<JobType>(&job_type)?,
+                    script,
+                    configs: parse_configs(&configs)?,
+                })
             }
 
             async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()> {
@@ -714,6 +732,14 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
+            async fn attempt_instance(&self, id: AttemptId) -> StoreResult<InstanceId> {
+                let instance: i64 = sqlx::query_scalar("select instance_id from attempts where id = $1")
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(InstanceId(instance))
+            }
+
             async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>> {
                 let rows: Vec<(i64, i64)> = sqlx::query_as(
                     "select worker_id, count(*) from attempts where state in ('dispatched', 'running') group by worker_id",
@@ -816,12 +842,14 @@ where
     for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     sqlx::query(
-        "insert into job_versions (job_id, version, job_type, script, created_at) values ($1, $2, $3, $4, $5)",
+        "insert into job_versions (job_id, version, job_type, script, configs, created_at) \
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(version)
     .bind(job.job_type.as_str())
     .bind(job.script.as_str())
+    .bind(configs_text(&job.configs).as_str())
     .bind(now)
     .execute(&mut **tx)
     .await?;

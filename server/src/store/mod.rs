@@ -73,6 +73,8 @@ pub struct JobWrite {
     pub job_type: app::domain::JobType,
     /// Script.
     pub script: String,
+    /// Own configs.
+    pub configs: BTreeMap<String, String>,
     /// Cron.
     pub cron: Option<String>,
     /// Zone.
@@ -98,6 +100,8 @@ pub struct JobVersionRecord {
     pub job_type: app::domain::JobType,
     /// Script at that version.
     pub script: String,
+    /// Own configs at that version.
+    pub configs: BTreeMap<String, String>,
 }
 
 /// The persistence interface. Methods are domain intents, not tables.
@@ -180,6 +184,8 @@ pub trait Store: Send + Sync {
         &self,
         jobs: &[JobId],
     ) -> StoreResult<BTreeMap<JobId, (InstanceId, app::domain::InstanceState)>>;
+    /// The instance an attempt belongs to.
+    async fn attempt_instance(&self, id: AttemptId) -> StoreResult<InstanceId>;
     /// How many attempts are dispatched to or running on each worker.
     async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>>;
     /// The worker an attempt was sent to and whether it has ended.
