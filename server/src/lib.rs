@@ -27,7 +27,7 @@ use axum::Router;
 use chrono::{Duration, Utc};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tower_http::trace::TraceLayer;
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 use crate::{auth::Sessions, hub::Hub, live::Live, scheduler::SchedulerHandle, store::Store};
 

@@ -401,3 +401,52 @@ async fn a_cron_job_runs_at_its_second_and_its_downstream_follows() {
     assert_eq!(dag["edges"], json!([{ "from": up, "to": down }]));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_ui_is_served_for_client_routes_and_compressed() {
+    let server = TestServer::start(0).await;
+    for path in ["/", "/jobs/12", "/attempts/3/log"] {
+        let res = server
+            .client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(res.text().await.unwrap().contains("<title>Hera</title>"));
+    }
+    let index = server
+        .client
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // With the UI built (scripts/test.sh builds it first), its wasm goes out gzipped.
+    let wasm = index.split('"').find(|part| part.ends_with("_bg.wasm"));
+    match wasm {
+        Some(wasm) => {
+            let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+            let url = format!("{}/{}", server.base, wasm.trim_start_matches('/'));
+            let res = raw
+                .get(url)
+                .header("accept-encoding", "gzip")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["content-type"], "application/wasm");
+            assert_eq!(res.headers()["content-encoding"], "gzip");
+        }
+        None => assert!(index.contains("was not built into this binary"), "{index}"),
+    }
+    server.stop().await;
+}
