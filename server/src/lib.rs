@@ -126,8 +126,12 @@ pub async fn start(
         definitions: Arc::default(),
         shutdown: shutdown.clone(),
     };
-    let app: Router = api::router(state)
+    // The UI's assets go out gzipped (the wasm shrinks to about a third).
+    let ui = Router::new()
         .fallback(ui::serve)
+        .layer(CompressionLayer::new());
+    let app: Router = api::router(state)
+        .fallback_service(ui)
         .layer(TraceLayer::new_for_http());
     let addr = listener.local_addr()?;
     tracker.spawn(async move {
