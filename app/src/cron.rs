@@ -113,6 +113,14 @@ impl Schedule {
         Some(next.with_nanosecond(0).unwrap_or(next))
     }
 
+    /// The latest fire time at or before `at`, or `None` if there is none.
+    pub fn latest_at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let at = at.with_nanosecond(0).unwrap_or(at);
+        let local = at.with_timezone(&self.zone);
+        let prev = self.cron.find_previous_occurrence(&local, true).ok()?;
+        Some(prev.with_timezone(&Utc))
+    }
+
     /// Up to `n` fire times strictly after `after`, in order.
     pub fn upcoming(&self, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
         let mut out = Vec::with_capacity(n);
@@ -264,6 +272,18 @@ mod tests {
         assert_eq!(next, utc("2026-11-24T13:29:00Z"));
         let next = schedule.next_after(utc("2026-11-24T13:29:00.5Z")).unwrap();
         assert_eq!(next, utc("2026-11-24T13:29:10Z"));
+    }
+
+    #[test]
+    fn latest_fire_time_at_or_before() {
+        let schedule = Schedule::parse("0 0 * * * ?", "Asia/Shanghai").unwrap();
+        let at = utc("2026-11-24T10:30:00Z");
+        assert_eq!(
+            schedule.latest_at_or_before(at),
+            Some(utc("2026-11-24T10:00:00Z"))
+        );
+        let at = utc("2026-11-24T10:00:00Z");
+        assert_eq!(schedule.latest_at_or_before(at), Some(at));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!  waiting ──deps met──► queued ──slot──► running ──ok──► success
 //!     │                    ▲               │ fail ├─────► failed   (no retries left)
 //!     │                    └── retry_wait ◄┘      └─────► cancelled (cancel requested)
-//!     └────────────── cancel (from waiting / queued / retry_wait) ──► cancelled
+//!     ├────────────── cancel (from waiting / queued / retry_wait) ──► cancelled
+//!     └────────────── missed slot / overlap policy `skip` ──────────► skipped
 //! ```
 //!
 //! A manual rerun of a finished instance goes back to `queued` with a new attempt.
@@ -107,6 +108,34 @@ text_enum!(
         Failed => "failed",
         /// Cancelled by a user.
         Cancelled => "cancelled",
+        /// Not run: a missed slot, or an overlap the job's policy skips. Downstream treats it as
+        /// done.
+        Skipped => "skipped",
+    }
+);
+
+text_enum!(
+    /// What happens to cron slots missed while the scheduler was down or stalled.
+    MisfirePolicy {
+        /// Run the latest missed slot once; record the older ones as skipped.
+        FireOnceNow => "fire_once_now",
+        /// Run none of them; record them as skipped.
+        Skip => "skip",
+        /// Run every missed slot, oldest first, up to the catch-up cap; record the rest as skipped.
+        CatchUp => "catch_up",
+    }
+);
+
+text_enum!(
+    /// What happens when a scheduled instance is ready while an earlier one of the same job is
+    /// still queued or running.
+    OverlapPolicy {
+        /// Run both at once.
+        Allow => "allow",
+        /// Do not run the new one; record it as skipped.
+        Skip => "skip",
+        /// Run the new one after the earlier one ends (the original hera's "repeat run" off).
+        Queue => "queue",
     }
 );
 
@@ -131,19 +160,27 @@ text_enum!(
 impl InstanceState {
     /// Whether the state is final (until a user reruns the instance).
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Success | Self::Failed | Self::Cancelled)
+        matches!(
+            self,
+            Self::Success | Self::Failed | Self::Cancelled | Self::Skipped
+        )
+    }
+
+    /// Whether downstream instances may go on (success, or deliberately skipped).
+    pub fn releases_downstream(self) -> bool {
+        matches!(self, Self::Success | Self::Skipped)
     }
 
     /// The allowed transitions, written down once. The engine asserts every change against this.
     pub fn can_become(self, next: Self) -> bool {
         use InstanceState::*;
         match (self, next) {
-            (Waiting, Queued | Cancelled) => true,
+            (Waiting, Queued | Cancelled | Skipped) => true,
             (Queued, Running | Cancelled) => true,
             (Running, Success | Failed | Cancelled | RetryWait | Queued) => true,
             (RetryWait, Queued | Cancelled) => true,
             // A user rerun (manual or recover) of a finished instance.
-            (Success | Failed | Cancelled, Queued) => true,
+            (Success | Failed | Cancelled | Skipped, Queued) => true,
             _ => false,
         }
     }

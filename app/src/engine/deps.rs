@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use super::{Engine, InstanceRecord};
 use crate::{
     cron::parse_zone,
-    domain::{InstanceState, TriggerKind},
+    domain::{InstanceState, OverlapPolicy, TriggerKind},
     ids::{InstanceId, JobId},
 };
 
@@ -35,6 +35,14 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     }
     zone.from_utc_datetime(&date.and_time(NaiveTime::MIN))
         .with_timezone(&Utc)
+}
+
+/// Why an instance is not queued.
+enum Blocker {
+    /// It waits (for upstreams or an earlier instance of its job).
+    Wait(String),
+    /// The overlap policy skips it.
+    Skip(String),
 }
 
 /// What an upstream has on one business day.
@@ -64,7 +72,7 @@ impl Engine {
         let mut latest = None;
         for (&(_, at), id) in self.by_job_time.range((upstream, start)..(upstream, end)) {
             let state = self.instances[id].state;
-            if state != InstanceState::Success {
+            if !state.releases_downstream() {
                 return UpstreamDay::Blocked(*id, state);
             }
             latest = Some(at);
@@ -93,22 +101,58 @@ impl Engine {
         (!reasons.is_empty()).then(|| format!("waiting for upstream: {}", reasons.join("; ")))
     }
 
-    /// Re-checks a waiting instance; queues it when its upstreams are done.
-    fn recheck(&mut self, now: DateTime<Utc>, id: InstanceId) {
+    /// Why a scheduled instance cannot be queued yet: its upstreams, or (overlap policy) an
+    /// earlier active instance of its job.
+    fn blocker(&self, record: &InstanceRecord) -> Option<Blocker> {
+        if let Some(reason) = self.unmet_dependency(record) {
+            return Some(Blocker::Wait(reason));
+        }
+        let job = self.jobs.get(&record.job)?;
+        if record.trigger != TriggerKind::Scheduled || job.spec.overlap == OverlapPolicy::Allow {
+            return None;
+        }
+        let other = self
+            .active_by_job
+            .get(&record.job)?
+            .iter()
+            .find(|id| **id != record.id)?;
+        Some(match job.spec.overlap {
+            OverlapPolicy::Skip => Blocker::Skip(format!(
+                "instance {other} of this job was still active (overlap policy skip)"
+            )),
+            _ => Blocker::Wait(format!(
+                "waiting for instance {other} of this job to finish (overlap policy queue)"
+            )),
+        })
+    }
+
+    /// Decides what a waiting instance becomes: queued, skipped, or still waiting (with the
+    /// reason stored when it changed, or always when `persist`).
+    pub(super) fn admit(&mut self, now: DateTime<Utc>, id: InstanceId, check: bool, persist: bool) {
         let record = &self.instances[&id];
         if record.state != InstanceState::Waiting {
             return;
         }
-        match self.unmet_dependency(record) {
+        match if check { self.blocker(record) } else { None } {
             None => self.set_state(now, id, InstanceState::Queued, None),
-            Some(reason) if record.reason.as_ref() != Some(&reason) => {
-                let record = self.instances.get_mut(&id).expect("checked above");
-                record.reason = Some(reason);
-                self.effects
-                    .push_back(super::Effect::PersistInstance(record.clone()));
+            Some(Blocker::Skip(reason)) => {
+                self.set_state(now, id, InstanceState::Skipped, Some(reason))
             }
-            Some(_) => {}
+            Some(Blocker::Wait(reason)) => {
+                self.waiting.insert((record.job, record.scheduled_at, id));
+                if persist || record.reason.as_ref() != Some(&reason) {
+                    let record = self.instances.get_mut(&id).expect("checked above");
+                    record.reason = Some(reason);
+                    self.effects
+                        .push_back(super::Effect::PersistInstance(record.clone()));
+                }
+            }
         }
+    }
+
+    /// Re-checks a waiting instance.
+    fn recheck(&mut self, now: DateTime<Utc>, id: InstanceId) {
+        self.admit(now, id, true, false);
     }
 
     /// An instance succeeded: wake the downstream instances of the same business day and create
@@ -158,13 +202,12 @@ impl Engine {
         }
     }
 
-    /// A job's definition changed: re-check its waiting instances against the new dependencies.
+    /// Re-checks a job's waiting instances, oldest first (its definition changed, or an earlier
+    /// instance it waited for ended).
     pub(super) fn reevaluate_waiting_of(&mut self, job: JobId, now: DateTime<Utc>) {
-        let ids: Vec<InstanceId> = self
-            .by_job_time
-            .range((job, DateTime::<Utc>::MIN_UTC)..=(job, DateTime::<Utc>::MAX_UTC))
-            .map(|(_, id)| *id)
-            .collect();
+        let from = (job, DateTime::<Utc>::MIN_UTC, InstanceId(i64::MIN));
+        let to = (job, DateTime::<Utc>::MAX_UTC, InstanceId(i64::MAX));
+        let ids: Vec<InstanceId> = self.waiting.range(from..=to).map(|it| it.2).collect();
         for id in ids {
             self.recheck(now, id);
         }

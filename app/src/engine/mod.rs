@@ -21,13 +21,18 @@ mod sim;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::{
+    cmp::Reverse,
+    collections::{BTreeMap, BTreeSet, VecDeque},
+};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::{
     cron::Schedule,
-    domain::{AttemptOutcome, AttemptState, InstanceState, TriggerKind},
+    domain::{
+        AttemptOutcome, AttemptState, InstanceState, MisfirePolicy, OverlapPolicy, TriggerKind,
+    },
     ids::{AttemptId, InstanceId, JobId, WorkerId},
 };
 
@@ -40,6 +45,10 @@ pub struct Config {
     pub lost_retry_cap: u32,
     /// How long terminal instances stay in memory for dependency checks.
     pub retention: Duration,
+    /// A cron slot fired later than this is a misfire (handled by the job's misfire policy).
+    pub misfire_threshold: Duration,
+    /// At most this many missed slots are run (catch-up) or recorded as skipped per misfire.
+    pub catch_up_cap: u32,
 }
 
 impl Default for Config {
@@ -48,6 +57,8 @@ impl Default for Config {
             worker_grace: Duration::seconds(60),
             lost_retry_cap: 3,
             retention: Duration::days(3),
+            misfire_threshold: Duration::seconds(60),
+            catch_up_cap: 100,
         }
     }
 }
@@ -73,6 +84,12 @@ pub struct JobSpec {
     pub retry_delay_secs: u32,
     /// Whether its schedule creates instances.
     pub enabled: bool,
+    /// Dispatch priority, 1 (lowest) to 5 (highest).
+    pub priority: u8,
+    /// What to do with a scheduled instance while an earlier one is still active.
+    pub overlap: OverlapPolicy,
+    /// What to do with cron slots missed while the scheduler was down or stalled.
+    pub misfire: MisfirePolicy,
     /// Fire times at or before this instant are never scheduled (jobs born today do not get
     /// instances for the past).
     pub schedule_from: DateTime<Utc>,
@@ -286,6 +303,16 @@ pub enum Effect {
     },
 }
 
+/// Dispatch order: priority (highest first), business time, arrival, id.
+type QueueKey = (Reverse<u8>, DateTime<Utc>, u64, InstanceId);
+
+fn is_active(state: InstanceState) -> bool {
+    matches!(
+        state,
+        InstanceState::Queued | InstanceState::Running | InstanceState::RetryWait
+    )
+}
+
 struct JobState {
     spec: JobSpec,
     schedule: Option<Schedule>,
@@ -315,8 +342,20 @@ pub struct Engine {
     /// The attempt currently running for an instance.
     current_attempt: BTreeMap<InstanceId, AttemptId>,
     workers: BTreeMap<WorkerId, WorkerState>,
-    /// Ready instances in dispatch order.
-    queue: BTreeSet<(DateTime<Utc>, InstanceId)>,
+    /// Ready instances in dispatch order: priority (highest first), business time, arrival.
+    queue: BTreeSet<QueueKey>,
+    /// Each queued instance's key in `queue`.
+    queue_keys: BTreeMap<InstanceId, QueueKey>,
+    /// Arrival counter for FIFO order among equals.
+    queue_seq: u64,
+    /// Queued, running or retry-waiting instances per job (overlap policy).
+    active_by_job: BTreeMap<JobId, BTreeSet<InstanceId>>,
+    /// Instances that succeeded or were skipped and whose downstream is still to be released.
+    pending_release: VecDeque<InstanceId>,
+    /// Jobs whose waiting instances must be re-checked (an active instance of theirs ended).
+    pending_recheck: VecDeque<JobId>,
+    /// Waiting instances by job and business time.
+    waiting: BTreeSet<(JobId, DateTime<Utc>, InstanceId)>,
     fire_timers: BTreeSet<(DateTime<Utc>, JobId)>,
     retry_timers: BTreeSet<(DateTime<Utc>, InstanceId)>,
     lost_timers: BTreeSet<(DateTime<Utc>, WorkerId)>,
@@ -340,6 +379,12 @@ impl Engine {
             current_attempt: BTreeMap::new(),
             workers: BTreeMap::new(),
             queue: BTreeSet::new(),
+            queue_keys: BTreeMap::new(),
+            queue_seq: 0,
+            active_by_job: BTreeMap::new(),
+            pending_release: VecDeque::new(),
+            pending_recheck: VecDeque::new(),
+            waiting: BTreeSet::new(),
             fire_timers: BTreeSet::new(),
             retry_timers: BTreeSet::new(),
             lost_timers: BTreeSet::new(),
@@ -368,8 +413,9 @@ impl Engine {
             if record.state == InstanceState::RetryWait && record.retry_at.is_none() {
                 record.retry_at = Some(now);
             }
-            engine.index_instance(&record);
-            engine.instances.insert(record.id, record);
+            let id = record.id;
+            engine.instances.insert(id, record);
+            engine.index_instance(id);
         }
         for attempt in snapshot.attempts {
             let worker = engine
@@ -475,6 +521,7 @@ impl Engine {
                 at,
             } => Ok(self.attempt_finished(now, worker, attempt, outcome, exit_code, at)),
         };
+        self.settle(now);
         self.dispatch(now);
         res
     }
@@ -509,8 +556,23 @@ impl Engine {
             self.lost_timers.pop_first();
             self.worker_lost(now, worker);
         }
+        self.settle(now);
         self.prune(now);
         self.dispatch(now);
+    }
+
+    /// Releases downstream of instances that succeeded or were skipped, and admits instances
+    /// that waited for an earlier instance of their job, until nothing more follows.
+    fn settle(&mut self, now: DateTime<Utc>) {
+        loop {
+            if let Some(id) = self.pending_release.pop_front() {
+                self.release_downstream(now, id);
+            } else if let Some(job) = self.pending_recheck.pop_front() {
+                self.reevaluate_waiting_of(job, now);
+            } else {
+                break;
+            }
+        }
     }
 
     fn install_job(&mut self, spec: JobSpec, fire_after: DateTime<Utc>) {
@@ -552,48 +614,79 @@ impl Engine {
         }
     }
 
-    /// A cron fire time is due. After downtime several slots may have passed: the latest one
-    /// fires once now (misfire policy "fire once now"); the older ones are skipped.
+    /// A cron fire time is due. When it is late by more than the misfire threshold (the
+    /// scheduler was down or stalled), every slot missed since is handled by the job's misfire
+    /// policy, and the skipped ones are recorded as skipped instances.
     fn fire(&mut self, now: DateTime<Utc>, job_id: JobId, due: DateTime<Utc>) {
         let Some(job) = self.jobs.get_mut(&job_id) else {
             return;
         };
-        let Some(schedule) = &job.schedule else {
+        let Some(schedule) = job.schedule.clone() else {
             return;
         };
-        let mut slot = due;
-        while let Some(next) = schedule.next_after(slot) {
-            if next > now {
-                break;
-            }
-            slot = next;
-        }
-        job.next_fire = schedule.next_after(slot.max(now));
+        let policy = job.spec.misfire;
+        job.next_fire = schedule.next_after(now);
         if let Some(at) = job.next_fire {
             self.fire_timers.insert((at, job_id));
         }
-        if self.by_job_time.contains_key(&(job_id, slot)) {
+        let latest = schedule.latest_at_or_before(now).unwrap_or(due).max(due);
+        if latest == due && now - due <= self.config.misfire_threshold {
+            if !self.by_job_time.contains_key(&(job_id, due)) {
+                self.create_instance(now, job_id, due, TriggerKind::Scheduled, true);
+            }
             return;
         }
-        self.create_instance(now, job_id, slot, TriggerKind::Scheduled, true);
+        // The missed slots, newest first, at most the cap (plus one to know there were more).
+        let cap = self.config.catch_up_cap.max(1) as usize;
+        let mut missed = vec![latest];
+        while missed.len() <= cap {
+            let before = *missed.last().expect("not empty") - Duration::seconds(1);
+            match schedule.latest_at_or_before(before) {
+                Some(prev) if prev >= due => missed.push(prev),
+                _ => break,
+            }
+        }
+        let more_before = missed.len() > cap;
+        missed.truncate(cap);
+        missed.reverse();
+        let run: Vec<DateTime<Utc>> = match policy {
+            MisfirePolicy::FireOnceNow => vec![latest],
+            MisfirePolicy::Skip => Vec::new(),
+            MisfirePolicy::CatchUp => missed.clone(),
+        };
+        for (idx, slot) in missed.into_iter().enumerate() {
+            if self.by_job_time.contains_key(&(job_id, slot)) {
+                continue;
+            }
+            if run.contains(&slot) {
+                self.create_instance(now, job_id, slot, TriggerKind::Scheduled, true);
+                continue;
+            }
+            let mut reason =
+                format!("missed while the scheduler was not running (misfire policy {policy})");
+            if idx == 0 && more_before {
+                reason.push_str(&format!(
+                    "; older missed slots beyond {cap} are not recorded"
+                ));
+            }
+            self.create_skipped(now, job_id, slot, reason);
+        }
     }
 
-    fn create_instance(
+    /// A new waiting instance record (not yet stored anywhere).
+    fn new_record(
         &mut self,
         now: DateTime<Utc>,
-        job_id: JobId,
+        job: JobId,
         scheduled_at: DateTime<Utc>,
         trigger: TriggerKind,
-        check_deps: bool,
-    ) -> InstanceId {
+    ) -> InstanceRecord {
         self.last_instance_id += 1;
-        let id = InstanceId(self.last_instance_id);
-        let version = self.jobs.get(&job_id).map_or(0, |job| job.spec.version);
-        let record = InstanceRecord {
-            id,
-            job: job_id,
+        InstanceRecord {
+            id: InstanceId(self.last_instance_id),
+            job,
             scheduled_at,
-            job_version: version,
+            job_version: self.jobs.get(&job).map_or(0, |j| j.spec.version),
             trigger,
             state: InstanceState::Waiting,
             reason: None,
@@ -606,23 +699,46 @@ impl Engine {
             retry_at: None,
             next_trigger: trigger,
             cancel_requested: false,
-        };
-        let mut record = record;
-        match if check_deps {
-            self.unmet_dependency(&record)
-        } else {
-            None
-        } {
-            Some(reason) => record.reason = Some(reason),
-            None => {
-                record.state = InstanceState::Queued;
-                self.queue.insert((scheduled_at, id));
-            }
         }
+    }
+
+    /// Creates an instance and admits it: queued, or waiting with the reason, or skipped by the
+    /// overlap policy. Without `check`, it is queued at once (manual and API runs).
+    fn create_instance(
+        &mut self,
+        now: DateTime<Utc>,
+        job_id: JobId,
+        scheduled_at: DateTime<Utc>,
+        trigger: TriggerKind,
+        check: bool,
+    ) -> InstanceId {
+        let record = self.new_record(now, job_id, scheduled_at, trigger);
+        let id = record.id;
         self.by_job_time.insert((job_id, scheduled_at), id);
-        self.instances.insert(id, record.clone());
-        self.effects.push_back(Effect::PersistInstance(record));
+        self.instances.insert(id, record);
+        self.admit(now, id, check, true);
         id
+    }
+
+    /// Records a missed slot as a skipped instance.
+    fn create_skipped(
+        &mut self,
+        now: DateTime<Utc>,
+        job: JobId,
+        scheduled_at: DateTime<Utc>,
+        reason: String,
+    ) {
+        let mut record = self.new_record(now, job, scheduled_at, TriggerKind::Scheduled);
+        let id = record.id;
+        record.state = InstanceState::Skipped;
+        record.reason = Some(reason);
+        record.finished_at = Some(now);
+        self.by_job_time.insert((job, scheduled_at), id);
+        self.terminal.insert((scheduled_at, id));
+        self.pending_release.push_back(id);
+        self.effects
+            .push_back(Effect::PersistInstance(record.clone()));
+        self.instances.insert(id, record);
     }
 
     fn trigger(
@@ -870,13 +986,6 @@ impl Engine {
         match outcome {
             AttemptOutcome::Succeeded => {
                 self.set_state(now, instance, InstanceState::Success, None);
-                let record = &self.instances[&instance];
-                if matches!(
-                    record.trigger,
-                    TriggerKind::Scheduled | TriggerKind::Recover
-                ) {
-                    self.release_downstream(now, instance);
-                }
             }
             _ => {
                 let retry_count = self
@@ -969,29 +1078,80 @@ impl Engine {
         {
             self.retry_timers.remove(&(at, id));
         }
-        match state {
-            InstanceState::Queued => {
-                record.finished_at = None;
-                self.queue.insert((record.scheduled_at, id));
-            }
-            InstanceState::Success | InstanceState::Failed | InstanceState::Cancelled => {
-                record.finished_at = Some(now);
-                record.cancel_requested = false;
-                self.terminal.insert((record.scheduled_at, id));
-            }
-            _ => {}
+        if state == InstanceState::Queued {
+            record.finished_at = None;
         }
-        if from == InstanceState::Queued {
-            self.queue.remove(&(record.scheduled_at, id));
+        if state.is_terminal() {
+            record.finished_at = Some(now);
+            record.cancel_requested = false;
+            self.terminal.insert((record.scheduled_at, id));
+            if state.releases_downstream()
+                && matches!(
+                    record.trigger,
+                    TriggerKind::Scheduled | TriggerKind::Recover
+                )
+            {
+                self.pending_release.push_back(id);
+            }
+        }
+        let job = record.job;
+        if from == InstanceState::Waiting {
+            self.waiting.remove(&(job, record.scheduled_at, id));
         }
         self.effects
             .push_back(Effect::PersistInstance(record.clone()));
+        if from == InstanceState::Queued {
+            self.dequeue(id);
+        }
+        if state == InstanceState::Queued {
+            self.enqueue(id);
+        }
+        match (is_active(from), is_active(state)) {
+            (false, true) => {
+                self.active_by_job.entry(job).or_default().insert(id);
+            }
+            (true, false) => {
+                if let Some(active) = self.active_by_job.get_mut(&job) {
+                    active.remove(&id);
+                    if active.is_empty() {
+                        self.active_by_job.remove(&job);
+                    }
+                }
+                // Only the overlap policy `queue` makes instances wait for their own job.
+                if self
+                    .jobs
+                    .get(&job)
+                    .is_some_and(|j| j.spec.overlap == OverlapPolicy::Queue)
+                {
+                    self.pending_recheck.push_back(job);
+                }
+            }
+            _ => {}
+        }
     }
 
-    /// Gives queued instances to free worker slots of their host group, oldest business time first.
+    fn enqueue(&mut self, id: InstanceId) {
+        let record = &self.instances[&id];
+        let priority = self
+            .jobs
+            .get(&record.job)
+            .map_or(3, |job| job.spec.priority);
+        self.queue_seq += 1;
+        let key = (Reverse(priority), record.scheduled_at, self.queue_seq, id);
+        self.queue.insert(key);
+        self.queue_keys.insert(id, key);
+    }
+
+    fn dequeue(&mut self, id: InstanceId) {
+        if let Some(key) = self.queue_keys.remove(&id) {
+            self.queue.remove(&key);
+        }
+    }
+
+    /// Gives queued instances to free worker slots of their host group, in queue order.
     fn dispatch(&mut self, now: DateTime<Utc>) {
-        let queued: Vec<(DateTime<Utc>, InstanceId)> = self.queue.iter().copied().collect();
-        for (_, id) in queued {
+        let queued: Vec<InstanceId> = self.queue.iter().map(|key| key.3).collect();
+        for id in queued {
             let record = &self.instances[&id];
             let Some(job) = self.jobs.get(&record.job) else {
                 let reason = "the job was deleted".to_owned();
@@ -1066,13 +1226,22 @@ impl Engine {
         }
     }
 
-    fn index_instance(&mut self, record: &InstanceRecord) {
+    fn index_instance(&mut self, id: InstanceId) {
+        let record = self.instances[&id].clone();
         self.by_job_time
             .insert((record.job, record.scheduled_at), record.id);
+        if is_active(record.state) {
+            self.active_by_job
+                .entry(record.job)
+                .or_default()
+                .insert(record.id);
+        }
+        if record.state == InstanceState::Waiting {
+            self.waiting
+                .insert((record.job, record.scheduled_at, record.id));
+        }
         match record.state {
-            InstanceState::Queued => {
-                self.queue.insert((record.scheduled_at, record.id));
-            }
+            InstanceState::Queued => self.enqueue(record.id),
             InstanceState::RetryWait => {
                 if let Some(at) = record.retry_at {
                     self.retry_timers.insert((at, record.id));

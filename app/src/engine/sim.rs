@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Config, Effect, Engine, EngineError, Handled, Input, JobSpec};
 use crate::{
-    domain::{AttemptOutcome, InstanceState},
+    domain::{AttemptOutcome, InstanceState, MisfirePolicy, OverlapPolicy},
     ids::{InstanceId, JobId, WorkerId},
 };
 
@@ -44,6 +44,9 @@ pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
         retry_count: 0,
         retry_delay_secs: 0,
         enabled: true,
+        priority: 3,
+        overlap: OverlapPolicy::Allow,
+        misfire: MisfirePolicy::FireOnceNow,
         schedule_from: DateTime::<Utc>::MIN_UTC,
     }
 }
@@ -102,10 +105,12 @@ impl Sim {
         let until = at(until);
         for _ in 0..100_000 {
             let next_report = self.pending.iter().map(|p| p.0).min();
+            // A deadline already passed (after a recovery) is handled now.
             let next = [self.engine.poll_timeout(), next_report]
                 .into_iter()
                 .flatten()
-                .min();
+                .min()
+                .map(|t| t.max(self.now));
             let Some(next) = next.filter(|t| *t <= until) else {
                 self.now = until;
                 return;

@@ -6,7 +6,7 @@ use super::{
     sim::{Sim, at, check, job},
 };
 use crate::{
-    domain::{AttemptOutcome::*, InstanceState, TriggerKind},
+    domain::{AttemptOutcome::*, InstanceState, MisfirePolicy, OverlapPolicy, TriggerKind},
     ids::{AttemptId, InstanceId, JobId, WorkerId},
 };
 
@@ -435,14 +435,16 @@ fn after_downtime_the_latest_missed_slot_fires_once_and_running_attempts_wait_fo
     check(
         &mut sim,
         "
-        +00:00:00 instance 1 job 1 @11-24 10:00:00 queued
-        +00:00:00 instance 1 job 1 @11-24 10:00:00 running
-        +00:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +00:00:00 instance 1 job 1 @11-24 08:00:00 skipped (missed while the scheduler was not running (misfire policy fire_once_now))
+        +00:00:00 instance 2 job 1 @11-24 09:00:00 skipped (missed while the scheduler was not running (misfire policy fire_once_now))
+        +00:00:00 instance 3 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 3 job 1 @11-24 10:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 scheduled) of instance 3 to worker 1
         +00:00:10 attempt 1 success exit 0
-        +00:00:10 instance 1 job 1 @11-24 10:00:00 success
-        +00:30:00 instance 2 job 1 @11-24 11:00:00 queued
-        +00:30:00 instance 2 job 1 @11-24 11:00:00 running
-        +00:30:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +00:00:10 instance 3 job 1 @11-24 10:00:00 success
+        +00:30:00 instance 4 job 1 @11-24 11:00:00 queued
+        +00:30:00 instance 4 job 1 @11-24 11:00:00 running
+        +00:30:00 dispatch attempt 2 (#1 scheduled) of instance 4 to worker 1
         ",
     );
 }
@@ -517,4 +519,149 @@ fn business_days_follow_the_downstream_zone() {
         +24:00:10 instance 2 job 2 @11-25 00:00:00 success
         ",
     );
+}
+
+/// An engine recovered at 10:30 after running last at 07:00, for one hourly job.
+fn after_downtime(misfire: MisfirePolicy, cap: u32) -> Sim {
+    let now = at("2026-11-24T10:30:00Z");
+    let mut spec = job(1, Some("0 0 * * * ?"), &[]);
+    spec.misfire = misfire;
+    let snapshot = Snapshot {
+        jobs: vec![spec],
+        last_scheduled: vec![(JobId(1), at("2026-11-24T07:00:00Z"))],
+        ..Snapshot::default()
+    };
+    let config = Config {
+        catch_up_cap: cap,
+        ..Config::default()
+    };
+    let mut sim = Sim::with_engine("2026-11-24T10:30:00Z", |_| {
+        Engine::recover(config, snapshot, now)
+    });
+    sim.add_worker(1, "default", 1);
+    sim
+}
+
+#[test]
+fn misfire_skip_runs_none_of_the_missed_slots_and_records_them() {
+    let mut sim = after_downtime(MisfirePolicy::Skip, 100);
+    sim.run_until("2026-11-24T10:30:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 08:00:00 skipped (missed while the scheduler was not running (misfire policy skip))
+        +00:00:00 instance 2 job 1 @11-24 09:00:00 skipped (missed while the scheduler was not running (misfire policy skip))
+        +00:00:00 instance 3 job 1 @11-24 10:00:00 skipped (missed while the scheduler was not running (misfire policy skip))
+        ",
+    );
+}
+
+#[test]
+fn misfire_catch_up_runs_the_missed_slots_oldest_first_up_to_the_cap() {
+    let mut sim = after_downtime(MisfirePolicy::CatchUp, 2);
+    sim.run_until("2026-11-24T10:31:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 09:00:00 queued
+        +00:00:00 instance 2 job 1 @11-24 10:00:00 queued
+        +00:00:00 instance 1 job 1 @11-24 09:00:00 running
+        +00:00:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+        +00:00:10 attempt 1 success exit 0
+        +00:00:10 instance 1 job 1 @11-24 09:00:00 success
+        +00:00:10 instance 2 job 1 @11-24 10:00:00 running
+        +00:00:10 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        +00:00:20 attempt 2 success exit 0
+        +00:00:20 instance 2 job 1 @11-24 10:00:00 success
+        ",
+    );
+}
+
+#[test]
+fn misfire_beyond_the_cap_says_so() {
+    let mut sim = after_downtime(MisfirePolicy::Skip, 2);
+    sim.run_until("2026-11-24T10:30:00Z");
+    check(
+        &mut sim,
+        "
+        +00:00:00 instance 1 job 1 @11-24 09:00:00 skipped (missed while the scheduler was not running (misfire policy skip); older missed slots beyond 2 are not recorded)
+        +00:00:00 instance 2 job 1 @11-24 10:00:00 skipped (missed while the scheduler was not running (misfire policy skip))
+        ",
+    );
+}
+
+#[test]
+fn overlap_skip_and_queue() {
+    for (policy, expected) in [
+        (
+            OverlapPolicy::Skip,
+            "
+            +00:01:00 instance 1 job 1 @11-24 00:01:00 queued
+            +00:01:00 instance 1 job 1 @11-24 00:01:00 running
+            +00:01:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+            +00:02:00 instance 2 job 1 @11-24 00:02:00 skipped (instance 1 of this job was still active (overlap policy skip))
+            +00:02:30 attempt 1 success exit 0
+            +00:02:30 instance 1 job 1 @11-24 00:01:00 success
+            ",
+        ),
+        (
+            OverlapPolicy::Queue,
+            "
+            +00:01:00 instance 1 job 1 @11-24 00:01:00 queued
+            +00:01:00 instance 1 job 1 @11-24 00:01:00 running
+            +00:01:00 dispatch attempt 1 (#1 scheduled) of instance 1 to worker 1
+            +00:02:00 instance 2 job 1 @11-24 00:02:00 waiting (waiting for instance 1 of this job to finish (overlap policy queue))
+            +00:02:30 attempt 1 success exit 0
+            +00:02:30 instance 1 job 1 @11-24 00:01:00 success
+            +00:02:30 instance 2 job 1 @11-24 00:02:00 queued
+            +00:02:30 instance 2 job 1 @11-24 00:02:00 running
+            +00:02:30 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+            ",
+        ),
+    ] {
+        let mut sim = Sim::new("2026-11-24T00:00:00Z");
+        sim.add_worker(1, "default", 4);
+        let mut spec = job(1, Some("0 * * * * ?"), &[]);
+        spec.overlap = policy;
+        sim.add_job(spec);
+        sim.script(1, &[(90, Succeeded), (90, Succeeded)]);
+        sim.run_until("2026-11-24T00:02:30Z");
+        check(&mut sim, expected);
+    }
+}
+
+#[test]
+fn the_queue_orders_by_priority_then_business_time_then_arrival() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    for (id, priority) in [(1, 1), (2, 5), (3, 3), (4, 5)] {
+        let mut spec = job(id, None, &[]);
+        spec.priority = priority;
+        sim.add_job(spec);
+    }
+    for id in [1, 2, 3, 4] {
+        sim.input(Input::Trigger {
+            job: JobId(id),
+            kind: TriggerKind::Manual,
+        })
+        .unwrap();
+    }
+    sim.take_trace();
+    // One slot: the two priority-5 jobs in arrival order, then priority 3, then 1.
+    sim.add_worker(1, "default", 1);
+    sim.run_until("2026-11-24T10:01:00Z");
+    let dispatched: Vec<String> = sim
+        .take_trace()
+        .lines()
+        .filter(|l| l.contains("dispatch"))
+        .map(|l| {
+            l.split("of instance ")
+                .nth(1)
+                .unwrap()
+                .chars()
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(dispatched, ["2", "4", "3", "1"]);
 }

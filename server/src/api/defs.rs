@@ -194,6 +194,9 @@ async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
         retry_count: job.retry_count,
         retry_delay_secs: job.retry_delay_secs,
         enabled: job.enabled,
+        priority: 3,
+        overlap: app::domain::OverlapPolicy::Allow,
+        misfire: app::domain::MisfirePolicy::FireOnceNow,
         schedule_from: job.created_at,
     };
     state

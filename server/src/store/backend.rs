@@ -649,6 +649,9 @@ macro_rules! sql_store {
                             retry_count: count(row.retry_count),
                             retry_delay_secs: count(row.retry_delay_secs),
                             enabled: row.enabled,
+                            priority: 3,
+                            overlap: app::domain::OverlapPolicy::Allow,
+                            misfire: app::domain::MisfirePolicy::FireOnceNow,
                             schedule_from: row.created_at,
                         }
                     })
