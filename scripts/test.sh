@@ -25,6 +25,7 @@ cargo check -p app --target wasm32-unknown-unknown
 
 step "Rust tests (SQLite and PostgreSQL)"
 HERA_REQUIRE_PG=1 cargo test --workspace --exclude frontend
+cargo test -p frontend
 
 step "end-to-end in Chromium"
 cargo build -p server

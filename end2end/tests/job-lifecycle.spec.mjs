@@ -1,5 +1,7 @@
-// The walking skeleton end to end, through the UI only: log in, create a folder and a shell job in
-// it (with a live cron preview), run it, and watch its log arrive live until the attempt succeeds.
+// The walking skeleton end to end, through the UI: log in, create a folder and a shell job in it
+// (with a config and a live cron preview), run it, and watch its log arrive live until the attempt
+// succeeds. Then the DAG of a three-job chain (two jobs added over the API) and the error page of
+// an attempt that does not exist.
 import { expect, test } from "@playwright/test";
 
 const SCRIPT = 'echo "hello from hera"; for i in 1 2 3; do echo "line $i"; sleep 1; done';
@@ -12,7 +14,11 @@ test("create a job, run it and follow its log", async ({ page }) => {
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (msg) => {
     // The deliberately wrong password answers 401, which Chromium logs as a failed resource.
-    if (msg.type() === "error" && !msg.text().includes("status of 401")) {
+    // The attempt that does not exist answers 404 (its page and its log socket).
+    const expected =
+      msg.text().includes("status of 401") ||
+      `${msg.text()} ${msg.location().url}`.includes("/attempts/999999");
+    if (msg.type() === "error" && !expected) {
       problems.push(`console error: ${msg.text()}`);
     }
   });
@@ -44,6 +50,15 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await page.getByTestId("job-name").fill(jobName);
   await expect(page.getByTestId("job-folder").locator("option:checked")).toHaveText(folderName);
   await page.getByTestId("job-script").fill(SCRIPT);
+  // One config; its key is checked as it is typed.
+  await page.getByTestId("config-add").click();
+  const config = page.getByTestId("config-row").first();
+  await config.getByTestId("config-key").fill("dw table");
+  await expect(config.getByTestId("config-error")).toBeVisible();
+  await page.getByTestId("configs").screenshot({ path: "screenshots/editor-config-error.png" });
+  await config.getByTestId("config-key").fill("dw.table");
+  await config.getByTestId("config-value").fill("ods.orders");
+  await expect(config.getByTestId("config-error")).toHaveCount(0);
   // The cron preview is computed in the browser: an error, then five fire times.
   await page.getByTestId("job-cron").fill("0 61 * * * ?");
   await expect(page.getByTestId("cron-error")).toBeVisible();
@@ -51,14 +66,19 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await page.getByTestId("job-cron").fill("0 0 3 * * ?");
   await expect(page.getByTestId("cron-preview").locator("li")).toHaveCount(5);
   await expect(page.getByTestId("cron-preview").locator("li").first()).toContainText("03:00:00");
+  await page.getByTestId("job-editor").screenshot({ path: "screenshots/job-editor.png" });
   await page.getByTestId("save-job").click();
   await expect(page).toHaveURL(/\/jobs\/\d+$/);
   await expect(page.getByTestId("job-title")).toContainText(jobName);
   await expect(page.getByTestId("tree-job").filter({ hasText: jobName })).toBeVisible();
+  await expect(page.getByTestId("job-config")).toHaveCount(1);
+  await expect(page.getByTestId("job-configs")).toContainText("dw.table = ods.orders");
+  const jobId = Number(new URL(page.url()).pathname.split("/").pop());
 
   // The language switch translates the page and is remembered.
   await page.getByTestId("lang-zh-CN").click();
   await expect(page.getByTestId("run-now")).toHaveText("立即运行");
+  await page.screenshot({ path: "screenshots/job-page-zh.png" });
   await page.getByTestId("lang-en").click();
   await expect(page.getByTestId("run-now")).toHaveText("Run now");
 
@@ -83,6 +103,14 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await page.screenshot({ path: "screenshots/log-page.png" });
   expect(statusWhenFirstSeen, "the first lines arrived while the attempt still ran").toBe("live");
 
+  // Without ?instance= the page finds the attempt's instance itself.
+  const logPath = new URL(page.url()).pathname;
+  await page.goto(logPath);
+  await expect(page.getByTestId("log-job-link")).toHaveText(jobName);
+  await expect(page.getByTestId("attempt-exit-code")).toHaveText("0");
+  await expect(page.getByTestId("log")).toContainText("line 3");
+  await expect(page.getByTestId("log-status")).toHaveAttribute("data-status", "complete");
+
   // Back on the job page the instance is a success.
   await page.getByTestId("log-job-link").click();
   await expect(page.getByTestId("instance-row").first().getByTestId("state-badge")).toHaveAttribute(
@@ -91,15 +119,42 @@ test("create a job, run it and follow its log", async ({ page }) => {
   );
   await page.screenshot({ path: "screenshots/job-page.png" });
 
-  // The DAG view draws the job.
+  // Two downstream jobs over the API make a chain of three for the DAG view.
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);
+  const headers = { Authorization: `Bearer ${token}` };
+  const job = await (await page.request.get(`/api/jobs/${jobId}`, { headers })).json();
+  let upstream = jobId;
+  for (const step of ["load", "report"]) {
+    const response = await page.request.post("/api/jobs", {
+      headers,
+      data: {
+        name: `${step}-${suffix}`,
+        folder_id: job.folder_id,
+        job_type: "shell",
+        script: "true",
+        dependencies: [upstream],
+      },
+    });
+    expect(response.status(), await response.text()).toBe(201);
+    upstream = (await response.json()).id;
+  }
+
+  // The DAG view draws the chain.
   await page.getByTestId("open-dag").click();
   await expect(page.getByTestId("dag").locator("canvas").first()).toBeVisible();
+  await expect(page.getByTestId("dag")).toHaveAttribute("data-nodes", "3");
   await page.screenshot({ path: "screenshots/dag-page.png" });
 
   // The cluster page lists the standalone worker.
   await page.getByTestId("nav-workers").click();
   await expect(page.getByTestId("worker-row").first()).toBeVisible();
   await page.screenshot({ path: "screenshots/workers-page.png" });
+
+  // An attempt that does not exist: the server's message, no endless reconnection.
+  await page.goto("/attempts/999999/log");
+  await expect(page.getByTestId("load-error")).toContainText("999999");
+  await expect(page.getByTestId("log-status")).toHaveCount(0);
+  await page.screenshot({ path: "screenshots/missing-attempt.png" });
 
   expect(problems).toEqual([]);
 });

@@ -30,6 +30,19 @@ function stateStyles() {
   }));
 }
 
+// Fitting a small graph to the canvas would blow a single node up to the zoom limit: the view fits
+// the graph but never zooms in beyond this (users may still zoom in further, up to maxZoom).
+const FIT_MAX_ZOOM = 1.25;
+const FIT_PADDING = 40;
+
+function fitCapped(cy) {
+  cy.fit(undefined, FIT_PADDING);
+  if (cy.zoom() > FIT_MAX_ZOOM) {
+    cy.zoom(FIT_MAX_ZOOM);
+    cy.center();
+  }
+}
+
 // Draws the graph `elementsJson` (cytoscape elements as a JSON array) into `container`.
 // `onTap(jobId)` is called with a node's id when it is clicked. Returns the cytoscape instance.
 export function mountDag(container, elementsJson, onTap) {
@@ -37,7 +50,7 @@ export function mountDag(container, elementsJson, onTap) {
     container,
     elements: JSON.parse(elementsJson),
     minZoom: 0.2,
-    maxZoom: 1.6,
+    maxZoom: 3,
     style: [
       {
         selector: "node",
@@ -70,8 +83,10 @@ export function mountDag(container, elementsJson, onTap) {
         },
       },
     ],
-    layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 70, padding: 40 },
   });
+  const layout = cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 70, fit: false });
+  layout.one("layoutstop", () => fitCapped(cy));
+  layout.run();
   cy.on("tap", "node", (event) => onTap(event.target.id()));
   cy.on("mouseover", "node", () => { container.style.cursor = "pointer"; });
   cy.on("mouseout", "node", () => { container.style.cursor = ""; });

@@ -106,6 +106,15 @@ catalogue! {
     Description => "Description", "描述";
     JobType => "Type", "类型";
     Script => "Script", "脚本";
+    Configs => "Configs", "配置项";
+    ConfigsHint => "The script reads them as ${key}.", "脚本中以 ${key} 引用。";
+    ConfigKey => "key", "键";
+    ConfigValue => "value", "值";
+    AddConfig => "+ Config", "+ 配置项";
+    ConfigKeyRule => "Use 1–128 letters, digits, _, . or -", "键须为 1–128 个字母、数字、_、. 或 -";
+    ConfigKeyDuplicate => "This key is used twice", "键重复";
+    ConfigValueTooLong => "The value is longer than 64 KiB", "值超过 64 KiB";
+    ConfigsInvalid => "Some configs are not valid.", "部分配置项无效。";
     Cron => "Cron", "Cron 表达式";
     TimeZone => "Time zone", "时区";
     NextFireTimes => "Next fire times", "接下来的触发时间";
@@ -149,6 +158,7 @@ catalogue! {
     Lines => "lines", "行";
     Follow => "Follow", "自动滚动";
     LinesHidden => "… {n} earlier lines are not shown", "… 前面 {n} 行未显示";
+    AttemptMissing => "This attempt cannot be shown", "无法显示此执行记录";
     // DAG
     DagHint => "Click a job to open it.", "点击任务以打开。";
     // Cluster

@@ -15,6 +15,8 @@ pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
     let container = NodeRef::<Div>::new();
     // The drawn graph with the shape it was drawn for; dropped (destroyed) with the component.
     let drawn = StoredValue::new_local(None::<(Shape, Graph)>);
+    // How many nodes the drawing has (the end-to-end test waits for it).
+    let node_count = RwSignal::new(0);
     let navigate = use_navigate();
     Effect::new(move || {
         let (Some(dag), Some(el)) = (dag.get(), container.get()) else {
@@ -33,10 +35,18 @@ pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
                     navigate(&format!("/jobs/{id}"), Default::default());
                 });
                 *drawn = Some((shape, graph));
+                node_count.set(dag.nodes.len());
             }
         });
     });
-    view! { <div class="dag-canvas" node_ref=container data-testid="dag"></div> }
+    view! {
+        <div
+            class="dag-canvas"
+            node_ref=container
+            data-testid="dag"
+            data-nodes=move || node_count.get()
+        ></div>
+    }
 }
 
 /// The nodes and edges of a view, sorted: what decides whether it must be drawn again.

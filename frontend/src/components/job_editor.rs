@@ -1,6 +1,7 @@
-//! The job editor, for new jobs and for editing: definition fields, a live preview of the next
-//! fire times computed in the browser by `app::cron`, a dependency picker, and the server's
-//! per-field reasons from a 422 shown next to their fields.
+//! The job editor, for new jobs and for editing: definition fields, the job's key=value configs
+//! (checked as they are typed), a live preview of the next fire times computed in the browser by
+//! `app::cron`, a dependency picker, and the server's per-field reasons from a 422 shown next to
+//! their fields.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ const FIELDS: &[&str] = &[
     "job_type",
     "host_group",
     "script",
+    "configs",
     "cron",
     "timezone",
     "dependencies",
@@ -53,6 +55,113 @@ const ZONES: &[&str] = &[
     "America/Los_Angeles",
     "Australia/Sydney",
 ];
+
+/// The longest config value the server accepts, in bytes.
+const MAX_CONFIG_VALUE: usize = 64 << 10;
+
+/// Whether `key` may name a config: what the script's `${key}` can name (the server's rule).
+fn valid_config_key(key: &str) -> bool {
+    (1..=128).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Why each config row (key already trimmed, value) would be refused, in row order. A row with
+/// neither key nor value is left out when saving, so it is never a problem.
+fn config_problems<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Option<K>> {
+    let mut seen = std::collections::BTreeSet::new();
+    rows.into_iter()
+        .map(|(key, value)| {
+            if key.is_empty() && value.is_empty() {
+                None
+            } else if key.is_empty() {
+                Some(K::Required)
+            } else if !valid_config_key(key) {
+                Some(K::ConfigKeyRule)
+            } else if !seen.insert(key) {
+                Some(K::ConfigKeyDuplicate)
+            } else if value.len() > MAX_CONFIG_VALUE {
+                Some(K::ConfigValueTooLong)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// One editable config row; `id` keys it in the list.
+#[derive(Clone, Copy)]
+struct ConfigRow {
+    id: u64,
+    key: RwSignal<String>,
+    value: RwSignal<String>,
+}
+
+/// The editable key=value rows of a job's configs.
+#[derive(Clone, Copy)]
+struct ConfigRows {
+    rows: RwSignal<Vec<ConfigRow>>,
+    next_id: StoredValue<u64>,
+}
+
+impl ConfigRows {
+    fn new(configs: Option<&BTreeMap<String, String>>) -> Self {
+        let this = ConfigRows {
+            rows: RwSignal::new(Vec::new()),
+            next_id: StoredValue::new(0),
+        };
+        for (key, value) in configs.into_iter().flatten() {
+            this.add(key.clone(), value.clone());
+        }
+        this
+    }
+
+    fn add(self, key: String, value: String) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        let row = ConfigRow {
+            id,
+            key: RwSignal::new(key),
+            value: RwSignal::new(value),
+        };
+        self.rows.update(|rows| rows.push(row));
+    }
+
+    fn remove(self, id: u64) {
+        self.rows.update(|rows| rows.retain(|row| row.id != id));
+    }
+
+    /// The problem of each row by its id; reactive.
+    fn problems(self) -> BTreeMap<u64, K> {
+        self.rows.with(|rows| {
+            let texts: Vec<_> = rows
+                .iter()
+                .map(|row| (row.key.get().trim().to_owned(), row.value.get()))
+                .collect();
+            let problems = config_problems(texts.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            rows.iter()
+                .zip(problems)
+                .filter_map(|(row, problem)| Some((row.id, problem?)))
+                .collect()
+        })
+    }
+
+    /// The configs to send (rows without key and value left out).
+    fn collect(self) -> BTreeMap<String, String> {
+        self.rows.with_untracked(|rows| {
+            rows.iter()
+                .map(|row| {
+                    (
+                        row.key.get_untracked().trim().to_owned(),
+                        row.value.get_untracked(),
+                    )
+                })
+                .filter(|(key, value)| !key.is_empty() || !value.is_empty())
+                .collect()
+        })
+    }
+}
 
 /// The editor. With `job` it edits that job (PUT), otherwise it creates one (POST) in `folder`.
 #[component]
@@ -92,6 +201,8 @@ pub fn JobEditor(
     let retry_count = RwSignal::new(job.as_ref().map_or(0, |j| j.retry_count).to_string());
     let retry_delay = RwSignal::new(job.as_ref().map_or(60, |j| j.retry_delay_secs).to_string());
     let enabled = RwSignal::new(job.as_ref().is_none_or(|j| j.enabled));
+    let configs = ConfigRows::new(job.as_ref().map(|j| &j.configs));
+    let config_problems = Memo::new(move |_| configs.problems());
 
     // Reasons found before sending (empty name, bad numbers…); the server's come from `save`.
     let local_errors = RwSignal::new(BTreeMap::<String, String>::new());
@@ -133,6 +244,14 @@ pub fn JobEditor(
         })
     });
 
+    // The server's reason for the configs; a local refusal only blocks the save (the rows say why).
+    let configs_error = Signal::derive(move || {
+        if local_errors.with(|local| local.contains_key("configs")) {
+            return None;
+        }
+        errors.with(|e| e.get("configs").cloned())
+    });
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut problems = BTreeMap::new();
@@ -153,6 +272,9 @@ pub fn JobEditor(
                 problems.insert(field.to_owned(), t(K::WholeNumber).to_owned());
             }
         }
+        if config_problems.with_untracked(|p| !p.is_empty()) {
+            problems.insert("configs".to_owned(), t(K::ConfigsInvalid).to_owned());
+        }
         let (Some(folder_id), Ok(retry_count), Ok(retry_delay), true) = (
             folder_id.get_untracked(),
             retry_count,
@@ -170,6 +292,7 @@ pub fn JobEditor(
             job_type: job_type.get_untracked(),
             script: script.get_untracked(),
             description: Some(description.get_untracked()),
+            configs: Some(configs.collect()),
             cron,
             timezone: Some(zone.get_untracked().trim().to_owned()),
             dependencies: Some(dependencies.get_untracked()),
@@ -263,6 +386,7 @@ pub fn JobEditor(
                     bind:value=script
                 ></textarea>
             </Field>
+            <ConfigsField configs problems=config_problems error=configs_error />
             <div class="grid-2">
                 <Field label=K::Cron name="cron" errors=errors>
                     <input
@@ -350,6 +474,99 @@ fn Field(
                     .map(|reason| {
                         view! {
                             <span class="field-error" data-testid=format!("error-{name}")>
+                                {reason}
+                            </span>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// The configs section: one row per key=value with its problem, a button to add a row, and the
+/// server's reason for `configs` (the rows' own problems are shown next to them, live).
+#[component]
+fn ConfigsField(
+    configs: ConfigRows,
+    problems: Memo<BTreeMap<u64, K>>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let row = move |row: ConfigRow| {
+        let problem = move || problems.with(|p| p.get(&row.id).copied());
+        // A value with line breaks gets room for them (a textarea keeps them, an input would not).
+        let lines = row.value.with_untracked(|v| v.lines().count()).clamp(1, 6);
+        view! {
+            <div
+                class="config-row"
+                class:invalid=move || problem().is_some()
+                data-testid="config-row"
+            >
+                <input
+                    class="input mono config-key"
+                    data-testid="config-key"
+                    spellcheck="false"
+                    placeholder=move || t(K::ConfigKey)
+                    bind:value=row.key
+                />
+                <span class="config-eq">"="</span>
+                <textarea
+                    class="input code config-value"
+                    rows=lines
+                    spellcheck="false"
+                    data-testid="config-value"
+                    placeholder=move || t(K::ConfigValue)
+                    bind:value=row.value
+                ></textarea>
+                <button
+                    type="button"
+                    class="btn small ghost config-remove"
+                    data-testid="config-remove"
+                    title=move || t(K::Remove)
+                    on:click=move |_| configs.remove(row.id)
+                >
+                    "×"
+                </button>
+                {move || {
+                    problem()
+                        .map(|problem| {
+                            view! {
+                                <span
+                                    class="field-error config-error"
+                                    data-testid="config-error"
+                                >
+                                    {move || t(problem)}
+                                </span>
+                            }
+                        })
+                }}
+            </div>
+        }
+    };
+    view! {
+        <div
+            class="field configs"
+            class:invalid=move || error.with(Option::is_some)
+            data-testid="configs"
+        >
+            <span class="label">{move || t(K::Configs)}</span>
+            <For each=move || configs.rows.get() key=|row| row.id children=row />
+            <div class="row">
+                <button
+                    type="button"
+                    class="btn small"
+                    data-testid="config-add"
+                    on:click=move |_| configs.add(String::new(), String::new())
+                >
+                    {move || t(K::AddConfig)}
+                </button>
+                <span class="muted hint">{move || t(K::ConfigsHint)}</span>
+            </div>
+            {move || {
+                error
+                    .get()
+                    .map(|reason| {
+                        view! {
+                            <span class="field-error" data-testid="error-configs">
                                 {reason}
                             </span>
                         }
@@ -493,5 +710,44 @@ fn DependencyPicker(selected: RwSignal<Vec<JobId>>, exclude: Option<JobId>) -> i
             />
             {suggestions}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keys_follow_the_server_rule() {
+        for key in ["a", "dw.table", "A_b-1.c", &"k".repeat(128)] {
+            assert!(valid_config_key(key), "{key}");
+        }
+        for key in ["", "a b", "a=b", "${a}", "表", &"k".repeat(129)] {
+            assert!(!valid_config_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn config_rows_are_checked_in_order() {
+        let long = "x".repeat(MAX_CONFIG_VALUE + 1);
+        let rows = [
+            ("dw.table", "ods.orders"),
+            ("", ""),
+            ("", "orphan"),
+            ("bad key", "v"),
+            ("dw.table", "again"),
+            ("big", long.as_str()),
+        ];
+        assert_eq!(
+            config_problems(rows),
+            [
+                None,
+                None,
+                Some(K::Required),
+                Some(K::ConfigKeyRule),
+                Some(K::ConfigKeyDuplicate),
+                Some(K::ConfigValueTooLong),
+            ]
+        );
     }
 }

@@ -206,6 +206,23 @@ fn JobSummary(job: Job) -> impl IntoView {
             .collect_view()
             .into_any()
     };
+    let configs = if job.configs.is_empty() {
+        view! { <span class="muted">"–"</span> }.into_any()
+    } else {
+        job.configs
+            .iter()
+            .map(|(key, value)| {
+                view! {
+                    <div class="config" data-testid="job-config" data-key=key.clone()>
+                        <span class="config-key">{key.clone()}</span>
+                        <span class="config-eq">" = "</span>
+                        <span class="config-value">{value.clone()}</span>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
     let enabled = if job.enabled { K::Yes } else { K::No };
     let retries = format!("{} × {}s", job.retry_count, job.retry_delay_secs);
     view! {
@@ -219,6 +236,10 @@ fn JobSummary(job: Job) -> impl IntoView {
                 <dd>{schedule}</dd>
                 <dt>{move || t(K::Dependencies)}</dt>
                 <dd class="chips">{deps}</dd>
+                <dt>{move || t(K::Configs)}</dt>
+                <dd class="configs-view" data-testid="job-configs">
+                    {configs}
+                </dd>
                 <dt>{move || t(K::HostGroup)}</dt>
                 <dd>{job.host_group.clone()}</dd>
                 <dt>{move || t(K::Retries)}</dt>
