@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{AttemptState, InstanceState, JobType, TriggerKind},
+    domain::{AttemptState, InstanceState, JobType, MisfirePolicy, OverlapPolicy, TriggerKind},
     ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
 };
 
@@ -134,6 +134,12 @@ pub struct Job {
     pub retry_delay_secs: u32,
     /// Whether the schedule creates instances.
     pub enabled: bool,
+    /// Dispatch priority, 1 (lowest) to 5 (highest).
+    pub priority: u8,
+    /// What happens to a scheduled instance while an earlier one is still active.
+    pub overlap_policy: OverlapPolicy,
+    /// What happens to cron slots missed while the scheduler was down.
+    pub misfire_policy: MisfirePolicy,
     /// The user who owns it.
     pub owner: String,
     /// The current version; every save makes a new one.
@@ -183,6 +189,15 @@ pub struct JobInput {
     /// Default true.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// 1–5, default 3.
+    #[serde(default)]
+    pub priority: Option<u8>,
+    /// Default `allow`.
+    #[serde(default)]
+    pub overlap_policy: Option<OverlapPolicy>,
+    /// Default `fire_once_now`.
+    #[serde(default)]
+    pub misfire_policy: Option<MisfirePolicy>,
 }
 
 /// One attempt of an instance.

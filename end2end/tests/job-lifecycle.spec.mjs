@@ -67,9 +67,13 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await expect(page.getByTestId("cron-preview").locator("li")).toHaveCount(5);
   await expect(page.getByTestId("cron-preview").locator("li").first()).toContainText("03:00:00");
   await page.getByTestId("job-editor").screenshot({ path: "screenshots/job-editor.png" });
+  await page.getByTestId("job-priority").selectOption("4");
+  await page.getByTestId("job-overlap").selectOption("queue");
   await page.getByTestId("save-job").click();
   await expect(page).toHaveURL(/\/jobs\/\d+$/);
   await expect(page.getByTestId("job-title")).toContainText(jobName);
+  await expect(page.getByTestId("job-priority-view")).toHaveText("4");
+  await expect(page.getByTestId("job-policies")).toContainText("run after it");
   await expect(page.getByTestId("tree-job").filter({ hasText: jobName })).toBeVisible();
   await expect(page.getByTestId("job-config")).toHaveCount(1);
   await expect(page.getByTestId("job-configs")).toContainText("dw.table = ods.orders");

@@ -5,7 +5,7 @@
 //! Words follow the product glossary: Job 任务, Folder 目录, Instance 实例,
 //! Attempt 执行记录, Worker 执行机器, Host group 机器组, Business time 业务时间.
 
-use app::domain::TriggerKind;
+use app::domain::{MisfirePolicy, OverlapPolicy, TriggerKind};
 use leptos::prelude::*;
 
 use crate::app::AppState;
@@ -129,6 +129,18 @@ catalogue! {
     Retries => "Retries", "重试";
     Enabled => "Enabled", "启用";
     EnabledHint => "Schedule creates instances", "按调度生成实例";
+    Priority => "Priority", "优先级";
+    PriorityLow => "lowest", "最低";
+    PriorityHigh => "highest", "最高";
+    Overlap => "If the previous instance is still active", "上一实例仍在运行时";
+    OverlapAllow => "run both", "同时运行";
+    OverlapSkip => "skip the new one", "跳过新实例";
+    OverlapQueue => "run after it", "排队等待";
+    Misfire => "Missed schedules (after downtime)", "错过的调度（停机后）";
+    MisfireOnce => "run the latest once", "只补跑最近一次";
+    MisfireSkip => "skip them", "全部跳过";
+    MisfireCatchUp => "run all, oldest first", "全部补跑（从旧到新）";
+    Policies => "Policies", "策略";
     Owner => "Owner", "负责人";
     Version => "Version", "版本";
     Required => "Required", "必填";
@@ -178,6 +190,7 @@ catalogue! {
     StSuccess => "success", "成功";
     StFailed => "failed", "失败";
     StCancelled => "cancelled", "已取消";
+    StSkipped => "skipped", "已跳过";
     StDispatched => "dispatched", "已派发";
     StLost => "lost", "失联";
     StNone => "not run", "未运行";
@@ -211,6 +224,7 @@ pub fn state_label(state: &str) -> &'static str {
         "success" => K::StSuccess,
         "failed" => K::StFailed,
         "cancelled" => K::StCancelled,
+        "skipped" => K::StSkipped,
         "dispatched" => K::StDispatched,
         "lost" => K::StLost,
         "connected" => K::StConnected,
@@ -230,4 +244,22 @@ pub fn trigger_label(kind: TriggerKind) -> impl Fn() -> &'static str + Copy + Se
         TriggerKind::Api => K::TrApi,
     };
     move || t(key)
+}
+
+/// The label of an overlap policy.
+pub fn overlap_label(policy: OverlapPolicy) -> K {
+    match policy {
+        OverlapPolicy::Allow => K::OverlapAllow,
+        OverlapPolicy::Skip => K::OverlapSkip,
+        OverlapPolicy::Queue => K::OverlapQueue,
+    }
+}
+
+/// The label of a misfire policy.
+pub fn misfire_label(policy: MisfirePolicy) -> K {
+    match policy {
+        MisfirePolicy::FireOnceNow => K::MisfireOnce,
+        MisfirePolicy::Skip => K::MisfireSkip,
+        MisfirePolicy::CatchUp => K::MisfireCatchUp,
+    }
 }

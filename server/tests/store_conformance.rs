@@ -35,6 +35,9 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
         retry_count: 2,
         retry_delay_secs: 30,
         enabled: true,
+        priority: 4,
+        overlap_policy: app::domain::OverlapPolicy::Queue,
+        misfire_policy: app::domain::MisfirePolicy::CatchUp,
     }
 }
 
@@ -204,6 +207,15 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(snapshot.attempts, vec![attempt.clone()]);
     assert_eq!((snapshot.max_instance_id, snapshot.max_attempt_id), (3, 7));
     assert_eq!(snapshot.jobs.len(), 2);
+    let spec = snapshot.jobs.iter().find(|j| j.id == a.id).unwrap();
+    assert_eq!(
+        (spec.priority, spec.overlap, spec.misfire),
+        (
+            4,
+            app::domain::OverlapPolicy::Queue,
+            app::domain::MisfirePolicy::CatchUp
+        )
+    );
     let mut last = snapshot.last_scheduled.clone();
     last.sort();
     assert_eq!(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use app::{
     api::{Job, JobInput},
     cron::Schedule,
-    domain::JobType,
+    domain::{JobType, MisfirePolicy, OverlapPolicy},
     ids::{FolderId, JobId},
 };
 use leptos::prelude::*;
@@ -20,7 +20,7 @@ use crate::{
     },
     browser,
     components::error_view::ActionError,
-    i18n::{K, t},
+    i18n::{K, misfire_label, overlap_label, t},
 };
 
 /// The fields the editor shows a reason next to (the names `JobInput` uses).
@@ -38,6 +38,9 @@ const FIELDS: &[&str] = &[
     "retry_count",
     "retry_delay_secs",
     "enabled",
+    "priority",
+    "overlap_policy",
+    "misfire_policy",
 ];
 
 /// Time zones offered in the zone field (any IANA name may be typed).
@@ -201,6 +204,15 @@ pub fn JobEditor(
     let retry_count = RwSignal::new(job.as_ref().map_or(0, |j| j.retry_count).to_string());
     let retry_delay = RwSignal::new(job.as_ref().map_or(60, |j| j.retry_delay_secs).to_string());
     let enabled = RwSignal::new(job.as_ref().is_none_or(|j| j.enabled));
+    let priority = RwSignal::new(job.as_ref().map_or(3, |j| j.priority));
+    let overlap = RwSignal::new(
+        job.as_ref()
+            .map_or(OverlapPolicy::Allow, |j| j.overlap_policy),
+    );
+    let misfire = RwSignal::new(
+        job.as_ref()
+            .map_or(MisfirePolicy::FireOnceNow, |j| j.misfire_policy),
+    );
     let configs = ConfigRows::new(job.as_ref().map(|j| &j.configs));
     let config_problems = Memo::new(move |_| configs.problems());
 
@@ -300,6 +312,9 @@ pub fn JobEditor(
             retry_count: Some(retry_count),
             retry_delay_secs: Some(retry_delay),
             enabled: Some(enabled.get_untracked()),
+            priority: Some(priority.get_untracked()),
+            overlap_policy: Some(overlap.get_untracked()),
+            misfire_policy: Some(misfire.get_untracked()),
         });
     };
 
@@ -436,6 +451,81 @@ pub fn JobEditor(
                         <input type="checkbox" data-testid="job-enabled" bind:checked=enabled />
                         {move || t(K::EnabledHint)}
                     </label>
+                </Field>
+            </div>
+            <div class="grid-3">
+                <Field label=K::Priority name="priority" errors=errors>
+                    <select
+                        class="input"
+                        data-testid="job-priority"
+                        on:change=move |ev| {
+                            if let Ok(value) = event_target_value(&ev).parse() {
+                                priority.set(value);
+                            }
+                        }
+                    >
+                        {(1..=5u8)
+                            .rev()
+                            .map(|value| {
+                                let hint = move || match value {
+                                    5 => format!("{value} ({})", t(K::PriorityHigh)),
+                                    1 => format!("{value} ({})", t(K::PriorityLow)),
+                                    _ => value.to_string(),
+                                };
+                                view! {
+                                    <option value=value.to_string() selected=move || priority.get() == value>
+                                        {hint}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </Field>
+                <Field label=K::Overlap name="overlap_policy" errors=errors>
+                    <select
+                        class="input"
+                        data-testid="job-overlap"
+                        on:change=move |ev| {
+                            if let Ok(value) = event_target_value(&ev).parse() {
+                                overlap.set(value);
+                            }
+                        }
+                    >
+                        {OverlapPolicy::ALL
+                            .iter()
+                            .map(|policy| {
+                                let policy = *policy;
+                                view! {
+                                    <option value=policy.as_str() selected=move || overlap.get() == policy>
+                                        {move || t(overlap_label(policy))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </Field>
+                <Field label=K::Misfire name="misfire_policy" errors=errors>
+                    <select
+                        class="input"
+                        data-testid="job-misfire"
+                        on:change=move |ev| {
+                            if let Ok(value) = event_target_value(&ev).parse() {
+                                misfire.set(value);
+                            }
+                        }
+                    >
+                        {MisfirePolicy::ALL
+                            .iter()
+                            .map(|policy| {
+                                let policy = *policy;
+                                view! {
+                                    <option value=policy.as_str() selected=move || misfire.get() == policy>
+                                        {move || t(misfire_label(policy))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
                 </Field>
             </div>
             <ActionError message=general_error />

@@ -21,7 +21,7 @@ use crate::{
         state_badge::StateBadge,
         table::Table,
     },
-    i18n::{K, t, trigger_label},
+    i18n::{K, misfire_label, overlap_label, t, trigger_label},
     pages::{BadAddress, param},
 };
 
@@ -225,6 +225,19 @@ fn JobSummary(job: Job) -> impl IntoView {
     };
     let enabled = if job.enabled { K::Yes } else { K::No };
     let retries = format!("{} × {}s", job.retry_count, job.retry_delay_secs);
+    let (overlap, misfire) = (
+        overlap_label(job.overlap_policy),
+        misfire_label(job.misfire_policy),
+    );
+    let policies = move || {
+        format!(
+            "{}: {} · {}: {}",
+            t(K::Overlap),
+            t(overlap),
+            t(K::Misfire),
+            t(misfire)
+        )
+    };
     view! {
         <section class="card" data-testid="job-summary">
             {(!job.description.is_empty())
@@ -244,6 +257,10 @@ fn JobSummary(job: Job) -> impl IntoView {
                 <dd>{job.host_group.clone()}</dd>
                 <dt>{move || t(K::Retries)}</dt>
                 <dd>{retries}</dd>
+                <dt>{move || t(K::Priority)}</dt>
+                <dd data-testid="job-priority-view">{job.priority}</dd>
+                <dt>{move || t(K::Policies)}</dt>
+                <dd data-testid="job-policies">{policies}</dd>
                 <dt>{move || t(K::Enabled)}</dt>
                 <dd>{move || t(enabled)}</dd>
                 <dt>{move || t(K::Owner)}</dt>

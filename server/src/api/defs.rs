@@ -7,6 +7,7 @@ use app::{
     api::{DagEdge, DagNode, DagView, Folder, Job, JobInput, NewFolder},
     cron::{CronError, Schedule},
     dag::{self, DagError},
+    domain::{MisfirePolicy, OverlapPolicy},
     engine::{Input, JobSpec},
     ids::{FolderId, JobId},
 };
@@ -194,9 +195,9 @@ async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
         retry_count: job.retry_count,
         retry_delay_secs: job.retry_delay_secs,
         enabled: job.enabled,
-        priority: 3,
-        overlap: app::domain::OverlapPolicy::Allow,
-        misfire: app::domain::MisfirePolicy::FireOnceNow,
+        priority: job.priority,
+        overlap: job.overlap_policy,
+        misfire: job.misfire_policy,
         schedule_from: job.created_at,
     };
     state
@@ -298,6 +299,13 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
             "must be at most one week".to_owned(),
         );
     }
+    let priority = body.priority.unwrap_or(3);
+    if !(1..=5).contains(&priority) {
+        errors.insert(
+            "priority".to_owned(),
+            "must be 1 (lowest) to 5 (highest)".to_owned(),
+        );
+    }
     let configs = body.configs.unwrap_or_default();
     if let Err(reason) = check_configs(&configs) {
         errors.insert("configs".to_owned(), reason);
@@ -322,6 +330,9 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         retry_count: body.retry_count.unwrap_or(0),
         retry_delay_secs,
         enabled: body.enabled.unwrap_or(true),
+        priority,
+        overlap_policy: body.overlap_policy.unwrap_or(OverlapPolicy::Allow),
+        misfire_policy: body.misfire_policy.unwrap_or(MisfirePolicy::FireOnceNow),
     })
 }
 

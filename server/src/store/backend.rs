@@ -111,6 +111,9 @@ struct JobRow {
     retry_count: i64,
     retry_delay_secs: i64,
     enabled: bool,
+    priority: i64,
+    overlap_policy: String,
+    misfire_policy: String,
     owner: String,
     version: i64,
     created_at: DateTime<Utc>,
@@ -134,6 +137,9 @@ impl JobRow {
             retry_count: u32::try_from(self.retry_count).unwrap_or(0),
             retry_delay_secs: u32::try_from(self.retry_delay_secs).unwrap_or(0),
             enabled: self.enabled,
+            priority: u8::try_from(self.priority).unwrap_or(3),
+            overlap_policy: parse(&self.overlap_policy)?,
+            misfire_policy: parse(&self.misfire_policy)?,
             owner: self.owner,
             version: self.version,
             created_at: self.created_at,
@@ -328,7 +334,8 @@ fn skip_bytes(text: &str, skip: usize) -> (&str, usize) {
 }
 
 const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, configs, cron, timezone, \
-    host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at";
+    host_group, retry_count, retry_delay_secs, enabled, priority, overlap_policy, misfire_policy, owner, \
+    version, created_at, updated_at";
 const INSTANCE_COLUMNS: &str = "id, job_id, scheduled_at, job_version, trigger, state, reason, \
     created_at, started_at, finished_at, attempts, failed_attempts, lost_attempts, retry_at, \
     next_trigger, cancel_requested";
@@ -470,8 +477,9 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await?;
                 let id: i64 = sqlx::query_scalar(
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
-                     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at, configs) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14) returning id",
+                     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at, configs, \
+                     priority, overlap_policy, misfire_policy) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14, $15, $16, $17) returning id",
                 )
                 .bind(job.folder_id.0)
                 .bind(&job.name)
@@ -487,6 +495,9 @@ macro_rules! sql_store {
                 .bind(owner)
                 .bind(now)
                 .bind(configs_text(&job.configs))
+                .bind(i64::from(job.priority))
+                .bind(job.overlap_policy.as_str())
+                .bind(job.misfire_policy.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 write_version_and_deps(&mut tx, id, 1, job, now).await?;
@@ -499,7 +510,8 @@ macro_rules! sql_store {
                 let version: i64 = sqlx::query_scalar(
                     "update jobs set folder_id = $2, name = $3, description = $4, job_type = $5, script = $6, \
                      cron = $7, timezone = $8, host_group = $9, retry_count = $10, retry_delay_secs = $11, \
-                     enabled = $12, version = version + 1, updated_at = $13, configs = $14 where id = $1 returning version",
+                     enabled = $12, version = version + 1, updated_at = $13, configs = $14, priority = $15, \
+                     overlap_policy = $16, misfire_policy = $17 where id = $1 returning version",
                 )
                 .bind(id.0)
                 .bind(job.folder_id.0)
@@ -515,6 +527,9 @@ macro_rules! sql_store {
                 .bind(job.enabled)
                 .bind(now)
                 .bind(configs_text(&job.configs))
+                .bind(i64::from(job.priority))
+                .bind(job.overlap_policy.as_str())
+                .bind(job.misfire_policy.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("delete from job_dependencies where job_id = $1").bind(id.0).execute(&mut *tx).await?;
@@ -639,7 +654,7 @@ macro_rules! sql_store {
                     .into_iter()
                     .map(|row| {
                         let id = JobId(row.id);
-                        JobSpec {
+                        Ok(JobSpec {
                             id,
                             version: row.version,
                             cron: row.cron,
@@ -649,13 +664,13 @@ macro_rules! sql_store {
                             retry_count: count(row.retry_count),
                             retry_delay_secs: count(row.retry_delay_secs),
                             enabled: row.enabled,
-                            priority: 3,
-                            overlap: app::domain::OverlapPolicy::Allow,
-                            misfire: app::domain::MisfirePolicy::FireOnceNow,
+                            priority: u8::try_from(row.priority).unwrap_or(3),
+                            overlap: parse(&row.overlap_policy)?,
+                            misfire: parse(&row.misfire_policy)?,
                             schedule_from: row.created_at,
-                        }
+                        })
                     })
-                    .collect();
+                    .collect::<StoreResult<Vec<_>>>()?;
                 let last: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
                     "select job_id, max(scheduled_at) from instances where trigger = 'scheduled' group by job_id",
                 )

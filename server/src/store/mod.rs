@@ -89,6 +89,12 @@ pub struct JobWrite {
     pub retry_delay_secs: u32,
     /// Enabled.
     pub enabled: bool,
+    /// Priority 1–5.
+    pub priority: u8,
+    /// Overlap policy.
+    pub overlap_policy: app::domain::OverlapPolicy,
+    /// Misfire policy.
+    pub misfire_policy: app::domain::MisfirePolicy,
 }
 
 /// What the worker needs of a pinned job version.
