@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The UTC bounds `[start, end)` of the local calendar day containing `at` in `zone`.
-pub(crate) fn business_day(
+pub(super) fn business_day(
     zone: Tz,
     at: DateTime<Utc>,
 ) -> (NaiveDate, DateTime<Utc>, DateTime<Utc>) {

@@ -17,6 +17,8 @@
 
 mod deps;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod sim;
 #[cfg(test)]
 mod tests;
@@ -1149,9 +1151,27 @@ impl Engine {
     }
 
     /// Gives queued instances to free worker slots of their host group, in queue order.
+    ///
+    /// Stops as soon as no connected worker has a free slot, so a long queue costs nothing per
+    /// step while the cluster is full.
     fn dispatch(&mut self, now: DateTime<Utc>) {
-        let queued: Vec<InstanceId> = self.queue.iter().map(|key| key.3).collect();
-        for id in queued {
+        let mut free_slots: u32 = self
+            .workers
+            .values()
+            .filter(|w| w.connected)
+            .map(|w| w.slots.saturating_sub(w.running.len() as u32))
+            .sum();
+        let mut cursor = self.queue.first().copied();
+        while let Some(key) = cursor {
+            if free_slots == 0 {
+                break;
+            }
+            cursor = self
+                .queue
+                .range((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
+                .next()
+                .copied();
+            let id = key.3;
             let record = &self.instances[&id];
             let Some(job) = self.jobs.get(&record.job) else {
                 let reason = "the job was deleted".to_owned();
@@ -1167,16 +1187,11 @@ impl Engine {
                 .filter(|(free, _)| *free > 0)
                 // Most free slots first; the lowest id wins ties (deterministic).
                 .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            // No free slot in this group: the instance waits (why is answered on demand).
             let Some((_, worker_id)) = worker else {
-                let reason = format!("waiting for a free slot in host group `{group}`");
-                let record = self.instances.get_mut(&id).expect("queued instances exist");
-                if record.reason.as_deref() != Some(&reason) {
-                    record.reason = Some(reason);
-                    self.effects
-                        .push_back(Effect::PersistInstance(record.clone()));
-                }
                 continue;
             };
+            free_slots -= 1;
             self.last_attempt_id += 1;
             let attempt_id = AttemptId(self.last_attempt_id);
             let record = self.instances.get_mut(&id).expect("queued instances exist");

@@ -25,6 +25,12 @@ pub(super) struct Sim {
     /// Workers that do not answer (simulating a hung or partitioned worker).
     silent: Vec<WorkerId>,
     last_state: BTreeMap<InstanceId, InstanceState>,
+    /// Every effect with the time it was emitted, for invariant checks.
+    pub(super) history: Vec<(DateTime<Utc>, Effect)>,
+    /// The most slots each worker ever offered.
+    pub(super) max_slots: BTreeMap<WorkerId, u32>,
+    /// Decides (run seconds, outcome) of attempts of jobs without a script.
+    pub(super) outcomes: Option<Box<dyn FnMut(JobId) -> (i64, AttemptOutcome)>>,
 }
 
 pub(super) fn at(text: &str) -> DateTime<Utc> {
@@ -67,6 +73,9 @@ impl Sim {
             pending: Vec::new(),
             silent: Vec::new(),
             last_state: BTreeMap::new(),
+            history: Vec::new(),
+            max_slots: BTreeMap::new(),
+            outcomes: None,
         }
     }
 
@@ -95,6 +104,10 @@ impl Sim {
     }
 
     pub(super) fn input(&mut self, input: Input) -> Result<Handled, EngineError> {
+        if let Input::WorkerConnected { worker, slots, .. } = &input {
+            let max = self.max_slots.entry(*worker).or_default();
+            *max = (*max).max(*slots);
+        }
         let res = self.engine.handle(self.now, input);
         self.drain();
         res
@@ -143,6 +156,7 @@ impl Sim {
 
     fn drain(&mut self) {
         while let Some(effect) = self.engine.poll_effect() {
+            self.history.push((self.now, effect.clone()));
             match effect {
                 Effect::PersistInstance(record) => {
                     if self.last_state.insert(record.id, record.state) != Some(record.state) {
@@ -182,6 +196,7 @@ impl Sim {
                         .scripts
                         .get_mut(&attempt.job)
                         .and_then(VecDeque::pop_front)
+                        .or_else(|| self.outcomes.as_mut().map(|decide| decide(attempt.job)))
                         .unwrap_or((10, AttemptOutcome::Succeeded));
                     let started = Input::AttemptStarted {
                         worker: attempt.worker,
@@ -221,6 +236,15 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// The attempts the engine believes run on `worker`.
+    pub(super) fn running_on(&self, worker: WorkerId) -> Vec<crate::ids::AttemptId> {
+        self.engine
+            .workers
+            .get(&worker)
+            .map(|w| w.running.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// The trace so far, one event per line, and clears it.
