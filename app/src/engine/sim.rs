@@ -13,6 +13,9 @@ use crate::{
     ids::{InstanceId, JobId, WorkerId},
 };
 
+/// Chooses (run seconds, outcome) for an attempt of a job.
+pub(super) type DecideOutcome = dyn FnMut(JobId) -> (i64, AttemptOutcome);
+
 pub(super) struct Sim {
     pub(super) engine: Engine,
     start: DateTime<Utc>,
@@ -30,7 +33,7 @@ pub(super) struct Sim {
     /// The most slots each worker ever offered.
     pub(super) max_slots: BTreeMap<WorkerId, u32>,
     /// Decides (run seconds, outcome) of attempts of jobs without a script.
-    pub(super) outcomes: Option<Box<dyn FnMut(JobId) -> (i64, AttemptOutcome)>>,
+    pub(super) outcomes: Option<Box<DecideOutcome>>,
 }
 
 pub(super) fn at(text: &str) -> DateTime<Utc> {
