@@ -424,3 +424,43 @@ pub enum LogMessage {
         next_offset: u64,
     },
 }
+
+/// `GET /api/instances/{id}/why`: why an instance has not started yet, condition by condition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WhyNotStarted {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// Its state.
+    pub state: InstanceState,
+    /// One sentence for humans.
+    pub summary: String,
+    /// Each upstream job and what it has on the instance's business day.
+    pub upstreams: Vec<UpstreamStatus>,
+    /// Queue position (1 = next) while queued.
+    pub queue_position: Option<u32>,
+    /// Instances queued in all.
+    pub queue_length: u32,
+    /// The host group that runs it.
+    pub host_group: String,
+    /// Connected workers of that group.
+    pub workers_in_group: u32,
+    /// Free slots in that group now.
+    pub free_slots_in_group: u32,
+    /// When a pending retry is due.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// One upstream condition of a [`WhyNotStarted`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpstreamStatus {
+    /// The upstream job.
+    pub job_id: JobId,
+    /// Its instances on the business day, with their states.
+    pub instances: Vec<(InstanceId, InstanceState)>,
+    /// Whether this condition is met.
+    pub done: bool,
+    /// When the upstream's next instance of that day is due, if none exists yet.
+    pub due_at: Option<DateTime<Utc>>,
+}

@@ -7,10 +7,10 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use app::{
-    api::Event,
+    api::{Event, WhyNotStarted},
     domain::AttemptOutcome,
     engine::{AttemptRecord, Effect, Engine, EngineError, Handled, Input, InstanceRecord},
-    ids::WorkerId,
+    ids::{InstanceId, WorkerId},
     protocol::{AttemptSpec, ServerMsg},
 };
 use chrono::Utc;
@@ -20,6 +20,14 @@ use tokio_util::sync::CancellationToken;
 use crate::{hub::Hub, live::Live, store::Store};
 
 type Reply = oneshot::Sender<Result<Handled, EngineError>>;
+
+/// What the driver is asked to do.
+enum Command {
+    /// Apply an input; reply once its effects are persisted.
+    Input(Input, Option<Reply>),
+    /// Answer why an instance has not started (read-only).
+    Why(InstanceId, oneshot::Sender<Option<WhyNotStarted>>),
+}
 
 /// Why a call to the scheduler failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +43,7 @@ pub enum CallError {
 /// A handle to the driver task.
 #[derive(Clone)]
 pub struct SchedulerHandle {
-    tx: mpsc::Sender<(Input, Option<Reply>)>,
+    tx: mpsc::Sender<Command>,
 }
 
 impl SchedulerHandle {
@@ -43,7 +51,7 @@ impl SchedulerHandle {
     pub async fn call(&self, input: Input) -> Result<Handled, CallError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send((input, Some(reply)))
+            .send(Command::Input(input, Some(reply)))
             .await
             .map_err(|_| CallError::Stopped)?;
         Ok(rx.await.map_err(|_| CallError::Stopped)??)
@@ -51,7 +59,17 @@ impl SchedulerHandle {
 
     /// Sends an input without waiting for it to be applied.
     pub async fn notify(&self, input: Input) {
-        let _ = self.tx.send((input, None)).await;
+        let _ = self.tx.send(Command::Input(input, None)).await;
+    }
+
+    /// Why an instance has not started, as the engine sees it (`None` if it no longer holds it).
+    pub async fn why(&self, instance: InstanceId) -> Result<Option<WhyNotStarted>, CallError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Why(instance, reply))
+            .await
+            .map_err(|_| CallError::Stopped)?;
+        rx.await.map_err(|_| CallError::Stopped)
     }
 }
 
@@ -80,7 +98,7 @@ struct Driver {
     store: Arc<dyn Store>,
     hub: Hub,
     live: Live,
-    rx: mpsc::Receiver<(Input, Option<Reply>)>,
+    rx: mpsc::Receiver<Command>,
     /// Inputs the driver itself produced (a worker turned out to be gone) for the next step.
     feedback: Vec<Input>,
 }
@@ -101,14 +119,19 @@ impl Driver {
             };
             tokio::select! {
                 () = cancel.cancelled() => break,
-                received = self.rx.recv() => {
-                    let Some((input, reply)) = received else { break };
-                    let res = self.engine.handle(Utc::now(), input);
-                    self.apply_effects(&cancel).await;
-                    if let Some(reply) = reply {
-                        let _ = reply.send(res);
+                received = self.rx.recv() => match received {
+                    None => break,
+                    Some(Command::Why(instance, reply)) => {
+                        let _ = reply.send(self.engine.why(instance));
                     }
-                }
+                    Some(Command::Input(input, reply)) => {
+                        let res = self.engine.handle(Utc::now(), input);
+                        self.apply_effects(&cancel).await;
+                        if let Some(reply) = reply {
+                            let _ = reply.send(res);
+                        }
+                    }
+                },
                 () = tokio::time::sleep(sleep) => {
                     self.engine.handle_timeout(Utc::now());
                     self.apply_effects(&cancel).await;

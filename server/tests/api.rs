@@ -450,3 +450,36 @@ async fn the_ui_is_served_for_client_routes_and_compressed() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn why_has_this_not_started() {
+    let server = TestServer::start(0).await;
+    let folder = server.folder("etl").await;
+    let up = server
+        .job(folder, "up", "true", json!({ "cron": "0 0 23 * * ?" }))
+        .await;
+    let down = server
+        .job(folder, "down", "true", json!({ "dependencies": [up] }))
+        .await;
+    // No worker is connected: a manual run of `up` stays queued, and says why.
+    let (_, created) = server.post(&format!("/api/jobs/{up}/run"), json!({})).await;
+    let (status, why) = server
+        .get(&format!("/api/instances/{}/why", created["id"]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{why}");
+    assert_eq!(why["state"], "queued");
+    assert_eq!(
+        why["summary"],
+        "queued: no worker of host group `default` is connected"
+    );
+    assert_eq!(
+        (
+            why["queue_position"].clone(),
+            why["workers_in_group"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let (status, _) = server.get("/api/instances/999/why").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}

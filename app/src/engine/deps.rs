@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use super::{Engine, InstanceRecord};
 use crate::{
+    api,
     cron::parse_zone,
     domain::{InstanceState, OverlapPolicy, TriggerKind},
     ids::{InstanceId, JobId},
@@ -99,6 +100,86 @@ impl Engine {
             })
             .collect();
         (!reasons.is_empty()).then(|| format!("waiting for upstream: {}", reasons.join("; ")))
+    }
+
+    /// Why an instance has not started: its upstreams of the day, its place in the queue, the
+    /// workers of its group, a pending retry. `None` if the engine no longer holds it.
+    pub fn why(&self, id: InstanceId) -> Option<api::WhyNotStarted> {
+        let record = self.instances.get(&id)?;
+        let job = self.jobs.get(&record.job);
+        let (date, start, end) = business_day(self.zone_of(record.job), record.scheduled_at);
+        let upstreams: Vec<api::UpstreamStatus> = job
+            .map(|j| j.spec.dependencies.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|upstream| {
+                let instances: Vec<(InstanceId, InstanceState)> = self
+                    .by_job_time
+                    .range((*upstream, start)..(*upstream, end))
+                    .map(|(_, id)| (*id, self.instances[id].state))
+                    .collect();
+                let done =
+                    !instances.is_empty() && instances.iter().all(|(_, s)| s.releases_downstream());
+                let due_at = self
+                    .jobs
+                    .get(upstream)
+                    .and_then(|u| u.next_fire)
+                    .filter(|at| *at >= start && *at < end && instances.is_empty());
+                api::UpstreamStatus {
+                    job_id: *upstream,
+                    instances,
+                    done,
+                    due_at,
+                }
+            })
+            .collect();
+        let host_group = job.map(|j| j.spec.host_group.clone()).unwrap_or_default();
+        let group: Vec<&super::WorkerState> = self
+            .workers
+            .values()
+            .filter(|w| w.connected && w.host_group == host_group)
+            .collect();
+        let free_slots_in_group: u32 = group
+            .iter()
+            .map(|w| w.slots.saturating_sub(w.running.len() as u32))
+            .sum();
+        let queue_position = self
+            .queue_keys
+            .get(&id)
+            .map(|key| self.queue.range(..=*key).count() as u32);
+        let summary = match record.state {
+            InstanceState::Waiting => record
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("waiting ({date})")),
+            InstanceState::Queued if group.is_empty() => {
+                format!("queued: no worker of host group `{host_group}` is connected")
+            }
+            InstanceState::Queued => format!(
+                "queued at position {} of {}: waiting for a free slot in host group `{host_group}` ({} free)",
+                queue_position.unwrap_or(0),
+                self.queue.len(),
+                free_slots_in_group
+            ),
+            InstanceState::RetryWait => record
+                .reason
+                .clone()
+                .unwrap_or_else(|| "waiting to retry".to_owned()),
+            InstanceState::Running => "running".to_owned(),
+            state => record.reason.clone().unwrap_or_else(|| state.to_string()),
+        };
+        Some(api::WhyNotStarted {
+            instance_id: id,
+            state: record.state,
+            summary,
+            upstreams,
+            queue_position,
+            queue_length: self.queue.len() as u32,
+            host_group,
+            workers_in_group: group.len() as u32,
+            free_slots_in_group,
+            retry_at: record.retry_at,
+        })
     }
 
     /// Why a scheduled instance cannot be queued yet: its upstreams, or (overlap policy) an

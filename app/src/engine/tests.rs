@@ -665,3 +665,47 @@ fn the_queue_orders_by_priority_then_business_time_then_arrival() {
         .collect();
     assert_eq!(dispatched, ["2", "4", "3", "1"]);
 }
+
+#[test]
+fn why_an_instance_has_not_started() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_job(job(1, Some("0 0 5 * * ?"), &[]));
+    sim.add_job(job(2, Some("0 0 1 * * ?"), &[1]));
+    sim.add_job(job(3, None, &[]));
+    sim.run_until("2026-11-24T01:00:00Z");
+    let why = sim.engine.why(InstanceId(1)).unwrap();
+    assert_eq!(why.state, InstanceState::Waiting);
+    assert_eq!(
+        why.summary,
+        "waiting for upstream: job 1 has no instance on 2026-11-24 yet"
+    );
+    assert_eq!(why.upstreams.len(), 1);
+    assert!(!why.upstreams[0].done);
+    assert_eq!(why.upstreams[0].due_at, Some(at("2026-11-24T05:00:00Z")));
+    // Queued without any worker: the answer says so; with a busy worker, the position.
+    sim.input(Input::Trigger {
+        job: JobId(3),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
+    let why = sim.engine.why(InstanceId(2)).unwrap();
+    assert_eq!(
+        why.summary,
+        "queued: no worker of host group `default` is connected"
+    );
+    assert_eq!((why.queue_position, why.workers_in_group), (Some(1), 0));
+    sim.add_worker(1, "default", 1);
+    sim.script(3, &[(3600, Succeeded)]);
+    sim.run_until("2026-11-24T01:00:01Z");
+    sim.input(Input::Trigger {
+        job: JobId(1),
+        kind: TriggerKind::Manual,
+    })
+    .unwrap();
+    let why = sim.engine.why(InstanceId(3)).unwrap();
+    assert_eq!(
+        why.summary,
+        "queued at position 1 of 1: waiting for a free slot in host group `default` (0 free)"
+    );
+    assert_eq!(sim.engine.why(InstanceId(99)), None);
+}

@@ -1,7 +1,7 @@
 //! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
 
 use app::{
-    api::{Attempt, Instance, LogPage},
+    api::{Attempt, Instance, LogPage, WhyNotStarted},
     domain::TriggerKind,
     engine::{EngineError, Handled, Input},
     ids::{AttemptId, InstanceId, JobId},
@@ -99,6 +99,35 @@ pub async fn get_instance(
     ApiPath(id): ApiPath<InstanceId>,
 ) -> ApiResult<Json<Instance>> {
     Ok(Json(instance_or_404(&state, id).await?))
+}
+
+/// Why an instance has not started yet: each upstream instance of its business day with its
+/// state (or when it is due), its queue position, the workers of its host group, a pending retry.
+#[utoipa::path(get, path = "/api/instances/{id}/why", params(("id" = i64, Path)),
+    responses((status = 200, body = WhyNotStarted), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn why_instance(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<InstanceId>,
+) -> ApiResult<Json<WhyNotStarted>> {
+    let instance = instance_or_404(&state, id).await?;
+    let answer = state.scheduler.why(id).await.map_err(engine_error)?;
+    // The engine keeps only recent and active instances; an old one is explained by its record.
+    Ok(Json(answer.unwrap_or_else(|| {
+        WhyNotStarted {
+            instance_id: id,
+            state: instance.state,
+            summary: instance
+                .reason
+                .unwrap_or_else(|| format!("the instance is {}", instance.state)),
+            upstreams: Vec::new(),
+            queue_position: None,
+            queue_length: 0,
+            host_group: String::new(),
+            workers_in_group: 0,
+            free_slots_in_group: 0,
+            retry_at: None,
+        }
+    })))
 }
 
 /// Cancels a waiting, queued or running instance (a running attempt's process tree is killed).
