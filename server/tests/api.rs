@@ -458,9 +458,6 @@ async fn why_has_this_not_started() {
     let up = server
         .job(folder, "up", "true", json!({ "cron": "0 0 23 * * ?" }))
         .await;
-    let down = server
-        .job(folder, "down", "true", json!({ "dependencies": [up] }))
-        .await;
     // No worker is connected: a manual run of `up` stays queued, and says why.
     let (_, created) = server.post(&format!("/api/jobs/{up}/run"), json!({})).await;
     let (status, why) = server
