@@ -464,3 +464,13 @@ pub struct UpstreamStatus {
     /// When the upstream's next instance of that day is due, if none exists yet.
     pub due_at: Option<DateTime<Utc>>,
 }
+
+/// `POST /api/instances/{id}/force`: set the status of an instance that is not running.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForceState {
+    /// `success` (releases downstream), `failed`, or `skipped` (downstream treats it as done).
+    pub state: InstanceState,
+    /// Why; recorded with the user's name as the instance's reason.
+    pub reason: String,
+}

@@ -181,6 +181,11 @@ impl InstanceState {
             (RetryWait, Queued | Cancelled) => true,
             // A user rerun (manual or recover) of a finished instance.
             (Success | Failed | Cancelled | Skipped, Queued) => true,
+            // A user forces the status of an instance that is not running.
+            (
+                Waiting | Queued | RetryWait | Success | Failed | Cancelled | Skipped,
+                Success | Failed | Skipped,
+            ) => self != next,
             _ => false,
         }
     }
@@ -232,16 +237,22 @@ mod tests {
     }
 
     #[test]
-    fn terminal_states_only_leave_by_rerun() {
+    fn terminal_states_only_leave_by_rerun_or_forcing() {
+        use InstanceState::*;
         for from in InstanceState::ALL.iter().filter(|s| s.is_terminal()) {
             for to in InstanceState::ALL {
+                let forced = matches!(to, Success | Failed | Skipped) && to != from;
                 assert_eq!(
                     from.can_become(*to),
-                    *to == InstanceState::Queued,
+                    *to == Queued || forced,
                     "{from} -> {to}"
                 );
             }
         }
+        assert!(
+            !Running.can_become(Skipped),
+            "a running instance is cancelled, not forced"
+        );
         for from in AttemptState::ALL.iter().filter(|s| s.is_terminal()) {
             assert!(AttemptState::ALL.iter().all(|to| !from.can_become(*to)));
         }

@@ -478,5 +478,36 @@ async fn why_has_this_not_started() {
     );
     let (status, _) = server.get("/api/instances/999/why").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Forcing its status needs a reason; then it is recorded with who did it.
+    let force = format!("/api/instances/{}/force", created["id"]);
+    let (status, body) = server
+        .post(&force, json!({ "state": "success", "reason": " " }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["reason"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("say why the status is forced")
+        )
+    );
+    let (status, body) = server
+        .post(&force, json!({ "state": "running", "reason": "x" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = server
+        .post(
+            &force,
+            json!({ "state": "success", "reason": "loaded by hand" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["state"].clone(), body["reason"].clone()),
+        (
+            json!("success"),
+            json!("forced to success by admin: loaded by hand")
+        )
+    );
     server.stop().await;
 }

@@ -200,6 +200,16 @@ pub enum Input {
         /// `Manual` or `Recover`.
         kind: TriggerKind,
     },
+    /// Set the state of an instance that is not running, with the reason (who and why): success
+    /// and skipped release its downstream, failed blocks it.
+    Force {
+        /// The instance.
+        instance: InstanceId,
+        /// `Success`, `Failed` or `Skipped`.
+        state: InstanceState,
+        /// Shown as the instance's reason.
+        reason: String,
+    },
     /// Cancel an instance that has not finished.
     Cancel {
         /// The instance.
@@ -490,6 +500,11 @@ impl Engine {
             Input::Trigger { job, kind } => self.trigger(now, job, kind),
             Input::Rerun { instance, kind } => self.rerun(now, instance, kind),
             Input::Cancel { instance } => self.cancel(now, instance),
+            Input::Force {
+                instance,
+                state,
+                reason,
+            } => self.force(now, instance, state, reason),
             Input::WorkerConnected {
                 worker,
                 host_group,
@@ -802,6 +817,50 @@ impl Engine {
         let scheduled_at = record.scheduled_at;
         self.terminal.remove(&(scheduled_at, id));
         self.set_state(now, id, InstanceState::Queued, None);
+        Ok(Handled::Instance(id))
+    }
+
+    fn force(
+        &mut self,
+        now: DateTime<Utc>,
+        id: InstanceId,
+        state: InstanceState,
+        reason: String,
+    ) -> Result<Handled, EngineError> {
+        let record = self
+            .instances
+            .get(&id)
+            .ok_or(EngineError::UnknownInstance(id))?;
+        let current = record.state;
+        if !matches!(
+            state,
+            InstanceState::Success | InstanceState::Failed | InstanceState::Skipped
+        ) {
+            return Err(EngineError::WrongState {
+                instance: id,
+                state,
+                action: "forcing to this state",
+            });
+        }
+        if current == InstanceState::Running {
+            return Err(EngineError::WrongState {
+                instance: id,
+                state: current,
+                action: "forcing the status (cancel it first)",
+            });
+        }
+        if current == state {
+            return Ok(Handled::Instance(id));
+        }
+        let trigger = record.trigger;
+        self.set_state(now, id, state, Some(reason));
+        // Forcing success releases downstream whatever started the instance (a scheduled or
+        // recovered one is already on the release list).
+        if state.releases_downstream()
+            && !matches!(trigger, TriggerKind::Scheduled | TriggerKind::Recover)
+        {
+            self.pending_release.push_back(id);
+        }
         Ok(Handled::Instance(id))
     }
 

@@ -709,3 +709,50 @@ fn why_an_instance_has_not_started() {
     );
     assert_eq!(sim.engine.why(InstanceId(99)), None);
 }
+
+#[test]
+fn forcing_success_releases_downstream_and_forcing_a_running_instance_is_refused() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.add_job(job(1, Some("0 0 1 * * ?"), &[]));
+    sim.add_job(job(2, Some("0 0 2 * * ?"), &[1]));
+    sim.script(1, &[(60, Failed)]);
+    sim.script(2, &[(600, Succeeded)]);
+    sim.run_until("2026-11-24T02:00:00Z");
+    sim.take_trace();
+    let reason = "forced to success by admin: fixed by hand".to_owned();
+    let res = sim.input(Input::Force {
+        instance: InstanceId(1),
+        state: InstanceState::Success,
+        reason,
+    });
+    assert_eq!(res, Ok(Handled::Instance(InstanceId(1))));
+    sim.run_until("2026-11-24T02:01:00Z");
+    check(
+        &mut sim,
+        "
+        +02:00:00 instance 1 job 1 @11-24 01:00:00 success (forced to success by admin: fixed by hand)
+        +02:00:00 instance 2 job 2 @11-24 02:00:00 queued
+        +02:00:00 instance 2 job 2 @11-24 02:00:00 running
+        +02:00:00 dispatch attempt 2 (#1 scheduled) of instance 2 to worker 1
+        ",
+    );
+    let res = sim.input(Input::Force {
+        instance: InstanceId(2),
+        state: InstanceState::Skipped,
+        reason: String::new(),
+    });
+    assert!(matches!(
+        res,
+        Err(EngineError::WrongState {
+            state: InstanceState::Running,
+            ..
+        })
+    ));
+    let res = sim.input(Input::Force {
+        instance: InstanceId(1),
+        state: InstanceState::Queued,
+        reason: String::new(),
+    });
+    assert!(matches!(res, Err(EngineError::WrongState { .. })));
+}

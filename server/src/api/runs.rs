@@ -1,21 +1,23 @@
 //! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
 
 use app::{
-    api::{Attempt, Instance, LogPage, WhyNotStarted},
+    api::{Attempt, ForceState, Instance, LogPage, WhyNotStarted},
+    domain::InstanceState,
     domain::TriggerKind,
     engine::{EngineError, Handled, Input},
     ids::{AttemptId, InstanceId, JobId},
 };
 use axum::{
-    Json,
+    Extension, Json,
     extract::{Query, State},
     http::StatusCode,
 };
 use serde::Deserialize;
 
-use super::{ApiPath, defs::job_or_404};
+use super::{ApiJson, ApiPath, defs::job_or_404};
 use crate::{
     AppState,
+    auth::CurrentUser,
     error::{ApiError, ApiResult},
     scheduler::CallError,
     store::StoreError,
@@ -128,6 +130,43 @@ pub async fn why_instance(
             retry_at: None,
         }
     })))
+}
+
+/// Forces the status of an instance that is not running: `success` releases its downstream,
+/// `skipped` lets downstream treat it as done, `failed` blocks it. The reason is recorded with the
+/// user's name.
+#[utoipa::path(post, path = "/api/instances/{id}/force", params(("id" = i64, Path)), request_body = ForceState,
+    responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody),
+        (status = 409, body = app::api::ErrorBody), (status = 422, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn force_instance(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(id): ApiPath<InstanceId>,
+    ApiJson(body): ApiJson<ForceState>,
+) -> ApiResult<Json<Instance>> {
+    instance_or_404(&state, id).await?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::field("reason", "say why the status is forced"));
+    }
+    if !matches!(
+        body.state,
+        InstanceState::Success | InstanceState::Failed | InstanceState::Skipped
+    ) {
+        return Err(ApiError::field(
+            "state",
+            "must be success, failed or skipped",
+        ));
+    }
+    let reason = format!("forced to {} by {}: {reason}", body.state, user.username);
+    let input = Input::Force {
+        instance: id,
+        state: body.state,
+        reason,
+    };
+    state.scheduler.call(input).await.map_err(engine_error)?;
+    Ok(Json(instance_or_404(&state, id).await?))
 }
 
 /// Cancels a waiting, queued or running instance (a running attempt's process tree is killed).
