@@ -1,7 +1,7 @@
 // The walking skeleton end to end, through the UI: log in, create a folder and a shell job in it
 // (with a config and a live cron preview), run it, and watch its log arrive live until the attempt
-// succeeds. Then the DAG of a three-job chain (two jobs added over the API) and the error page of
-// an attempt that does not exist.
+// succeeds. Then the DAG of a three-job chain (two jobs added over the API), the error page of an
+// attempt that does not exist, and the "Why?" panel of an instance that waits for its upstream.
 import { expect, test } from "@playwright/test";
 
 const SCRIPT = 'echo "hello from hera"; for i in 1 2 3; do echo "line $i"; sleep 1; done';
@@ -159,6 +159,61 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await expect(page.getByTestId("load-error")).toContainText("999999");
   await expect(page.getByTestId("log-status")).toHaveCount(0);
   await page.screenshot({ path: "screenshots/missing-attempt.png" });
+
+  // Why has an instance not started? `waits` fires every second and depends on `late`, due at
+  // 23:00. Both share a time zone where 23:00 is still ahead today, so `late` is due that day.
+  const zone = new Date().getUTCHours() < 22 ? "UTC" : "Asia/Shanghai";
+  const createJob = async (name, cron, dependencies) => {
+    const response = await page.request.post("/api/jobs", {
+      headers,
+      data: {
+        name,
+        folder_id: job.folder_id,
+        job_type: "shell",
+        script: "true",
+        cron,
+        timezone: zone,
+        dependencies,
+      },
+    });
+    expect(response.status(), await response.text()).toBe(201);
+    return (await response.json()).id;
+  };
+  const lateName = `late-${suffix}`;
+  const lateId = await createJob(lateName, "0 0 23 * * ?", []);
+  const waitsId = await createJob(`waits-${suffix}`, "* * * * * ?", [lateId]);
+  await page.goto(`/jobs/${waitsId}`);
+  const waiting = page
+    .getByTestId("instance-row")
+    .filter({ has: page.locator('[data-testid="state-badge"][data-state="waiting"]') })
+    .first();
+  await expect(waiting).toBeVisible({ timeout: 70_000 });
+  // New instances arrive every second (newest first): follow this one by its id.
+  const instanceId = await waiting.getAttribute("data-instance-id");
+  const row = page.locator(`[data-testid="instance-row"][data-instance-id="${instanceId}"]`);
+  await row.getByTestId("why-toggle").click();
+  await expect(row.getByTestId("why-toggle")).toHaveAttribute("aria-expanded", "true");
+  const why = page.locator(`[data-testid="why-panel"][data-instance-id="${instanceId}"]`);
+  await expect(why.getByTestId("why-summary")).toContainText("waiting for upstream");
+  const upstreamLine = why.getByTestId("why-upstream");
+  await expect(upstreamLine).toHaveCount(1);
+  await expect(upstreamLine).toHaveAttribute("data-done", "false");
+  await expect(upstreamLine).toContainText(lateName);
+  await expect(upstreamLine).toContainText("due");
+  await expect(upstreamLine.locator("a")).toHaveAttribute("href", `/jobs/${lateId}`);
+  await expect(why).toContainText("Host group default");
+  // The panel stays open while the list refreshes on live events.
+  const rowsBefore = await page.getByTestId("instance-row").count();
+  await expect
+    .poll(() => page.getByTestId("instance-row").count())
+    .toBeGreaterThan(rowsBefore);
+  await expect(upstreamLine).toContainText(lateName);
+  await page
+    .locator("section.card", { has: page.getByTestId("instances") })
+    .screenshot({ path: "screenshots/why-panel.png" });
+  // Closing it removes the panel.
+  await row.getByTestId("why-toggle").click();
+  await expect(why).toHaveCount(0);
 
   expect(problems).toEqual([]);
 });

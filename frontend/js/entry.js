@@ -15,6 +15,7 @@ const STATE_COLOURS = {
   waiting: ["#fef3c7", "#b45309"],
   retry_wait: ["#fef3c7", "#b45309"],
   cancelled: ["#f3f4f6", "#6b7280"],
+  skipped: ["#f3f4f6", "#6b7280"],
   none: ["#ffffff", "#9ca3af"],
 };
 

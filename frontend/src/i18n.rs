@@ -47,6 +47,10 @@ macro_rules! catalogue {
         }
 
         impl K {
+            /// Every key, in catalogue order.
+            #[cfg_attr(not(test), allow(dead_code))]
+            pub const ALL: &'static [K] = &[$(K::$key),+];
+
             /// The text in `lang`.
             pub fn text(self, lang: Lang) -> &'static str {
                 match (self, lang) {
@@ -163,6 +167,19 @@ catalogue! {
     Finished => "Finished", "结束时间";
     Duration => "Duration", "耗时";
     Log => "Log", "日志";
+    // Why an instance has not started (a panel under its row)
+    Why => "Why?", "为何未运行？";
+    UpstreamDone => "done", "已完成";
+    UpstreamNotDone => "not done", "未完成";
+    NoInstanceYetDue => "no instance yet, due at {at}", "尚无实例，预计 {at} 触发";
+    NoInstanceYet => "no instance yet", "尚无实例";
+    QueuePosition => "Queue: position {n} of {m}", "队列：第 {n} 位，共 {m} 个";
+    HostGroupCapacity => "Host group {group}: {workers}, {slots}", "机器组 {group}：{workers}，{slots}";
+    WorkersConnectedOne => "1 worker connected", "1 台执行机器在线";
+    WorkersConnectedMany => "{n} workers connected", "{n} 台执行机器在线";
+    FreeSlotsOne => "1 free slot", "1 个空闲槽位";
+    FreeSlotsMany => "{n} free slots", "{n} 个空闲槽位";
+    RetryAt => "Retry at {at}", "将于 {at} 重试";
     // Log
     LogLive => "Live", "实时";
     LogReconnecting => "Reconnecting…", "重新连接中…";
@@ -214,6 +231,25 @@ pub fn t_untracked(key: K) -> &'static str {
     key.text(AppState::get().lang.get_untracked())
 }
 
+/// `template` with each `{name}` replaced by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+/// The key for a count: `one` when `n` is 1, else `many` (which says `{n}`).
+pub fn plural(n: u32, one: K, many: K) -> K {
+    if n == 1 { one } else { many }
+}
+
+/// `key` in the current language with `{n}` replaced by `n`, for counts; reactive.
+pub fn count(n: u32, one: K, many: K) -> String {
+    fill(t(plural(n, one, many)), &[("n", &n.to_string())])
+}
+
 /// The label of a state by its snake_case name; reactive.
 pub fn state_label(state: &str) -> &'static str {
     let key = match state {
@@ -261,5 +297,67 @@ pub fn misfire_label(policy: MisfirePolicy) -> K {
         MisfirePolicy::FireOnceNow => K::MisfireOnce,
         MisfirePolicy::Skip => K::MisfireSkip,
         MisfirePolicy::CatchUp => K::MisfireCatchUp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The `{name}` placeholders of a text.
+    fn placeholders(text: &str) -> BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn both_languages_have_the_same_placeholders() {
+        for key in K::ALL {
+            assert_eq!(
+                placeholders(key.text(Lang::En)),
+                placeholders(key.text(Lang::Zh)),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_is_translated() {
+        for key in K::ALL.iter().filter(|k| **k != K::Empty) {
+            assert!(!key.text(Lang::En).is_empty(), "{key:?}");
+            assert!(!key.text(Lang::Zh).is_empty(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn fills_placeholders_and_picks_the_count_form() {
+        assert_eq!(
+            fill(
+                K::HostGroupCapacity.text(Lang::En),
+                &[
+                    ("group", "etl"),
+                    ("workers", "2 workers connected"),
+                    ("slots", "1 free slot")
+                ]
+            ),
+            "Host group etl: 2 workers connected, 1 free slot"
+        );
+        assert_eq!(fill("{n} of {n}", &[("n", "3")]), "3 of 3");
+        assert_eq!(
+            plural(1, K::FreeSlotsOne, K::FreeSlotsMany),
+            K::FreeSlotsOne
+        );
+        assert_eq!(
+            plural(0, K::FreeSlotsOne, K::FreeSlotsMany),
+            K::FreeSlotsMany
+        );
+        assert_eq!(
+            plural(2, K::FreeSlotsOne, K::FreeSlotsMany),
+            K::FreeSlotsMany
+        );
     }
 }

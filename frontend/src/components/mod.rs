@@ -8,3 +8,4 @@ pub mod log_tail;
 pub mod state_badge;
 pub mod table;
 pub mod tree;
+pub mod why_panel;

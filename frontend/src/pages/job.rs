@@ -20,6 +20,7 @@ use crate::{
         job_editor::JobEditor,
         state_badge::StateBadge,
         table::Table,
+        why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
     },
     i18n::{K, misfire_label, overlap_label, t, trigger_label},
     pages::{BadAddress, param},
@@ -276,7 +277,8 @@ fn JobSummary(job: Job) -> impl IntoView {
     }
 }
 
-/// The instances of a job, newest first, each followed by its attempts.
+/// The instances of a job, newest first, each followed by its "why not started" panel when open
+/// and by its attempts.
 #[component]
 fn InstanceTable(
     instances: LocalResource<Result<Vec<Instance>, ApiError>>,
@@ -309,14 +311,17 @@ fn InstanceTable(
         K::Duration,
         K::Empty,
     ];
+    // Outside the rows, which are rebuilt on every refetch: open panels stay open.
+    let why = WhyState::new();
     let rows = move || {
         let headers = headers.clone();
         Suspend::new(async move {
             let list = instances.await?;
             let empty = list.is_empty();
+            let columns = headers.len();
             let rows = list
                 .into_iter()
-                .map(|instance| instance_rows(instance, cancel))
+                .map(|instance| instance_rows(instance, cancel, why, columns))
                 .collect_view();
             Ok::<_, ApiError>(view! {
                 <Table headers=headers.clone() empty empty_text=K::NoInstances testid="instances">
@@ -336,9 +341,12 @@ fn InstanceTable(
 fn instance_rows(
     instance: Instance,
     cancel: Action<InstanceId, Result<(), ApiError>>,
+    why: WhyState,
+    columns: usize,
 ) -> impl IntoView {
     let id = instance.id;
     let can_cancel = !instance.state.is_terminal();
+    let explains = can_explain(instance.state);
     let attempts = instance
         .attempts
         .iter()
@@ -380,23 +388,27 @@ fn instance_rows(
             <td>{browser::local_short(instance.finished_at)}</td>
             <td>{browser::elapsed(instance.started_at, instance.finished_at)}</td>
             <td>
-                {can_cancel
-                    .then(|| {
-                        view! {
-                            <button
-                                class="btn small danger"
-                                data-testid="cancel-instance"
-                                disabled=move || cancel.pending().get()
-                                on:click=move |_| {
-                                    cancel.dispatch_local(id);
-                                }
-                            >
-                                {move || t(K::Cancel)}
-                            </button>
-                        }
-                    })}
+                <div class="row-actions">
+                    {explains.then(|| view! { <WhyToggle id why /> })}
+                    {can_cancel
+                        .then(|| {
+                            view! {
+                                <button
+                                    class="btn small danger"
+                                    data-testid="cancel-instance"
+                                    disabled=move || cancel.pending().get()
+                                    on:click=move |_| {
+                                        cancel.dispatch_local(id);
+                                    }
+                                >
+                                    {move || t(K::Cancel)}
+                                </button>
+                            }
+                        })}
+                </div>
             </td>
         </tr>
+        {explains.then(|| view! { <WhyRow id why columns /> })}
         {attempts}
     }
 }
