@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{AttemptState, InstanceState, JobType, MisfirePolicy, OverlapPolicy, TriggerKind},
+    domain::{
+        AttemptState, DependencyWindow, InstanceState, JobType, MisfirePolicy, OverlapPolicy,
+        TriggerKind,
+    },
     ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
 };
 
@@ -126,6 +129,10 @@ pub struct Job {
     pub timezone: String,
     /// The jobs this one depends on.
     pub dependencies: Vec<JobId>,
+    /// The window of each dependency (which upstream instances it waits for).
+    pub dependency_windows: BTreeMap<JobId, DependencyWindow>,
+    /// Each instance also waits for the job's previous instance.
+    pub self_dependent: bool,
     /// The host group whose workers run it.
     pub host_group: String,
     /// How many times a failed attempt is retried.
@@ -177,6 +184,12 @@ pub struct JobInput {
     /// Upstream job ids.
     #[serde(default)]
     pub dependencies: Option<Vec<JobId>>,
+    /// Windows of some dependencies; the others wait for the same business day.
+    #[serde(default)]
+    pub dependency_windows: Option<BTreeMap<JobId, DependencyWindow>>,
+    /// Default false.
+    #[serde(default)]
+    pub self_dependent: Option<bool>,
     /// Host group, default `default`.
     #[serde(default)]
     pub host_group: Option<String>,

@@ -115,6 +115,23 @@ text_enum!(
 );
 
 text_enum!(
+    /// Which instances of an upstream job an instance waits for, relative to its business time
+    /// in its own time zone.
+    DependencyWindow {
+        /// Every upstream instance of the same business day (daily on daily, hourly on daily,
+        /// daily on hourly: all 24).
+        SameDay => "same_day",
+        /// Only the upstream's last instance of the same business day (daily on hourly: the 23:00
+        /// run).
+        LastOfDay => "last_of_day",
+        /// Every upstream instance of the previous business day (T−1).
+        PreviousDay => "previous_day",
+        /// Every upstream instance of the same hour (hourly on hourly).
+        SameHour => "same_hour",
+    }
+);
+
+text_enum!(
     /// What happens to cron slots missed while the scheduler was down or stalled.
     MisfirePolicy {
         /// Run the latest missed slot once; record the older ones as skipped.

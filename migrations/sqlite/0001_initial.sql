@@ -42,6 +42,7 @@ create table jobs (
     priority integer not null default 3,
     overlap_policy text not null default 'allow',
     misfire_policy text not null default 'fire_once_now',
+    self_dependent boolean not null default false,
     owner text not null,
     version integer not null,
     created_at text not null,
@@ -52,6 +53,8 @@ create index jobs_folder on jobs (folder_id);
 create table job_dependencies (
     job_id integer not null references jobs (id),
     upstream_id integer not null references jobs (id),
+    -- which upstream instances the job waits for (app::domain::DependencyWindow)
+    window_kind text not null default 'same_day',
     primary key (job_id, upstream_id)
 );
 create index job_dependencies_upstream on job_dependencies (upstream_id);

@@ -156,6 +156,18 @@ async fn bad_input_gets_clear_errors() {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
     );
 
+    let (status, body) = server
+        .post(
+            "/api/jobs",
+            job(json!({ "dependency_windows": { "5": "previous_day" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["fields"]["dependency_windows"],
+        "job 5 is not a dependency"
+    );
+
     // A cycle is refused with its path, by name.
     let a = server.job(folder, "a", "true", json!({})).await;
     let b = server
@@ -370,14 +382,17 @@ async fn cancel_kills_a_running_attempt() {
 async fn a_cron_job_runs_at_its_second_and_its_downstream_follows() {
     let server = TestServer::start(2).await;
     let folder = server.folder("etl").await;
+    // The upstream fires once a day, three seconds from now; the dependency-only downstream gets
+    // its instance for that day once the upstream's (only) run of the day is done.
+    use chrono::Timelike as _;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let cron = format!("{} {} {} * * ?", at.second(), at.minute(), at.hour());
     let up = server
-        .job(folder, "up", "echo up", json!({ "cron": "* * * * * ?" }))
+        .job(folder, "up", "echo up", json!({ "cron": cron }))
         .await;
     let down = server
         .job(folder, "down", "echo down", json!({ "dependencies": [up] }))
         .await;
-    // Within a few seconds the upstream has fired (at whole seconds) and the dependency-only
-    // downstream got its instance for the day after it.
     let mut found = None;
     for _ in 0..100 {
         let list: Vec<Instance> = server

@@ -30,7 +30,12 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
         configs: [("table".to_owned(), format!("dw.{name}"))].into(),
         cron: Some("0 0 1 * * ?".to_owned()),
         timezone: "Asia/Shanghai".to_owned(),
+        dependency_windows: deps
+            .iter()
+            .map(|d| (*d, app::domain::DependencyWindow::PreviousDay))
+            .collect(),
         dependencies: deps,
+        self_dependent: name == "a",
         host_group: "default".to_owned(),
         retry_count: 2,
         retry_delay_secs: 30,
@@ -208,6 +213,12 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!((snapshot.max_instance_id, snapshot.max_attempt_id), (3, 7));
     assert_eq!(snapshot.jobs.len(), 2);
     let spec = snapshot.jobs.iter().find(|j| j.id == a.id).unwrap();
+    assert!(spec.self_dependent);
+    let spec_b = snapshot.jobs.iter().find(|j| j.id == b.id).unwrap();
+    assert_eq!(
+        spec_b.windows[&a.id],
+        app::domain::DependencyWindow::PreviousDay
+    );
     assert_eq!(
         (spec.priority, spec.overlap, spec.misfire),
         (

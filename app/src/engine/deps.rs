@@ -1,17 +1,20 @@
-//! Dependency release. For now (the full window model comes later) an instance of a job waits
-//! for every instance of each upstream job on the same business day, evaluated in the downstream
-//! job's time zone, and needs at least one. A dependency-only job (no cron) gets one instance per
-//! business day, created once all its upstreams have succeeded that day, at the latest of their
-//! business times.
+//! Dependency release. Each dependency edge has a window (`DependencyWindow`) relative to the
+//! downstream instance's business time in the downstream job's zone: the same business day (all
+//! upstream instances, or only the last), the previous day (T−1), or the same hour. A job can also
+//! depend on its own previous instance. An upstream that is not scheduled at all in a window
+//! (its cron has no fire time there, it is disabled, or — for a dependency-only upstream — none of
+//! its own upstreams is) does not hold the downstream back; the why-answer says so. A
+//! dependency-only job (no cron) gets one instance per business day, created once its same-day
+//! upstreams are done, at the latest of their business times.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Engine, InstanceRecord};
 use crate::{
     api,
     cron::parse_zone,
-    domain::{InstanceState, OverlapPolicy, TriggerKind},
+    domain::{DependencyWindow, InstanceState, OverlapPolicy, TriggerKind},
     ids::{InstanceId, JobId},
 };
 
@@ -46,6 +49,16 @@ enum Blocker {
     Skip(String),
 }
 
+/// The upstream instances one edge waits for: business times in `[start, end)`.
+pub(super) struct Window {
+    pub(super) start: DateTime<Utc>,
+    pub(super) end: DateTime<Utc>,
+    /// Only the last instance of the window counts.
+    pub(super) last_only: bool,
+    /// For reasons: "on 2026-11-24", "in the hour from …".
+    pub(super) label: String,
+}
+
 /// What an upstream has on one business day.
 enum UpstreamDay {
     /// No instance yet.
@@ -54,6 +67,8 @@ enum UpstreamDay {
     Blocked(InstanceId, InstanceState),
     /// All instances succeeded; the latest business time.
     Done(DateTime<Utc>),
+    /// The upstream does not run in this window at all: nothing to wait for.
+    NotScheduled,
 }
 
 impl Engine {
@@ -64,17 +79,165 @@ impl Engine {
             .unwrap_or(Tz::UTC)
     }
 
-    fn upstream_day(
+    /// The window of upstream instances that an instance of `downstream` at `at` waits for.
+    pub(super) fn window(&self, downstream: JobId, upstream: JobId, at: DateTime<Utc>) -> Window {
+        let zone = self.zone_of(downstream);
+        let kind = self
+            .jobs
+            .get(&downstream)
+            .and_then(|j| j.spec.windows.get(&upstream))
+            .copied()
+            .unwrap_or(DependencyWindow::SameDay);
+        let (date, start, end) = business_day(zone, at);
+        match kind {
+            DependencyWindow::SameDay | DependencyWindow::LastOfDay => Window {
+                start,
+                end,
+                last_only: kind == DependencyWindow::LastOfDay,
+                label: format!("on {date}"),
+            },
+            DependencyWindow::PreviousDay => {
+                let (previous, previous_start, _) =
+                    business_day(zone, start - Duration::seconds(1));
+                Window {
+                    start: previous_start,
+                    end: start,
+                    last_only: false,
+                    label: format!("on {previous}"),
+                }
+            }
+            DependencyWindow::SameHour => {
+                let local = at.with_timezone(&zone);
+                let hour = local
+                    .duration_trunc(Duration::hours(1))
+                    .unwrap_or(local)
+                    .with_timezone(&Utc);
+                let label = format!(
+                    "in the hour from {}",
+                    hour.with_timezone(&zone).format("%Y-%m-%d %H:00")
+                );
+                Window {
+                    start: hour,
+                    end: hour + Duration::hours(1),
+                    last_only: false,
+                    label,
+                }
+            }
+        }
+    }
+
+    /// The business times of `downstream` instances whose window for `upstream` can contain an
+    /// upstream instance at `at` (the inverse of [`Engine::window`]).
+    fn affected(
         &self,
+        downstream: JobId,
         upstream: JobId,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    ) -> UpstreamDay {
+        at: DateTime<Utc>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        let zone = self.zone_of(downstream);
+        let kind = self
+            .jobs
+            .get(&downstream)
+            .and_then(|j| j.spec.windows.get(&upstream))
+            .copied()
+            .unwrap_or(DependencyWindow::SameDay);
+        let (_, start, end) = business_day(zone, at);
+        match kind {
+            DependencyWindow::SameDay | DependencyWindow::LastOfDay => (start, end),
+            DependencyWindow::PreviousDay => {
+                let (_, next_start, next_end) = business_day(zone, end);
+                (next_start, next_end)
+            }
+            DependencyWindow::SameHour => {
+                let window = self.window(downstream, upstream, at);
+                (window.start, window.end)
+            }
+        }
+    }
+
+    /// Whether `job` is expected to have an instance in `[start, end)`: its cron fires there (and
+    /// it is enabled), or — without a cron — one of its upstreams is expected there.
+    fn expects_instance(&self, job: JobId, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        let mut stack = vec![job];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current) {
+                continue;
+            }
+            let Some(state) = self.jobs.get(&current) else {
+                continue;
+            };
+            if !state.spec.enabled {
+                continue;
+            }
+            match &state.schedule {
+                Some(schedule)
+                    if schedule
+                        .next_after(start - Duration::seconds(1))
+                        .is_some_and(|t| t < end) =>
+                {
+                    return true;
+                }
+                Some(_) => {}
+                None if state.spec.cron.is_none() => {
+                    stack.extend(state.spec.dependencies.iter().copied())
+                }
+                None => {}
+            }
+        }
+        false
+    }
+
+    /// What `upstream` has in `window`.
+    fn upstream_in(&self, upstream: JobId, window: &Window) -> UpstreamDay {
+        let range = self
+            .by_job_time
+            .range((upstream, window.start)..(upstream, window.end));
+        let considered: Vec<(DateTime<Utc>, InstanceId)> = if window.last_only {
+            // The instance of the upstream's last slot in the window, or its latest instance.
+            let last_slot = self
+                .jobs
+                .get(&upstream)
+                .and_then(|u| u.schedule.as_ref())
+                .and_then(|s| s.latest_at_or_before(window.end - Duration::seconds(1)))
+                .filter(|t| *t >= window.start);
+            match last_slot {
+                Some(slot) => match self.by_job_time.get(&(upstream, slot)) {
+                    Some(id) => vec![(slot, *id)],
+                    None => return UpstreamDay::Missing,
+                },
+                None => range
+                    .last()
+                    .map(|(&(_, at), id)| (at, *id))
+                    .into_iter()
+                    .collect(),
+            }
+        } else {
+            // All of the window: its last scheduled slot must exist (later slots of the day are
+            // waited for too), and every instance in it must be done.
+            if let Some(job) = self.jobs.get(&upstream)
+                && job.spec.enabled
+                && let Some(schedule) = &job.schedule
+                && let Some(last) = schedule.latest_at_or_before(window.end - Duration::seconds(1))
+                && last >= window.start
+                && last > job.spec.schedule_from
+                && !self.by_job_time.contains_key(&(upstream, last))
+            {
+                return UpstreamDay::Missing;
+            }
+            range.map(|(&(_, at), id)| (at, *id)).collect()
+        };
+        if considered.is_empty() {
+            if self.expects_instance(upstream, window.start, window.end) {
+                return UpstreamDay::Missing;
+            }
+            return UpstreamDay::NotScheduled;
+        }
         let mut latest = None;
-        for (&(_, at), id) in self.by_job_time.range((upstream, start)..(upstream, end)) {
-            let state = self.instances[id].state;
+        for (at, id) in considered {
+            let state = self.instances[&id].state;
             if !state.releases_downstream() {
-                return UpstreamDay::Blocked(*id, state);
+                return UpstreamDay::Blocked(id, state);
             }
             latest = Some(at);
         }
@@ -84,21 +247,37 @@ impl Engine {
     /// Why `record` cannot start yet, or `None` when all its upstreams are done.
     pub(super) fn unmet_dependency(&self, record: &InstanceRecord) -> Option<String> {
         let job = self.jobs.get(&record.job)?;
-        let (date, start, end) = business_day(self.zone_of(record.job), record.scheduled_at);
-        let reasons: Vec<String> = job
+        let mut reasons: Vec<String> = job
             .spec
             .dependencies
             .iter()
-            .filter_map(|upstream| match self.upstream_day(*upstream, start, end) {
-                UpstreamDay::Missing => {
-                    Some(format!("job {upstream} has no instance on {date} yet"))
+            .filter_map(|upstream| {
+                let window = self.window(record.job, *upstream, record.scheduled_at);
+                match self.upstream_in(*upstream, &window) {
+                    UpstreamDay::Missing => Some(format!(
+                        "job {upstream} has no instance {} yet",
+                        window.label
+                    )),
+                    UpstreamDay::Blocked(id, state) => {
+                        Some(format!("job {upstream} instance {id} is {state}"))
+                    }
+                    UpstreamDay::Done(_) | UpstreamDay::NotScheduled => None,
                 }
-                UpstreamDay::Blocked(id, state) => {
-                    Some(format!("job {upstream} instance {id} is {state}"))
-                }
-                UpstreamDay::Done(_) => None,
             })
             .collect();
+        if job.spec.self_dependent {
+            let previous = self
+                .by_job_time
+                .range((record.job, DateTime::<Utc>::MIN_UTC)..(record.job, record.scheduled_at))
+                .next_back()
+                .map(|(_, id)| &self.instances[id]);
+            if let Some(previous) = previous.filter(|p| !p.state.releases_downstream()) {
+                reasons.push(format!(
+                    "the previous instance {} of this job is {}",
+                    previous.id, previous.state
+                ));
+            }
+        }
         (!reasons.is_empty()).then(|| format!("waiting for upstream: {}", reasons.join("; ")))
     }
 
@@ -107,19 +286,23 @@ impl Engine {
     pub fn why(&self, id: InstanceId) -> Option<api::WhyNotStarted> {
         let record = self.instances.get(&id)?;
         let job = self.jobs.get(&record.job);
-        let (date, start, end) = business_day(self.zone_of(record.job), record.scheduled_at);
+        let (date, _, _) = business_day(self.zone_of(record.job), record.scheduled_at);
         let upstreams: Vec<api::UpstreamStatus> = job
             .map(|j| j.spec.dependencies.as_slice())
             .unwrap_or_default()
             .iter()
             .map(|upstream| {
+                let window = self.window(record.job, *upstream, record.scheduled_at);
+                let (start, end) = (window.start, window.end);
                 let instances: Vec<(InstanceId, InstanceState)> = self
                     .by_job_time
                     .range((*upstream, start)..(*upstream, end))
                     .map(|(_, id)| (*id, self.instances[id].state))
                     .collect();
-                let done =
-                    !instances.is_empty() && instances.iter().all(|(_, s)| s.releases_downstream());
+                let done = matches!(
+                    self.upstream_in(*upstream, &window),
+                    UpstreamDay::Done(_) | UpstreamDay::NotScheduled
+                );
                 let due_at = self
                     .jobs
                     .get(upstream)
@@ -240,46 +423,60 @@ impl Engine {
     /// the instance of dependency-only downstream jobs whose upstreams are now all done.
     pub(super) fn release_downstream(&mut self, now: DateTime<Utc>, upstream_instance: InstanceId) {
         let upstream = &self.instances[&upstream_instance];
-        let at = upstream.scheduled_at;
+        let (upstream_job, at) = (upstream.job, upstream.scheduled_at);
         let downstream: Vec<JobId> = self
             .downstream
-            .get(&upstream.job)
+            .get(&upstream_job)
             .into_iter()
             .flatten()
             .copied()
             .collect();
         for job_id in downstream {
-            let (_, start, end) = business_day(self.zone_of(job_id), at);
-            let waiting: Vec<InstanceId> = self
+            let (start, end) = self.affected(job_id, upstream_job, at);
+            let affected: Vec<InstanceId> = self
                 .by_job_time
                 .range((job_id, start)..(job_id, end))
                 .map(|(_, id)| *id)
                 .collect();
-            let has_instance = !waiting.is_empty();
-            for id in waiting {
+            for id in affected {
                 self.recheck(now, id);
             }
-            let Some(job) = self.jobs.get(&job_id) else {
-                continue;
-            };
-            if has_instance || job.spec.cron.is_some() || !job.spec.enabled {
-                continue;
+            self.create_dependency_only(now, job_id, at);
+        }
+    }
+
+    /// A dependency-only job gets its instance for the business day of `at` once every upstream
+    /// it waits for that day is done, at the latest of their business times.
+    fn create_dependency_only(&mut self, now: DateTime<Utc>, job_id: JobId, at: DateTime<Utc>) {
+        let Some(job) = self.jobs.get(&job_id) else {
+            return;
+        };
+        if job.spec.cron.is_some() || !job.spec.enabled {
+            return;
+        }
+        let (_, start, end) = business_day(self.zone_of(job_id), at);
+        if self
+            .by_job_time
+            .range((job_id, start)..(job_id, end))
+            .next()
+            .is_some()
+        {
+            return;
+        }
+        let mut latest = None;
+        for upstream in &job.spec.dependencies {
+            let window = self.window(job_id, *upstream, at);
+            match self.upstream_in(*upstream, &window) {
+                // Only same-day upstreams give the business time; others must merely be done.
+                UpstreamDay::Done(t) if t >= start && t < end => latest = latest.max(Some(t)),
+                UpstreamDay::Done(_) | UpstreamDay::NotScheduled => {}
+                UpstreamDay::Missing | UpstreamDay::Blocked(..) => return,
             }
-            let mut latest = None;
-            for upstream in &job.spec.dependencies {
-                match self.upstream_day(*upstream, start, end) {
-                    UpstreamDay::Done(t) => latest = latest.max(Some(t)),
-                    _ => {
-                        latest = None;
-                        break;
-                    }
-                }
-            }
-            if let Some(scheduled_at) = latest
-                && scheduled_at > job.spec.schedule_from
-            {
-                self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, false);
-            }
+        }
+        if let Some(scheduled_at) = latest
+            && scheduled_at > job.spec.schedule_from
+        {
+            self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, true);
         }
     }
 

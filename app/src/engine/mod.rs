@@ -33,7 +33,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use crate::{
     cron::Schedule,
     domain::{
-        AttemptOutcome, AttemptState, InstanceState, MisfirePolicy, OverlapPolicy, TriggerKind,
+        AttemptOutcome, AttemptState, DependencyWindow, InstanceState, MisfirePolicy,
+        OverlapPolicy, TriggerKind,
     },
     ids::{AttemptId, InstanceId, JobId, WorkerId},
 };
@@ -78,6 +79,10 @@ pub struct JobSpec {
     pub timezone: String,
     /// Its upstream jobs.
     pub dependencies: Vec<JobId>,
+    /// The window of each dependency edge; an edge not listed waits for the same business day.
+    pub windows: BTreeMap<JobId, DependencyWindow>,
+    /// Each instance also waits for the job's previous instance to be done.
+    pub self_dependent: bool,
     /// The host group that runs it.
     pub host_group: String,
     /// Retries after a failed attempt.
@@ -1188,6 +1193,10 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+        // A self-dependent job's next instance waits for this one to end.
+        if state.is_terminal() && self.jobs.get(&job).is_some_and(|j| j.spec.self_dependent) {
+            self.pending_recheck.push_back(job);
         }
     }
 

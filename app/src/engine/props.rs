@@ -214,7 +214,8 @@ fn check_invariants(seed: u64, sim: &Sim) {
             Effect::Cancel { .. } => {}
         }
     }
-    // Nothing waits once every upstream instance of its day is done.
+    // Nothing waits once every upstream instance of its day is done and the upstream's last
+    // slot of that day has passed (later slots of the day are rightly waited for).
     for record in instances
         .values()
         .filter(|r| r.state == InstanceState::Waiting)
@@ -225,7 +226,14 @@ fn check_invariants(seed: u64, sim: &Sim) {
                 .range((*upstream, start)..(*upstream, end))
                 .map(|(_, id)| &instances[id])
                 .collect();
-            !ups.is_empty() && ups.iter().all(|u| u.state.releases_downstream())
+            let last_slot = sim.engine.jobs[upstream]
+                .schedule
+                .as_ref()
+                .and_then(|s| s.latest_at_or_before(end - Duration::seconds(1)))
+                .filter(|t| *t >= start);
+            let last_slot_passed =
+                last_slot.is_none_or(|t| t <= sim.now && by_identity.contains_key(&(*upstream, t)));
+            last_slot_passed && !ups.is_empty() && ups.iter().all(|u| u.state.releases_downstream())
         });
         let overlap_wait = record
             .reason

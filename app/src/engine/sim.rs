@@ -49,6 +49,8 @@ pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
         cron: cron.map(str::to_owned),
         timezone: "UTC".to_owned(),
         dependencies: deps.iter().map(|d| JobId(*d)).collect(),
+        windows: BTreeMap::new(),
+        self_dependent: false,
         host_group: "default".to_owned(),
         retry_count: 0,
         retry_delay_secs: 0,

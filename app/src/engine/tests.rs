@@ -6,7 +6,10 @@ use super::{
     sim::{Sim, at, check, job},
 };
 use crate::{
-    domain::{AttemptOutcome::*, InstanceState, MisfirePolicy, OverlapPolicy, TriggerKind},
+    domain::{
+        AttemptOutcome::*, DependencyWindow, InstanceState, MisfirePolicy, OverlapPolicy,
+        TriggerKind,
+    },
     ids::{AttemptId, InstanceId, JobId, WorkerId},
 };
 
@@ -476,7 +479,7 @@ fn jobs_born_today_get_no_instances_for_the_past_and_disabled_jobs_none() {
 fn editing_dependencies_takes_effect_for_waiting_instances() {
     let mut sim = Sim::new("2026-11-24T00:00:00Z");
     sim.add_worker(1, "default", 1);
-    sim.add_job(job(1, None, &[]));
+    sim.add_job(job(1, Some("0 0 5 * * ?"), &[]));
     sim.add_job(job(2, Some("0 0 1 * * ?"), &[1]));
     sim.run_until("2026-11-24T01:00:00Z");
     sim.add_job(job(2, Some("0 0 1 * * ?"), &[]));
@@ -755,4 +758,184 @@ fn forcing_success_releases_downstream_and_forcing_a_running_instance_is_refused
         reason: String::new(),
     });
     assert!(matches!(res, Err(EngineError::WrongState { .. })));
+}
+
+/// The state of the instance of `job` at `at` (RFC 3339).
+fn state_at(sim: &Sim, job: i64, at_text: &str) -> Option<InstanceState> {
+    let id = sim.engine.by_job_time.get(&(JobId(job), at(at_text)))?;
+    Some(sim.engine.instance(*id)?.state)
+}
+
+fn with_window(
+    mut spec: super::JobSpec,
+    upstream: i64,
+    window: DependencyWindow,
+) -> super::JobSpec {
+    spec.windows.insert(JobId(upstream), window);
+    spec
+}
+
+#[test]
+fn daily_on_hourly_waits_for_all_24_or_only_the_last() {
+    for (window, ready_at) in [
+        (DependencyWindow::SameDay, "2026-11-24T23:00:10Z"),
+        (DependencyWindow::LastOfDay, "2026-11-24T23:00:10Z"),
+    ] {
+        let mut sim = Sim::new("2026-11-24T00:00:00Z");
+        sim.add_worker(1, "default", 4);
+        sim.add_job(job(1, Some("0 0 * * * ?"), &[]));
+        sim.add_job(with_window(job(2, Some("0 30 0 * * ?"), &[1]), 1, window));
+        // The 05:00 run fails: with all-24 the daily waits for ever; with only-the-last it does not care.
+        sim.script(1, &[(10, Succeeded); 5]);
+        sim.run_until("2026-11-24T05:00:00Z");
+        sim.script(1, &[(10, Failed)]);
+        sim.run_until("2026-11-24T22:59:59Z");
+        assert_eq!(
+            state_at(&sim, 2, "2026-11-24T00:30:00Z"),
+            Some(InstanceState::Waiting),
+            "{window}"
+        );
+        sim.run_until(ready_at);
+        let expected = if window == DependencyWindow::SameDay {
+            InstanceState::Waiting
+        } else {
+            InstanceState::Queued
+        };
+        let state = state_at(&sim, 2, "2026-11-24T00:30:00Z").unwrap();
+        let state = if state == InstanceState::Running {
+            InstanceState::Queued
+        } else {
+            state
+        };
+        assert_eq!(state, expected, "{window}");
+        let why = sim
+            .engine
+            .why(
+                *sim.engine
+                    .by_job_time
+                    .get(&(JobId(2), at("2026-11-24T00:30:00Z")))
+                    .unwrap(),
+            )
+            .unwrap();
+        if window == DependencyWindow::SameDay {
+            assert!(why.summary.contains("is failed"), "{}", why.summary);
+        }
+    }
+}
+
+#[test]
+fn hourly_on_daily_and_previous_day_and_same_hour() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 8);
+    sim.add_job(job(1, Some("0 0 6 * * ?"), &[])); // daily at 06:00
+    sim.add_job(job(2, Some("0 0 * * * ?"), &[1])); // hourly on daily: each hour waits for that day's run
+    sim.add_job(with_window(
+        job(3, Some("0 0 1 * * ?"), &[1]),
+        1,
+        DependencyWindow::PreviousDay,
+    )); // T-1
+    sim.add_job(job(4, Some("0 0 * * * ?"), &[]));
+    sim.add_job(with_window(
+        job(5, Some("0 5 * * * ?"), &[4]),
+        4,
+        DependencyWindow::SameHour,
+    ));
+    sim.run_until("2026-11-24T05:30:00Z");
+    // Hourly instances before 06:00 wait for the day's run; the hourly-on-hourly one follows its hour.
+    assert_eq!(
+        state_at(&sim, 2, "2026-11-24T03:00:00Z"),
+        Some(InstanceState::Waiting)
+    );
+    assert_eq!(
+        state_at(&sim, 5, "2026-11-24T03:05:00Z"),
+        Some(InstanceState::Success)
+    );
+    // T-1: the 24th has no run of job 1 on the 23rd, whose cron did fire then, so it waits.
+    assert_eq!(
+        state_at(&sim, 3, "2026-11-24T01:00:00Z"),
+        Some(InstanceState::Waiting)
+    );
+    sim.run_until("2026-11-24T06:01:00Z");
+    assert_eq!(
+        state_at(&sim, 2, "2026-11-24T03:00:00Z"),
+        Some(InstanceState::Success)
+    );
+    assert_eq!(
+        state_at(&sim, 3, "2026-11-24T01:00:00Z"),
+        Some(InstanceState::Waiting)
+    );
+    // The 25th's T-1 instance is released by the 24th's run as soon as it is created.
+    sim.run_until("2026-11-25T01:01:00Z");
+    assert_eq!(
+        state_at(&sim, 3, "2026-11-25T01:00:00Z"),
+        Some(InstanceState::Success)
+    );
+}
+
+#[test]
+fn self_dependency_waits_for_the_previous_instance() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    let mut spec = job(1, Some("0 0 * * * ?"), &[]);
+    spec.self_dependent = true;
+    sim.add_job(spec);
+    sim.script(1, &[(60, Failed)]);
+    sim.run_until("2026-11-24T02:30:00Z");
+    assert_eq!(
+        state_at(&sim, 1, "2026-11-24T01:00:00Z"),
+        Some(InstanceState::Failed)
+    );
+    assert_eq!(
+        state_at(&sim, 1, "2026-11-24T02:00:00Z"),
+        Some(InstanceState::Waiting)
+    );
+    let why = sim.engine.why(InstanceId(2)).unwrap();
+    assert_eq!(
+        why.summary,
+        "waiting for upstream: the previous instance 1 of this job is failed"
+    );
+    let reason = "checked by hand".to_owned();
+    sim.input(Input::Force {
+        instance: InstanceId(1),
+        state: InstanceState::Success,
+        reason,
+    })
+    .unwrap();
+    sim.run_until("2026-11-24T02:31:00Z");
+    assert_eq!(
+        state_at(&sim, 1, "2026-11-24T02:00:00Z"),
+        Some(InstanceState::Success)
+    );
+}
+
+#[test]
+fn an_upstream_that_does_not_run_that_day_does_not_hold_the_downstream() {
+    // 2026-11-28 is a Saturday; job 1 runs Monday to Friday only (Quartz 2-6).
+    let mut sim = Sim::new("2026-11-28T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, Some("0 0 9 ? * 2-6"), &[]));
+    sim.add_job(job(2, Some("0 0 10 * * ?"), &[1]));
+    sim.run_until("2026-11-28T10:01:00Z");
+    assert_eq!(
+        state_at(&sim, 2, "2026-11-28T10:00:00Z"),
+        Some(InstanceState::Success)
+    );
+    // On Monday it waits for the 09:00 run as usual.
+    sim.run_until("2026-11-30T07:00:00Z");
+    sim.add_job(job(2, Some("0 0 8 * * ?"), &[1]));
+    sim.run_until("2026-11-30T08:00:01Z");
+    assert_eq!(
+        state_at(&sim, 2, "2026-11-30T08:00:00Z"),
+        Some(InstanceState::Waiting)
+    );
+    let why = sim
+        .engine
+        .why(
+            *sim.engine
+                .by_job_time
+                .get(&(JobId(2), at("2026-11-30T08:00:00Z")))
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(why.upstreams[0].due_at, Some(at("2026-11-30T09:00:00Z")));
 }

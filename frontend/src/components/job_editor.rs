@@ -205,6 +205,12 @@ pub fn JobEditor(
     let retry_delay = RwSignal::new(job.as_ref().map_or(60, |j| j.retry_delay_secs).to_string());
     let enabled = RwSignal::new(job.as_ref().is_none_or(|j| j.enabled));
     let priority = RwSignal::new(job.as_ref().map_or(3, |j| j.priority));
+    // Windows and self-dependency are kept as they are until the editor can change them.
+    let windows = job
+        .as_ref()
+        .map(|j| j.dependency_windows.clone())
+        .unwrap_or_default();
+    let self_dependent = job.as_ref().is_some_and(|j| j.self_dependent);
     let overlap = RwSignal::new(
         job.as_ref()
             .map_or(OverlapPolicy::Allow, |j| j.overlap_policy),
@@ -312,6 +318,14 @@ pub fn JobEditor(
             retry_count: Some(retry_count),
             retry_delay_secs: Some(retry_delay),
             enabled: Some(enabled.get_untracked()),
+            dependency_windows: Some(
+                windows
+                    .iter()
+                    .filter(|(upstream, _)| dependencies.get_untracked().contains(upstream))
+                    .map(|(upstream, window)| (*upstream, *window))
+                    .collect(),
+            ),
+            self_dependent: Some(self_dependent),
             priority: Some(priority.get_untracked()),
             overlap_policy: Some(overlap.get_untracked()),
             misfire_policy: Some(misfire.get_untracked()),

@@ -191,6 +191,8 @@ async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
         cron: job.cron.clone(),
         timezone: job.timezone.clone(),
         dependencies: job.dependencies.clone(),
+        windows: job.dependency_windows.clone(),
+        self_dependent: job.self_dependent,
         host_group: job.host_group.clone(),
         retry_count: job.retry_count,
         retry_delay_secs: job.retry_delay_secs,
@@ -299,6 +301,16 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
             "must be at most one week".to_owned(),
         );
     }
+    let dependency_windows = body.dependency_windows.unwrap_or_default();
+    if let Some(stray) = dependency_windows
+        .keys()
+        .find(|job| !dependencies.contains(job))
+    {
+        errors.insert(
+            "dependency_windows".to_owned(),
+            format!("job {stray} is not a dependency"),
+        );
+    }
     let priority = body.priority.unwrap_or(3);
     if !(1..=5).contains(&priority) {
         errors.insert(
@@ -326,6 +338,8 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         cron,
         timezone,
         dependencies,
+        dependency_windows,
+        self_dependent: body.self_dependent.unwrap_or(false),
         host_group,
         retry_count: body.retry_count.unwrap_or(0),
         retry_delay_secs,

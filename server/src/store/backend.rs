@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, str::FromStr, time::Duration};
 use anyhow::Context as _;
 use app::{
     api,
-    domain::{AttemptState, InstanceState, JobType, TriggerKind},
+    domain::{AttemptState, DependencyWindow, InstanceState, JobType, TriggerKind},
     engine::{AttemptRecord, InstanceRecord, JobSpec, Snapshot},
     ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
 };
@@ -114,6 +114,7 @@ struct JobRow {
     priority: i64,
     overlap_policy: String,
     misfire_policy: String,
+    self_dependent: bool,
     owner: String,
     version: i64,
     created_at: DateTime<Utc>,
@@ -121,7 +122,7 @@ struct JobRow {
 }
 
 impl JobRow {
-    fn into_api(self, dependencies: Vec<JobId>) -> StoreResult<api::Job> {
+    fn into_api(self, dependencies: Vec<(JobId, DependencyWindow)>) -> StoreResult<api::Job> {
         Ok(api::Job {
             id: JobId(self.id),
             folder_id: FolderId(self.folder_id),
@@ -132,7 +133,9 @@ impl JobRow {
             configs: parse_configs(&self.configs)?,
             cron: self.cron,
             timezone: self.timezone,
-            dependencies,
+            dependencies: dependencies.iter().map(|d| d.0).collect(),
+            dependency_windows: dependencies.into_iter().collect(),
+            self_dependent: self.self_dependent,
             host_group: self.host_group,
             retry_count: u32::try_from(self.retry_count).unwrap_or(0),
             retry_delay_secs: u32::try_from(self.retry_delay_secs).unwrap_or(0),
@@ -334,8 +337,8 @@ fn skip_bytes(text: &str, skip: usize) -> (&str, usize) {
 }
 
 const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, configs, cron, timezone, \
-    host_group, retry_count, retry_delay_secs, enabled, priority, overlap_policy, misfire_policy, owner, \
-    version, created_at, updated_at";
+    host_group, retry_count, retry_delay_secs, enabled, priority, overlap_policy, misfire_policy, \
+    self_dependent, owner, version, created_at, updated_at";
 const INSTANCE_COLUMNS: &str = "id, job_id, scheduled_at, job_version, trigger, state, reason, \
     created_at, started_at, finished_at, attempts, failed_attempts, lost_attempts, retry_at, \
     next_trigger, cancel_requested";
@@ -351,23 +354,23 @@ const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.s
 macro_rules! sql_store {
     ($store:ty) => {
         impl $store {
-            async fn dependencies_of(&self, job: Option<JobId>) -> StoreResult<BTreeMap<JobId, Vec<JobId>>> {
-                let rows: Vec<(i64, i64)> = match job {
+            async fn dependencies_of(&self, job: Option<JobId>) -> StoreResult<BTreeMap<JobId, Vec<(JobId, DependencyWindow)>>> {
+                let rows: Vec<(i64, i64, String)> = match job {
                     Some(job) => sqlx::query_as(
-                        "select job_id, upstream_id from job_dependencies where job_id = $1 order by upstream_id",
+                        "select job_id, upstream_id, window_kind from job_dependencies where job_id = $1 order by upstream_id",
                     )
                     .bind(job.0)
                     .fetch_all(&self.pool)
                     .await?,
                     None => sqlx::query_as(
-                        "select job_id, upstream_id from job_dependencies order by job_id, upstream_id",
+                        "select job_id, upstream_id, window_kind from job_dependencies order by job_id, upstream_id",
                     )
                     .fetch_all(&self.pool)
                     .await?,
                 };
-                let mut out: BTreeMap<JobId, Vec<JobId>> = BTreeMap::new();
-                for (job, upstream) in rows {
-                    out.entry(JobId(job)).or_default().push(JobId(upstream));
+                let mut out: BTreeMap<JobId, Vec<(JobId, DependencyWindow)>> = BTreeMap::new();
+                for (job, upstream, window) in rows {
+                    out.entry(JobId(job)).or_default().push((JobId(upstream), parse(&window)?));
                 }
                 Ok(out)
             }
@@ -478,8 +481,9 @@ macro_rules! sql_store {
                 let id: i64 = sqlx::query_scalar(
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
                      host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at, configs, \
-                     priority, overlap_policy, misfire_policy) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14, $15, $16, $17) returning id",
+                     priority, overlap_policy, misfire_policy, self_dependent) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14, $15, $16, $17, $18) \
+                     returning id",
                 )
                 .bind(job.folder_id.0)
                 .bind(&job.name)
@@ -498,6 +502,7 @@ macro_rules! sql_store {
                 .bind(i64::from(job.priority))
                 .bind(job.overlap_policy.as_str())
                 .bind(job.misfire_policy.as_str())
+                .bind(job.self_dependent)
                 .fetch_one(&mut *tx)
                 .await?;
                 write_version_and_deps(&mut tx, id, 1, job, now).await?;
@@ -511,7 +516,7 @@ macro_rules! sql_store {
                     "update jobs set folder_id = $2, name = $3, description = $4, job_type = $5, script = $6, \
                      cron = $7, timezone = $8, host_group = $9, retry_count = $10, retry_delay_secs = $11, \
                      enabled = $12, version = version + 1, updated_at = $13, configs = $14, priority = $15, \
-                     overlap_policy = $16, misfire_policy = $17 where id = $1 returning version",
+                     overlap_policy = $16, misfire_policy = $17, self_dependent = $18 where id = $1 returning version",
                 )
                 .bind(id.0)
                 .bind(job.folder_id.0)
@@ -530,6 +535,7 @@ macro_rules! sql_store {
                 .bind(i64::from(job.priority))
                 .bind(job.overlap_policy.as_str())
                 .bind(job.misfire_policy.as_str())
+                .bind(job.self_dependent)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("delete from job_dependencies where job_id = $1").bind(id.0).execute(&mut *tx).await?;
@@ -564,7 +570,12 @@ macro_rules! sql_store {
 
             async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>> {
                 let ids: Vec<i64> = sqlx::query_scalar("select id from jobs").fetch_all(&self.pool).await?;
-                let mut graph = self.dependencies_of(None).await?;
+                let mut graph: BTreeMap<JobId, Vec<JobId>> = self
+                    .dependencies_of(None)
+                    .await?
+                    .into_iter()
+                    .map(|(job, edges)| (job, edges.into_iter().map(|e| e.0).collect()))
+                    .collect();
                 for id in ids {
                     graph.entry(JobId(id)).or_default();
                 }
@@ -654,12 +665,15 @@ macro_rules! sql_store {
                     .into_iter()
                     .map(|row| {
                         let id = JobId(row.id);
+                        let edges = deps.remove(&id).unwrap_or_default();
                         Ok(JobSpec {
                             id,
                             version: row.version,
                             cron: row.cron,
                             timezone: row.timezone,
-                            dependencies: deps.remove(&id).unwrap_or_default(),
+                            dependencies: edges.iter().map(|e| e.0).collect(),
+                            windows: edges.into_iter().collect(),
+                            self_dependent: row.self_dependent,
                             host_group: row.host_group,
                             retry_count: count(row.retry_count),
                             retry_delay_secs: count(row.retry_delay_secs),
@@ -872,11 +886,19 @@ where
     .execute(&mut **tx)
     .await?;
     for upstream in &job.dependencies {
-        sqlx::query("insert into job_dependencies (job_id, upstream_id) values ($1, $2)")
-            .bind(id)
-            .bind(upstream.0)
-            .execute(&mut **tx)
-            .await?;
+        let window = job
+            .dependency_windows
+            .get(upstream)
+            .copied()
+            .unwrap_or(DependencyWindow::SameDay);
+        sqlx::query(
+            "insert into job_dependencies (job_id, upstream_id, window_kind) values ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(upstream.0)
+        .bind(window.as_str())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

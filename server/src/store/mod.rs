@@ -81,6 +81,10 @@ pub struct JobWrite {
     pub timezone: String,
     /// Upstream jobs.
     pub dependencies: Vec<JobId>,
+    /// Windows of the dependencies (missing: same business day).
+    pub dependency_windows: BTreeMap<JobId, app::domain::DependencyWindow>,
+    /// Waits for its own previous instance.
+    pub self_dependent: bool,
     /// Host group.
     pub host_group: String,
     /// Retries.
