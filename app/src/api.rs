@@ -487,3 +487,12 @@ pub struct ForceState {
     /// Why; recorded with the user's name as the instance's reason.
     pub reason: String,
 }
+
+/// `POST /api/instances/{id}/rerun`: run a finished instance again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rerun {
+    /// `manual`: this instance only; `recover`: then release downstream as a scheduled success
+    /// would.
+    pub mode: TriggerKind,
+}

@@ -173,9 +173,18 @@ async fn bad_input_gets_clear_errors() {
     let b = server
         .job(folder, "b", "true", json!({ "dependencies": [a] }))
         .await;
+    let windows = json!({ b.to_string(): "last_of_day" });
     let c = server
-        .job(folder, "c", "true", json!({ "dependencies": [b] }))
+        .job(
+            folder,
+            "c",
+            "true",
+            json!({ "dependencies": [b], "dependency_windows": windows, "self_dependent": true }),
+        )
         .await;
+    let (_, saved) = server.get(&format!("/api/jobs/{c}")).await;
+    assert_eq!(saved["dependency_windows"], windows);
+    assert_eq!(saved["self_dependent"], json!(true));
     let (status, body) =
         server.put(&format!("/api/jobs/{a}"), json!({ "name": "a", "folder_id": folder, "job_type": "shell", "script": "true", "dependencies": [c] })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -238,9 +247,14 @@ async fn a_manual_run_goes_to_the_worker_and_back_with_its_log() {
             folder,
             "hello",
             script,
-            json!({ "cron": "0 0 3 * * ?", "timezone": "Asia/Shanghai" }),
+            json!({ "cron": "0 0 3 * * ?", "timezone": "Asia/Shanghai", "configs": { "dw.table": "ods.orders" } }),
         )
         .await;
+    let (_, saved) = server.get(&format!("/api/jobs/{job}")).await;
+    assert_eq!(saved["configs"], json!({ "dw.table": "ods.orders" }));
+    assert_eq!(saved["priority"], json!(3));
+    assert_eq!(saved["overlap_policy"], json!("allow"));
+    assert_eq!(saved["misfire_policy"], json!("fire_once_now"));
     let (status, created) = server
         .post(&format!("/api/jobs/{job}/run"), json!({}))
         .await;
@@ -333,6 +347,22 @@ async fn a_failing_script_is_a_failed_attempt_with_its_exit_code_and_retries_cou
         instance.reason.as_deref(),
         Some("attempt 2 failed (exit code 7)")
     );
+    // A rerun is a new attempt of the same instance, with its trigger kind (the job's retries
+    // apply again: attempt 3 fails, attempt 4 is its retry).
+    let rerun = format!("/api/instances/{}/rerun", instance.id);
+    let (status, body) = server.post(&rerun, json!({ "mode": "scheduled" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"]["mode"], "must be manual or recover");
+    let (status, body) = server.post(&rerun, json!({ "mode": "recover" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let instance = server.wait_terminal(instance.id.0).await;
+    let triggers: Vec<_> = instance
+        .attempts
+        .iter()
+        .map(|a| a.trigger.as_str())
+        .collect();
+    assert_eq!(triggers, ["manual", "retry", "recover", "retry"]);
+    assert_eq!(instance.trigger, app::domain::TriggerKind::Recover);
     server.stop().await;
 }
 

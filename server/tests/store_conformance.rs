@@ -132,6 +132,11 @@ async fn story(store: Arc<dyn Store>) {
         (1, vec![a.id], "ann")
     );
     assert_eq!(
+        b.dependency_windows[&a.id],
+        app::domain::DependencyWindow::PreviousDay
+    );
+    assert!(a.self_dependent && !b.self_dependent);
+    assert_eq!(
         b.created_at, now,
         "timestamps round-trip with sub-second precision"
     );

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/instances/{id}/cancel", post(runs::cancel_instance))
         .route("/api/instances/{id}/why", get(runs::why_instance))
         .route("/api/instances/{id}/force", post(runs::force_instance))
+        .route("/api/instances/{id}/rerun", post(runs::rerun_instance))
         .route("/api/attempts/{id}", get(runs::get_attempt))
         .route("/api/attempts/{id}/log", get(runs::attempt_log))
         .route("/api/workers", get(cluster::list_workers))
@@ -110,7 +111,7 @@ impl Modify for BearerAuth {
         session::health, session::login, session::me,
         defs::list_folders, defs::create_folder, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::job_dag,
-        runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::get_attempt, runs::attempt_log,
+        runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::rerun_instance, runs::get_attempt, runs::attempt_log,
         cluster::list_workers, cluster::issue_worker_token,
     ),
     components(schemas(app::api::ErrorBody, app::api::Event, app::api::LogMessage))

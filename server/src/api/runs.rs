@@ -1,7 +1,7 @@
 //! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
 
 use app::{
-    api::{Attempt, ForceState, Instance, LogPage, WhyNotStarted},
+    api::{Attempt, ForceState, Instance, LogPage, Rerun, WhyNotStarted},
     domain::InstanceState,
     domain::TriggerKind,
     engine::{EngineError, Handled, Input},
@@ -130,6 +130,32 @@ pub async fn why_instance(
             retry_at: None,
         }
     })))
+}
+
+/// Runs a finished instance again as a new attempt of the same version: `manual` (this instance
+/// only) or `recover` (then its downstream is released as after a scheduled success).
+#[utoipa::path(post, path = "/api/instances/{id}/rerun", params(("id" = i64, Path)), request_body = Rerun,
+    responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody),
+        (status = 409, body = app::api::ErrorBody), (status = 422, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rerun_instance(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<InstanceId>,
+    ApiJson(body): ApiJson<Rerun>,
+) -> ApiResult<Json<Instance>> {
+    instance_or_404(&state, id).await?;
+    if !matches!(body.mode, TriggerKind::Manual | TriggerKind::Recover) {
+        return Err(ApiError::field("mode", "must be manual or recover"));
+    }
+    state
+        .scheduler
+        .call(Input::Rerun {
+            instance: id,
+            kind: body.mode,
+        })
+        .await
+        .map_err(engine_error)?;
+    Ok(Json(instance_or_404(&state, id).await?))
 }
 
 /// Forces the status of an instance that is not running: `success` releases its downstream,
