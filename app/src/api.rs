@@ -493,6 +493,6 @@ pub struct ForceState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rerun {
     /// `manual`: this instance only; `recover`: then release downstream as a scheduled success
-    /// would.
+    /// would; `cascade`: rerun its whole downstream closure too, each once, in dependency order.
     pub mode: TriggerKind,
 }

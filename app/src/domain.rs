@@ -84,6 +84,9 @@ text_enum!(
         Manual => "manual",
         /// By a user: rerun, and on success release downstream as a scheduled success would.
         Recover => "recover",
+        /// By a user: rerun this instance and its whole downstream closure, each once, in
+        /// dependency order (the original's super recovery).
+        Cascade => "cascade",
         /// Automatic retry after a failed or lost attempt.
         Retry => "retry",
         /// By an API caller.
@@ -196,8 +199,9 @@ impl InstanceState {
             (Queued, Running | Cancelled) => true,
             (Running, Success | Failed | Cancelled | RetryWait | Queued) => true,
             (RetryWait, Queued | Cancelled) => true,
-            // A user rerun (manual or recover) of a finished instance.
-            (Success | Failed | Cancelled | Skipped, Queued) => true,
+            // A user rerun (manual, recover, cascade) of a finished instance; a cascade puts the
+            // finished downstream instances back to waiting.
+            (Success | Failed | Cancelled | Skipped, Queued | Waiting) => true,
             // A user forces the status of an instance that is not running.
             (
                 Waiting | Queued | RetryWait | Success | Failed | Cancelled | Skipped,
@@ -259,11 +263,8 @@ mod tests {
         for from in InstanceState::ALL.iter().filter(|s| s.is_terminal()) {
             for to in InstanceState::ALL {
                 let forced = matches!(to, Success | Failed | Skipped) && to != from;
-                assert_eq!(
-                    from.can_become(*to),
-                    *to == Queued || forced,
-                    "{from} -> {to}"
-                );
+                let rerun = matches!(to, Queued | Waiting);
+                assert_eq!(from.can_become(*to), rerun || forced, "{from} -> {to}");
             }
         }
         assert!(

@@ -352,7 +352,10 @@ async fn a_failing_script_is_a_failed_attempt_with_its_exit_code_and_retries_cou
     let rerun = format!("/api/instances/{}/rerun", instance.id);
     let (status, body) = server.post(&rerun, json!({ "mode": "scheduled" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["error"]["fields"]["mode"], "must be manual or recover");
+    assert_eq!(
+        body["error"]["fields"]["mode"],
+        "must be manual, recover or cascade"
+    );
     let (status, body) = server.post(&rerun, json!({ "mode": "recover" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let instance = server.wait_terminal(instance.id.0).await;
@@ -554,5 +557,67 @@ async fn why_has_this_not_started() {
             json!("forced to success by admin: loaded by hand")
         )
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn recover_releases_downstream_and_cascade_reruns_it() {
+    let server = TestServer::start(2).await;
+    let folder = server.folder("etl").await;
+    let up = server.job(folder, "up", "echo up", json!({})).await;
+    let down = server
+        .job(folder, "down", "echo down", json!({ "dependencies": [up] }))
+        .await;
+    // A manual run releases nothing; recovering it releases the downstream.
+    let (_, created) = server.post(&format!("/api/jobs/{up}/run"), json!({})).await;
+    let id = created["id"].as_i64().unwrap();
+    server.wait_terminal(id).await;
+    let list: Vec<Instance> = server
+        .ok(Method::GET, &format!("/api/jobs/{down}/instances"), None)
+        .await;
+    assert!(list.is_empty());
+    let rerun = format!("/api/instances/{id}/rerun");
+    let (status, _) = server.post(&rerun, json!({ "mode": "recover" })).await;
+    assert_eq!(status, StatusCode::OK);
+    server.wait_terminal(id).await;
+    let mut downstream = None;
+    for _ in 0..100 {
+        let list: Vec<Instance> = server
+            .ok(Method::GET, &format!("/api/jobs/{down}/instances"), None)
+            .await;
+        if let Some(it) = list.into_iter().find(|i| i.state == InstanceState::Success) {
+            downstream = Some(it);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let downstream = downstream.expect("the downstream ran after the recovery");
+    // A cascade reruns both, the downstream after the upstream.
+    let (status, body) = server.post(&rerun, json!({ "mode": "cascade" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let up_instance = server.wait_terminal(id).await;
+    let mut rerun_down = None;
+    for _ in 0..100 {
+        let it: Instance = server
+            .ok(
+                Method::GET,
+                &format!("/api/instances/{}", downstream.id),
+                None,
+            )
+            .await;
+        if it.attempts.len() == 2 && it.state.is_terminal() {
+            rerun_down = Some(it);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rerun_down = rerun_down.expect("the downstream reran once");
+    assert_eq!(rerun_down.state, InstanceState::Success);
+    assert_eq!(
+        rerun_down.attempts[1].trigger,
+        app::domain::TriggerKind::Cascade
+    );
+    let up_end = up_instance.attempts.last().unwrap().finished_at.unwrap();
+    assert!(rerun_down.attempts[1].started_at.unwrap() >= up_end);
     server.stop().await;
 }

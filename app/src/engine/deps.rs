@@ -7,7 +7,7 @@
 //! dependency-only job (no cron) gets one instance per business day, created once its same-day
 //! upstreams are done, at the latest of their business times.
 
-use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Engine, InstanceRecord};
@@ -128,7 +128,7 @@ impl Engine {
 
     /// The business times of `downstream` instances whose window for `upstream` can contain an
     /// upstream instance at `at` (the inverse of [`Engine::window`]).
-    fn affected(
+    pub(super) fn affected(
         &self,
         downstream: JobId,
         upstream: JobId,
@@ -474,7 +474,8 @@ impl Engine {
             }
         }
         if let Some(scheduled_at) = latest
-            && scheduled_at > job.spec.schedule_from
+            // Business times are whole seconds: the job's own creation second counts.
+            && scheduled_at >= job.spec.schedule_from.trunc_subsecs(0)
         {
             self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, true);
         }

@@ -215,6 +215,12 @@ pub enum Input {
         /// Shown as the instance's reason.
         reason: String,
     },
+    /// Rerun a finished instance and its downstream closure (the instances whose windows contain
+    /// it, transitively): each runs once, after its upstreams, in dependency order.
+    Cascade {
+        /// The instance.
+        instance: InstanceId,
+    },
     /// Cancel an instance that has not finished.
     Cancel {
         /// The instance.
@@ -505,6 +511,7 @@ impl Engine {
             Input::Trigger { job, kind } => self.trigger(now, job, kind),
             Input::Rerun { instance, kind } => self.rerun(now, instance, kind),
             Input::Cancel { instance } => self.cancel(now, instance),
+            Input::Cascade { instance } => self.cascade(now, instance),
             Input::Force {
                 instance,
                 state,
@@ -797,7 +804,7 @@ impl Engine {
     ) -> Result<Handled, EngineError> {
         if !matches!(
             kind,
-            TriggerKind::Manual | TriggerKind::Recover | TriggerKind::Api
+            TriggerKind::Manual | TriggerKind::Recover | TriggerKind::Cascade | TriggerKind::Api
         ) {
             return Err(EngineError::WrongTrigger(kind));
         }
@@ -816,13 +823,68 @@ impl Engine {
         record.failed_attempts = 0;
         record.lost_attempts = 0;
         record.cancel_requested = false;
-        if kind == TriggerKind::Recover {
-            record.trigger = TriggerKind::Recover;
+        if matches!(kind, TriggerKind::Recover | TriggerKind::Cascade) {
+            record.trigger = kind;
         }
         let scheduled_at = record.scheduled_at;
         self.terminal.remove(&(scheduled_at, id));
         self.set_state(now, id, InstanceState::Queued, None);
         Ok(Handled::Instance(id))
+    }
+
+    fn cascade(&mut self, now: DateTime<Utc>, root: InstanceId) -> Result<Handled, EngineError> {
+        let record = self
+            .instances
+            .get(&root)
+            .ok_or(EngineError::UnknownInstance(root))?;
+        if !record.state.is_terminal() {
+            return Err(EngineError::WrongState {
+                instance: root,
+                state: record.state,
+                action: "a cascade rerun",
+            });
+        }
+        // Walk the downstream closure breadth first; each instance is taken once.
+        let mut frontier = VecDeque::from([(record.job, record.scheduled_at)]);
+        let mut taken = BTreeSet::from([root]);
+        let mut closure = Vec::new();
+        while let Some((upstream, at)) = frontier.pop_front() {
+            let downstream: Vec<JobId> = self
+                .downstream
+                .get(&upstream)
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            for job in downstream {
+                let (start, end) = self.affected(job, upstream, at);
+                for (&(_, t), id) in self.by_job_time.range((job, start)..(job, end)) {
+                    if taken.insert(*id) {
+                        closure.push(*id);
+                        frontier.push_back((job, t));
+                    }
+                }
+            }
+        }
+        self.rerun(now, root, TriggerKind::Cascade)?;
+        let reason = format!("cascade rerun from instance {root}");
+        for id in closure {
+            let record = self
+                .instances
+                .get_mut(&id)
+                .expect("indexed instances exist");
+            // Active ones run anyway; finished ones wait for their upstreams again.
+            if !record.state.is_terminal() {
+                continue;
+            }
+            record.trigger = TriggerKind::Cascade;
+            record.next_trigger = TriggerKind::Cascade;
+            record.failed_attempts = 0;
+            record.lost_attempts = 0;
+            self.set_state(now, id, InstanceState::Waiting, Some(reason.clone()));
+            self.admit(now, id, true, false);
+        }
+        Ok(Handled::Instance(root))
     }
 
     fn force(
@@ -862,7 +924,10 @@ impl Engine {
         // Forcing success releases downstream whatever started the instance (a scheduled or
         // recovered one is already on the release list).
         if state.releases_downstream()
-            && !matches!(trigger, TriggerKind::Scheduled | TriggerKind::Recover)
+            && !matches!(
+                trigger,
+                TriggerKind::Scheduled | TriggerKind::Recover | TriggerKind::Cascade
+            )
         {
             self.pending_release.push_back(id);
         }
@@ -1144,8 +1209,14 @@ impl Engine {
         {
             self.retry_timers.remove(&(at, id));
         }
-        if state == InstanceState::Queued {
+        if matches!(state, InstanceState::Queued | InstanceState::Waiting) {
             record.finished_at = None;
+        }
+        if from.is_terminal() && !state.is_terminal() {
+            self.terminal.remove(&(record.scheduled_at, id));
+        }
+        if state == InstanceState::Waiting {
+            self.waiting.insert((record.job, record.scheduled_at, id));
         }
         if state.is_terminal() {
             record.finished_at = Some(now);
@@ -1154,7 +1225,7 @@ impl Engine {
             if state.releases_downstream()
                 && matches!(
                     record.trigger,
-                    TriggerKind::Scheduled | TriggerKind::Recover
+                    TriggerKind::Scheduled | TriggerKind::Recover | TriggerKind::Cascade
                 )
             {
                 self.pending_release.push_back(id);

@@ -939,3 +939,61 @@ fn an_upstream_that_does_not_run_that_day_does_not_hold_the_downstream() {
         .unwrap();
     assert_eq!(why.upstreams[0].due_at, Some(at("2026-11-30T09:00:00Z")));
 }
+
+#[test]
+fn a_cascade_reruns_each_downstream_job_once_in_dependency_order() {
+    // A diamond: 1 -> 2, 1 -> 3, 2 -> 4, 3 -> 4, all daily; job 5 is not downstream of 1.
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, Some("0 0 1 * * ?"), &[]));
+    sim.add_job(job(2, None, &[1]));
+    sim.add_job(job(3, None, &[1]));
+    sim.add_job(job(4, None, &[2, 3]));
+    sim.add_job(job(5, Some("0 0 1 * * ?"), &[]));
+    sim.script(3, &[(10, Succeeded), (300, Succeeded)]);
+    sim.run_until("2026-11-24T02:00:00Z");
+    let first_run = sim.take_trace();
+    assert_eq!(
+        first_run.matches("success exit 0").count(),
+        5,
+        "{first_run}"
+    );
+    let res = sim.input(Input::Cascade {
+        instance: InstanceId(1),
+    });
+    assert_eq!(res, Ok(Handled::Instance(InstanceId(1))));
+    sim.run_until("2026-11-24T03:00:00Z");
+    check(
+        &mut sim,
+        "
+        +02:00:00 instance 1 job 1 @11-24 01:00:00 queued
+        +02:00:00 instance 3 job 2 @11-24 01:00:00 waiting (cascade rerun from instance 1)
+        +02:00:00 instance 4 job 3 @11-24 01:00:00 waiting (cascade rerun from instance 1)
+        +02:00:00 instance 5 job 4 @11-24 01:00:00 waiting (cascade rerun from instance 1)
+        +02:00:00 instance 1 job 1 @11-24 01:00:00 running
+        +02:00:00 dispatch attempt 6 (#2 cascade) of instance 1 to worker 1
+        +02:00:10 attempt 6 success exit 0
+        +02:00:10 instance 1 job 1 @11-24 01:00:00 success
+        +02:00:10 instance 3 job 2 @11-24 01:00:00 queued
+        +02:00:10 instance 4 job 3 @11-24 01:00:00 queued
+        +02:00:10 instance 3 job 2 @11-24 01:00:00 running
+        +02:00:10 dispatch attempt 7 (#2 cascade) of instance 3 to worker 1
+        +02:00:10 instance 4 job 3 @11-24 01:00:00 running
+        +02:00:10 dispatch attempt 8 (#2 cascade) of instance 4 to worker 1
+        +02:00:20 attempt 7 success exit 0
+        +02:00:20 instance 3 job 2 @11-24 01:00:00 success
+        +02:05:10 attempt 8 success exit 0
+        +02:05:10 instance 4 job 3 @11-24 01:00:00 success
+        +02:05:10 instance 5 job 4 @11-24 01:00:00 queued
+        +02:05:10 instance 5 job 4 @11-24 01:00:00 running
+        +02:05:10 dispatch attempt 9 (#2 cascade) of instance 5 to worker 1
+        +02:05:20 attempt 9 success exit 0
+        +02:05:20 instance 5 job 4 @11-24 01:00:00 success
+        ",
+    );
+    // A running instance cannot start a cascade.
+    let res = sim.input(Input::Cascade {
+        instance: InstanceId(99),
+    });
+    assert_eq!(res, Err(EngineError::UnknownInstance(InstanceId(99))));
+}

@@ -133,7 +133,8 @@ pub async fn why_instance(
 }
 
 /// Runs a finished instance again as a new attempt of the same version: `manual` (this instance
-/// only) or `recover` (then its downstream is released as after a scheduled success).
+/// only), `recover` (then its downstream is released as after a scheduled success) or `cascade`
+/// (it and every downstream instance of its windows rerun, each once, in dependency order).
 #[utoipa::path(post, path = "/api/instances/{id}/rerun", params(("id" = i64, Path)), request_body = Rerun,
     responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody),
         (status = 409, body = app::api::ErrorBody), (status = 422, body = app::api::ErrorBody)),
@@ -144,17 +145,20 @@ pub async fn rerun_instance(
     ApiJson(body): ApiJson<Rerun>,
 ) -> ApiResult<Json<Instance>> {
     instance_or_404(&state, id).await?;
-    if !matches!(body.mode, TriggerKind::Manual | TriggerKind::Recover) {
-        return Err(ApiError::field("mode", "must be manual or recover"));
-    }
-    state
-        .scheduler
-        .call(Input::Rerun {
+    let input = match body.mode {
+        TriggerKind::Manual | TriggerKind::Recover => Input::Rerun {
             instance: id,
             kind: body.mode,
-        })
-        .await
-        .map_err(engine_error)?;
+        },
+        TriggerKind::Cascade => Input::Cascade { instance: id },
+        _ => {
+            return Err(ApiError::field(
+                "mode",
+                "must be manual, recover or cascade",
+            ));
+        }
+    };
+    state.scheduler.call(input).await.map_err(engine_error)?;
     Ok(Json(instance_or_404(&state, id).await?))
 }
 
