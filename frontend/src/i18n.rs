@@ -5,7 +5,7 @@
 //! Words follow the product glossary: Job 任务, Folder 目录, Instance 实例,
 //! Attempt 执行记录, Worker 执行机器, Host group 机器组, Business time 业务时间.
 
-use app::domain::{MisfirePolicy, OverlapPolicy, TriggerKind};
+use app::domain::{DependencyWindow, MisfirePolicy, OverlapPolicy, TriggerKind};
 use leptos::prelude::*;
 
 use crate::app::AppState;
@@ -127,6 +127,18 @@ catalogue! {
     Schedule => "Schedule", "调度";
     Next => "next", "下次";
     Dependencies => "Dependencies", "依赖";
+    DepWindowHint => "Which instances of this upstream job each instance waits for",
+        "每个实例等待该上游任务的哪些实例";
+    WinSameDay => "same day (all)", "同一天（全部）";
+    WinLastOfDay => "same day (last run)", "同一天（最后一次）";
+    WinPreviousDay => "previous day (T−1)", "前一天（T−1）";
+    WinSameHour => "same hour", "同一小时";
+    WinShortLastOfDay => "last run of the day", "当天最后一次";
+    WinShortPreviousDay => "T−1", "T−1";
+    WinShortSameHour => "same hour", "同一小时";
+    SelfDependentHint => "Wait for this job's previous instance (self-dependency)",
+        "等待本任务上一实例完成（自依赖）";
+    SelfDependent => "Self-dependency", "自依赖";
     HostGroup => "Host group", "机器组";
     RetryCount => "Retries", "重试次数";
     RetryDelay => "Retry delay (s)", "重试间隔（秒）";
@@ -217,6 +229,7 @@ catalogue! {
     TrScheduled => "scheduled", "调度";
     TrManual => "manual", "手动";
     TrRecover => "recover", "恢复";
+    TrCascade => "cascade", "级联恢复";
     TrRetry => "retry", "重试";
     TrApi => "API", "API";
 }
@@ -276,6 +289,7 @@ pub fn trigger_label(kind: TriggerKind) -> impl Fn() -> &'static str + Copy + Se
         TriggerKind::Scheduled => K::TrScheduled,
         TriggerKind::Manual => K::TrManual,
         TriggerKind::Recover => K::TrRecover,
+        TriggerKind::Cascade => K::TrCascade,
         TriggerKind::Retry => K::TrRetry,
         TriggerKind::Api => K::TrApi,
     };
@@ -297,6 +311,26 @@ pub fn misfire_label(policy: MisfirePolicy) -> K {
         MisfirePolicy::FireOnceNow => K::MisfireOnce,
         MisfirePolicy::Skip => K::MisfireSkip,
         MisfirePolicy::CatchUp => K::MisfireCatchUp,
+    }
+}
+
+/// The label of a dependency window, as the editor's select offers it.
+pub fn window_label(window: DependencyWindow) -> K {
+    match window {
+        DependencyWindow::SameDay => K::WinSameDay,
+        DependencyWindow::LastOfDay => K::WinLastOfDay,
+        DependencyWindow::PreviousDay => K::WinPreviousDay,
+        DependencyWindow::SameHour => K::WinSameHour,
+    }
+}
+
+/// The short label a dependency chip adds after the job; none for the default, the same day.
+pub fn window_short_label(window: DependencyWindow) -> Option<K> {
+    match window {
+        DependencyWindow::SameDay => None,
+        DependencyWindow::LastOfDay => Some(K::WinShortLastOfDay),
+        DependencyWindow::PreviousDay => Some(K::WinShortPreviousDay),
+        DependencyWindow::SameHour => Some(K::WinShortSameHour),
     }
 }
 
@@ -323,6 +357,22 @@ mod tests {
                 "{key:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_window_has_a_label_and_only_same_day_goes_without_a_short_one() {
+        for window in DependencyWindow::ALL {
+            assert!(!window_label(*window).text(Lang::En).is_empty());
+            assert_eq!(
+                window_short_label(*window).is_none(),
+                *window == DependencyWindow::SameDay,
+                "{window}"
+            );
+        }
+        assert_eq!(
+            window_label(DependencyWindow::PreviousDay).text(Lang::Zh),
+            "前一天（T−1）"
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! The job editor, for new jobs and for editing: definition fields, the job's key=value configs
 //! (checked as they are typed), a live preview of the next fire times computed in the browser by
-//! `app::cron`, a dependency picker, and the server's per-field reasons from a 422 shown next to
-//! their fields.
+//! `app::cron`, a dependency picker with each dependency's window and the self-dependency switch,
+//! and the server's per-field reasons from a 422 shown next to their fields.
 
 use std::collections::BTreeMap;
 
 use app::{
     api::{Job, JobInput},
     cron::Schedule,
-    domain::{JobType, MisfirePolicy, OverlapPolicy},
+    domain::{DependencyWindow, JobType, MisfirePolicy, OverlapPolicy},
     ids::{FolderId, JobId},
 };
 use leptos::prelude::*;
@@ -20,7 +20,7 @@ use crate::{
     },
     browser,
     components::error_view::ActionError,
-    i18n::{K, misfire_label, overlap_label, t},
+    i18n::{K, misfire_label, overlap_label, t, window_label},
 };
 
 /// The fields the editor shows a reason next to (the names `JobInput` uses).
@@ -35,6 +35,8 @@ const FIELDS: &[&str] = &[
     "cron",
     "timezone",
     "dependencies",
+    "dependency_windows",
+    "self_dependent",
     "retry_count",
     "retry_delay_secs",
     "enabled",
@@ -89,6 +91,21 @@ fn config_problems<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Ve
             } else {
                 None
             }
+        })
+        .collect()
+}
+
+/// The window of every dependency in `dependencies`, the same day unless `windows` says otherwise
+/// (what the editor sends: a window of a removed dependency is dropped).
+fn windows_to_send(
+    dependencies: &[JobId],
+    windows: &BTreeMap<JobId, DependencyWindow>,
+) -> BTreeMap<JobId, DependencyWindow> {
+    dependencies
+        .iter()
+        .map(|id| {
+            let window = windows.get(id).copied();
+            (*id, window.unwrap_or(DependencyWindow::SameDay))
         })
         .collect()
 }
@@ -205,12 +222,12 @@ pub fn JobEditor(
     let retry_delay = RwSignal::new(job.as_ref().map_or(60, |j| j.retry_delay_secs).to_string());
     let enabled = RwSignal::new(job.as_ref().is_none_or(|j| j.enabled));
     let priority = RwSignal::new(job.as_ref().map_or(3, |j| j.priority));
-    // Windows and self-dependency are kept as they are until the editor can change them.
-    let windows = job
-        .as_ref()
-        .map(|j| j.dependency_windows.clone())
-        .unwrap_or_default();
-    let self_dependent = job.as_ref().is_some_and(|j| j.self_dependent);
+    let windows = RwSignal::new(
+        job.as_ref()
+            .map(|j| j.dependency_windows.clone())
+            .unwrap_or_default(),
+    );
+    let self_dependent = RwSignal::new(job.as_ref().is_some_and(|j| j.self_dependent));
     let overlap = RwSignal::new(
         job.as_ref()
             .map_or(OverlapPolicy::Allow, |j| j.overlap_policy),
@@ -318,14 +335,10 @@ pub fn JobEditor(
             retry_count: Some(retry_count),
             retry_delay_secs: Some(retry_delay),
             enabled: Some(enabled.get_untracked()),
-            dependency_windows: Some(
-                windows
-                    .iter()
-                    .filter(|(upstream, _)| dependencies.get_untracked().contains(upstream))
-                    .map(|(upstream, window)| (*upstream, *window))
-                    .collect(),
-            ),
-            self_dependent: Some(self_dependent),
+            dependency_windows: Some(dependencies.with_untracked(|deps| {
+                windows.with_untracked(|windows| windows_to_send(deps, windows))
+            })),
+            self_dependent: Some(self_dependent.get_untracked()),
             priority: Some(priority.get_untracked()),
             overlap_policy: Some(overlap.get_untracked()),
             misfire_policy: Some(misfire.get_untracked()),
@@ -438,8 +451,16 @@ pub fn JobEditor(
                 </Field>
             </div>
             <CronPreview cron=cron.into() zone=zone.into() />
-            <Field label=K::Dependencies name="dependencies" errors=errors>
-                <DependencyPicker selected=dependencies exclude=editing />
+            <Field label=K::Dependencies name="dependencies" also="dependency_windows" errors=errors>
+                <DependencyPicker selected=dependencies windows exclude=editing />
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        data-testid="job-self-dependent"
+                        bind:checked=self_dependent
+                    />
+                    {move || t(K::SelfDependentHint)}
+                </label>
             </Field>
             <div class="grid-3">
                 <Field label=K::RetryCount name="retry_count" errors=errors>
@@ -560,28 +581,40 @@ pub fn JobEditor(
     }
 }
 
-/// A labelled form field with the reason it was refused, if any.
+/// A labelled form field with the reason it was refused, if any; `also` names a second request
+/// field whose reason is shown here too (a dependency's window next to the dependencies).
 #[component]
 fn Field(
     label: K,
     name: &'static str,
+    #[prop(optional)] also: Option<&'static str>,
     errors: Memo<BTreeMap<String, String>>,
     children: Children,
 ) -> impl IntoView {
-    let error = move || errors.with(|e| e.get(name).cloned());
+    let reasons = move || {
+        errors.with(|e| {
+            [Some(name), also]
+                .into_iter()
+                .flatten()
+                .filter_map(|field| Some((field, e.get(field)?.clone())))
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
-        <div class="field" class:invalid=move || error().is_some()>
+        <div class="field" class:invalid=move || !reasons().is_empty()>
             <span class="label">{move || t(label)}</span>
             {children()}
             {move || {
-                error()
-                    .map(|reason| {
+                reasons()
+                    .into_iter()
+                    .map(|(field, reason)| {
                         view! {
-                            <span class="field-error" data-testid=format!("error-{name}")>
+                            <span class="field-error" data-testid=format!("error-{field}")>
                                 {reason}
                             </span>
                         }
                     })
+                    .collect_view()
             }}
         </div>
     }
@@ -727,9 +760,14 @@ fn CronPreview(cron: Signal<String>, zone: Signal<String>) -> impl IntoView {
     }
 }
 
-/// Chips for the chosen upstream jobs, and a search (name or id) to add more.
+/// Chips for the chosen upstream jobs, each with the select of its window, and a search (name or
+/// id) to add more. A new dependency waits for the same day; removing one drops its window.
 #[component]
-fn DependencyPicker(selected: RwSignal<Vec<JobId>>, exclude: Option<JobId>) -> impl IntoView {
+fn DependencyPicker(
+    selected: RwSignal<Vec<JobId>>,
+    windows: RwSignal<BTreeMap<JobId, DependencyWindow>>,
+    exclude: Option<JobId>,
+) -> impl IntoView {
     let catalog = Catalog::current();
     let query = RwSignal::new(String::new());
     let chips = move || {
@@ -741,16 +779,51 @@ fn DependencyPicker(selected: RwSignal<Vec<JobId>>, exclude: Option<JobId>) -> i
                 let name = data
                     .job(id)
                     .map_or_else(String::new, |job| job.name.clone());
+                let window = move || {
+                    windows.with(|w| w.get(&id).copied().unwrap_or(DependencyWindow::SameDay))
+                };
                 view! {
-                    <span class="chip" data-testid="dependency-chip">
+                    <span class="chip" data-testid="dependency-chip" data-job-id=id.0>
                         <a href=format!("/jobs/{id}")>{name}</a>
                         <span class="id">"#" {id.0}</span>
+                        <select
+                            class="chip-window"
+                            data-testid=format!("dep-window-{id}")
+                            title=move || t(K::DepWindowHint)
+                            aria-label=move || t(K::DepWindowHint)
+                            on:change=move |ev| {
+                                if let Ok(value) = event_target_value(&ev).parse() {
+                                    windows.update(|w| {
+                                        w.insert(id, value);
+                                    });
+                                }
+                            }
+                        >
+                            {DependencyWindow::ALL
+                                .iter()
+                                .map(|choice| {
+                                    let choice = *choice;
+                                    view! {
+                                        <option
+                                            value=choice.as_str()
+                                            selected=move || window() == choice
+                                        >
+                                            {move || t(window_label(choice))}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
                         <button
                             type="button"
                             class="chip-remove"
+                            data-testid="dependency-remove"
                             title=move || t(K::Remove)
                             on:click=move |_| {
                                 selected.update(|ids| ids.retain(|other| *other != id));
+                                windows.update(|w| {
+                                    w.remove(&id);
+                                });
                             }
                         >
                             "×"
@@ -820,6 +893,23 @@ fn DependencyPicker(selected: RwSignal<Vec<JobId>>, exclude: Option<JobId>) -> i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_dependency_is_sent_with_its_window_and_only_those() {
+        let (a, b, gone) = (JobId(1), JobId(2), JobId(3));
+        let windows = BTreeMap::from([
+            (b, DependencyWindow::PreviousDay),
+            (gone, DependencyWindow::SameHour),
+        ]);
+        assert_eq!(
+            windows_to_send(&[a, b], &windows),
+            BTreeMap::from([
+                (a, DependencyWindow::SameDay),
+                (b, DependencyWindow::PreviousDay)
+            ])
+        );
+        assert!(windows_to_send(&[], &windows).is_empty());
+    }
 
     #[test]
     fn config_keys_follow_the_server_rule() {

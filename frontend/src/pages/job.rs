@@ -4,6 +4,7 @@
 use app::{
     api::{Event, Instance, Job},
     cron::Schedule,
+    domain::DependencyWindow,
     ids::{InstanceId, JobId},
 };
 use leptos::prelude::*;
@@ -22,7 +23,7 @@ use crate::{
         table::Table,
         why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
     },
-    i18n::{K, misfire_label, overlap_label, t, trigger_label},
+    i18n::{K, misfire_label, overlap_label, t, trigger_label, window_label, window_short_label},
     pages::{BadAddress, param},
 };
 
@@ -188,7 +189,15 @@ fn JobSummary(job: Job) -> impl IntoView {
         }
         None => view! { <span class="muted">{move || t(K::NoSchedule)}</span> }.into_any(),
     };
-    let dependencies = job.dependencies.clone();
+    // Each dependency with its window; the same day (the default) goes without a label.
+    let dependencies: Vec<_> = job
+        .dependencies
+        .iter()
+        .map(|id| {
+            let window = job.dependency_windows.get(id).copied();
+            (*id, window.unwrap_or(DependencyWindow::SameDay))
+        })
+        .collect();
     let deps = move || {
         if dependencies.is_empty() {
             return view! { <span class="muted">"–"</span> }.into_any();
@@ -196,11 +205,23 @@ fn JobSummary(job: Job) -> impl IntoView {
         let data = catalog.data();
         dependencies
             .iter()
-            .map(|id| {
-                let name = data.job(*id).map(|j| j.name.clone()).unwrap_or_default();
+            .map(|&(id, window)| {
+                let name = data.job(id).map(|j| j.name.clone()).unwrap_or_default();
+                let short = window_short_label(window).map(|short| {
+                    view! { <span class="chip-window-view">" · " {move || t(short)}</span> }
+                });
                 view! {
-                    <a class="chip" href=format!("/jobs/{id}")>
-                        {name} <span class="id">"#" {id.0}</span>
+                    <a
+                        class="chip"
+                        href=format!("/jobs/{id}")
+                        title=move || t(window_label(window))
+                        data-testid="job-dependency"
+                        data-job-id=id.0
+                        data-window=window.as_str()
+                    >
+                        {name}
+                        <span class="id">"#" {id.0}</span>
+                        {short}
                     </a>
                 }
             })
@@ -249,7 +270,17 @@ fn JobSummary(job: Job) -> impl IntoView {
                 <dt>{move || t(K::Schedule)}</dt>
                 <dd>{schedule}</dd>
                 <dt>{move || t(K::Dependencies)}</dt>
-                <dd class="chips">{deps}</dd>
+                <dd class="chips" data-testid="job-dependencies">
+                    {deps}
+                </dd>
+                {job
+                    .self_dependent
+                    .then(|| {
+                        view! {
+                            <dt>{move || t(K::SelfDependent)}</dt>
+                            <dd data-testid="job-self-dependent-view">{move || t(K::Yes)}</dd>
+                        }
+                    })}
                 <dt>{move || t(K::Configs)}</dt>
                 <dd class="configs-view" data-testid="job-configs">
                     {configs}
