@@ -2,7 +2,8 @@
 // (with a config and a live cron preview), run it, and watch its log arrive live until the attempt
 // succeeds. Then the DAG of a three-job chain (two jobs added over the API), dependency windows and
 // self-dependency set in the editor, the error page of an attempt that does not exist, and the
-// "Why?" panel of an instance that waits for its upstream.
+// "Why?" panel of an instance that waits for its upstream. On the way, the instance's actions:
+// rerun it, then mark it failed with a reason.
 import { expect, test } from "@playwright/test";
 
 const SCRIPT = 'echo "hello from hera"; for i in 1 2 3; do echo "line $i"; sleep 1; done';
@@ -12,8 +13,9 @@ test("create a job, run it and follow its log", async ({ page }) => {
   expect(password, "HERA_PASSWORD must be set (run.sh does)").toBeTruthy();
   const suffix = Date.now().toString(36);
   const problems = [];
-  // Set while the spec provokes a 422 on purpose (Chromium logs the refused request).
+  // Set while the spec provokes a 422 or a 409 on purpose (Chromium logs the refused request).
   let expect422 = false;
+  let expect409 = false;
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (msg) => {
     // The deliberately wrong password answers 401, which Chromium logs as a failed resource.
@@ -21,6 +23,7 @@ test("create a job, run it and follow its log", async ({ page }) => {
     const expected =
       msg.text().includes("status of 401") ||
       (expect422 && msg.text().includes("status of 422")) ||
+      (expect409 && msg.text().includes("status of 409")) ||
       `${msg.text()} ${msg.location().url}`.includes("/attempts/999999");
     if (msg.type() === "error" && !expected) {
       problems.push(`console error: ${msg.text()}`);
@@ -126,6 +129,81 @@ test("create a job, run it and follow its log", async ({ page }) => {
     "success",
   );
   await page.screenshot({ path: "screenshots/job-page.png" });
+
+  // The instance's actions: run it again, then force its state with a reason.
+  const doneRow = page.getByTestId("instance-row").first();
+  const doneId = await doneRow.getAttribute("data-instance-id");
+  const instanceRow = page.locator(`[data-testid="instance-row"][data-instance-id="${doneId}"]`);
+  const panel = page.locator(`[data-testid="actions-panel"][data-instance-id="${doneId}"]`);
+  await instanceRow.getByTestId("instance-actions").click();
+  await expect(instanceRow.getByTestId("instance-actions")).toHaveAttribute("aria-expanded", "true");
+  await expect(panel.getByTestId("action-rerun")).toBeVisible();
+  await expect(panel.getByTestId("action-recover")).toHaveText("Recover (rerun + release downstream)");
+  await expect(panel.getByTestId("action-cascade")).toHaveText("Cascade (rerun with all downstream)");
+  await expect(panel.getByTestId("action-force-failed")).toBeVisible();
+  await expect(panel.getByTestId("action-skip")).toBeVisible();
+  // A success cannot be marked a success again.
+  await expect(panel.getByTestId("action-force-success")).toHaveCount(0);
+  await page
+    .locator("section.card", { has: page.getByTestId("instances") })
+    .screenshot({ path: "screenshots/instance-actions.png" });
+  await page.getByTestId("lang-zh-CN").click();
+  await expect(panel.getByTestId("action-rerun")).toHaveText("重跑");
+  await expect(panel.getByTestId("action-cascade")).toHaveText("级联重跑（含全部下游）");
+  await page.getByTestId("lang-en").click();
+  // A cascade asks first; cancelling goes back to the buttons.
+  await panel.getByTestId("action-cascade").click();
+  await expect(panel.getByTestId("cascade-form")).toContainText(`#${doneId}`);
+  await panel.getByTestId("cascade-form").getByRole("button", { name: "Cancel" }).click();
+  await expect(panel.getByTestId("cascade-form")).toHaveCount(0);
+  // A refused action shows the server's message in the panel (a 409 made up once).
+  expect409 = true;
+  const rerunPath = `**/api/instances/${doneId}/rerun`;
+  await page.route(rerunPath, (route) =>
+    route.fulfill({
+      status: 409,
+      contentType: "application/json",
+      body: JSON.stringify({ error: { code: "conflict", message: "made-up conflict" } }),
+    }),
+  );
+  await panel.getByTestId("action-recover").click();
+  await expect(panel.getByTestId("action-error")).toHaveText("made-up conflict");
+  await page.unroute(rerunPath);
+  expect409 = false;
+  // Rerun: a second attempt, which succeeds; the panel closes.
+  await panel.getByTestId("action-rerun").click();
+  await expect(panel).toHaveCount(0);
+  await expect(instanceRow).toHaveAttribute("data-attempts", "2", { timeout: 30_000 });
+  await expect(
+    page.locator(`[data-testid="attempt-row"][data-instance-id="${doneId}"]`),
+  ).toHaveCount(2);
+  await expect(instanceRow.getByTestId("state-badge")).toHaveAttribute("data-state", "success", {
+    timeout: 30_000,
+  });
+  await expect(
+    page
+      .locator(`[data-testid="attempt-row"][data-instance-id="${doneId}"]`)
+      .first()
+      .getByTestId("state-badge"),
+  ).toHaveAttribute("data-state", "success");
+  // Mark it failed: the reason is required, then recorded with the user's name.
+  await instanceRow.getByTestId("instance-actions").click();
+  await panel.getByTestId("action-force-failed").click();
+  await expect(panel.getByTestId("force-reason")).toBeFocused();
+  await panel.getByTestId("force-confirm").click();
+  await expect(panel.getByTestId("force-reason-error")).toHaveText("Required");
+  const reason = `bad data in ods.orders ${suffix}`;
+  await panel.getByTestId("force-reason").fill(reason);
+  await expect(panel.getByTestId("force-reason-error")).toHaveCount(0);
+  await page
+    .locator("section.card", { has: page.getByTestId("instances") })
+    .screenshot({ path: "screenshots/instance-force.png" });
+  await panel.getByTestId("force-confirm").click();
+  await expect(panel).toHaveCount(0);
+  await expect(instanceRow.getByTestId("state-badge")).toHaveAttribute("data-state", "failed");
+  await expect(instanceRow.getByTestId("instance-reason")).toContainText(
+    `forced to failed by admin: ${reason}`,
+  );
 
   // Two downstream jobs over the API make a chain of three for the DAG view.
   const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);

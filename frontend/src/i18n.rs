@@ -192,6 +192,22 @@ catalogue! {
     FreeSlotsOne => "1 free slot", "1 个空闲槽位";
     FreeSlotsMany => "{n} free slots", "{n} 个空闲槽位";
     RetryAt => "Retry at {at}", "将于 {at} 重试";
+    // Instance actions (a panel under its row)
+    Actions => "Actions", "操作";
+    RunAgain => "Run again", "再次运行";
+    SetState => "Set state", "设置状态";
+    Rerun => "Rerun", "重跑";
+    RerunRecover => "Recover (rerun + release downstream)", "恢复（重跑并释放下游）";
+    RerunCascade => "Cascade (rerun with all downstream)", "级联重跑（含全部下游）";
+    CascadeQuestion => "Rerun instance #{id} and its whole downstream, each job once in dependency order? This can start many runs.",
+        "重跑实例 #{id} 及其全部下游（每个任务一次，按依赖顺序）？这可能启动大量运行。";
+    ForceSuccess => "Mark success", "标记成功";
+    ForceFailed => "Mark failed", "标记失败";
+    ForceSkip => "Skip", "跳过";
+    ForceQuestion => "Mark instance #{id} as {state}", "将实例 #{id} 标记为{state}";
+    Reason => "Reason", "原因";
+    ReasonPlaceholder => "Reason (required, recorded with your name)", "原因（必填，将与你的用户名一并记录）";
+    Confirm => "Confirm", "确认";
     // Log
     LogLive => "Live", "实时";
     LogReconnecting => "Reconnecting…", "重新连接中…";

@@ -2,6 +2,7 @@
 
 pub mod dag_graph;
 pub mod error_view;
+pub mod instance_actions;
 pub mod job_editor;
 pub mod layout;
 pub mod log_tail;

@@ -4,12 +4,12 @@ use leptos::prelude::*;
 
 use crate::i18n::{K, t};
 
-/// A table with `headers`; `children` are its `<tr>` rows. When `empty` is true a single row
+/// A table with `headers`; `children` are its `<tr>` rows. While `empty` is true a single row
 /// says `empty_text` instead.
 #[component]
 pub fn Table(
     headers: Vec<K>,
-    #[prop(optional)] empty: bool,
+    #[prop(optional, into)] empty: Signal<bool>,
     #[prop(optional)] empty_text: Option<K>,
     #[prop(optional)] testid: &'static str,
     children: Children,
@@ -27,15 +27,18 @@ pub fn Table(
                     </tr>
                 </thead>
                 <tbody>
-                    {empty
-                        .then(|| {
-                            let text = empty_text.unwrap_or(K::NothingYet);
-                            view! {
-                                <tr class="empty">
-                                    <td colspan=columns>{move || t(text)}</td>
-                                </tr>
-                            }
-                        })}
+                    {move || {
+                        empty
+                            .get()
+                            .then(|| {
+                                let text = empty_text.unwrap_or(K::NothingYet);
+                                view! {
+                                    <tr class="empty">
+                                        <td colspan=columns>{move || t(text)}</td>
+                                    </tr>
+                                }
+                            })
+                    }}
                     {children()}
                 </tbody>
             </table>

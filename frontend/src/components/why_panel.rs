@@ -2,9 +2,10 @@
 //! `retry_wait`) and the panel it opens under the instance's row, from
 //! `GET /api/instances/{id}/why`.
 //!
-//! The table owns a [`WhyState`]: which panels are open and their last answers. The table's rows
-//! are rebuilt whenever the job's instances are refetched (live events), so an open panel is built
-//! again, asks again, and shows its previous answer until the new one arrives.
+//! The table owns a [`WhyState`]: which panels are open and their last answers. Whenever the job's
+//! instances are refetched (live events) the table calls [`WhyState::refresh`] and open panels ask
+//! again; a panel whose row is rebuilt (its instance changed) shows its previous answer until the
+//! new one arrives.
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +39,8 @@ pub fn can_explain(state: InstanceState) -> bool {
 pub struct WhyState {
     open: RwSignal<HashSet<InstanceId>>,
     answers: RwSignal<HashMap<InstanceId, Result<WhyNotStarted, ApiError>>>,
+    /// Moves on every [`refresh`](WhyState::refresh); open panels ask again.
+    generation: RwSignal<u64>,
 }
 
 impl WhyState {
@@ -46,7 +49,13 @@ impl WhyState {
         WhyState {
             open: RwSignal::new(HashSet::new()),
             answers: RwSignal::new(HashMap::new()),
+            generation: RwSignal::new(0),
         }
+    }
+
+    /// Makes the open panels ask again (the list they belong to was refetched).
+    pub fn refresh(self) {
+        self.generation.update(|n| *n += 1);
     }
 
     /// Whether the panel of `id` is open; reactive.
@@ -108,8 +117,10 @@ pub fn WhyRow(id: InstanceId, why: WhyState, columns: usize) -> impl IntoView {
 
 #[component]
 fn WhyPanel(id: InstanceId, why: WhyState) -> impl IntoView {
-    let answer =
-        LocalResource::new(move || http::get::<WhyNotStarted>(format!("/api/instances/{id}/why")));
+    let answer = LocalResource::new(move || {
+        why.generation.track();
+        http::get::<WhyNotStarted>(format!("/api/instances/{id}/why"))
+    });
     Effect::new(move |_| {
         if let Some(result) = answer.get() {
             why.answers.update(|answers| {

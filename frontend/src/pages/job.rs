@@ -1,5 +1,5 @@
-//! `/jobs/:id`: a job's definition (with Edit and Run now) and its instances with their attempts,
-//! live: an event for this job refetches the list.
+//! `/jobs/:id`: a job's definition (with Edit and Run now) and its instances with their attempts
+//! and actions (rerun, force a state, cancel), live: an event for this job refetches the list.
 
 use app::{
     api::{Event, Instance, Job},
@@ -17,7 +17,8 @@ use crate::{
     },
     browser,
     components::{
-        error_view::{ActionError, error_fallback, loading},
+        error_view::{ActionError, loading},
+        instance_actions::{ActionsRow, ActionsState, ActionsToggle, has_actions},
         job_editor::JobEditor,
         state_badge::StateBadge,
         table::Table,
@@ -308,8 +309,11 @@ fn JobSummary(job: Job) -> impl IntoView {
     }
 }
 
-/// The instances of a job, newest first, each followed by its "why not started" panel when open
-/// and by its attempts.
+/// The instances of a job, newest first, each followed by its actions panel and its "why not
+/// started" panel when open, and by its attempts.
+///
+/// Rows are keyed by their whole instance: a refetch rebuilds only the rows of instances that
+/// changed, so an open panel (a reason being typed) stays as it is while others update.
 #[component]
 fn InstanceTable(
     instances: LocalResource<Result<Vec<Instance>, ApiError>>,
@@ -342,42 +346,77 @@ fn InstanceTable(
         K::Duration,
         K::Empty,
     ];
-    // Outside the rows, which are rebuilt on every refetch: open panels stay open.
+    let columns = headers.len();
+    // Outside the rows: open panels stay open.
     let why = WhyState::new();
-    let rows = move || {
-        let headers = headers.clone();
-        Suspend::new(async move {
-            let list = instances.await?;
-            let empty = list.is_empty();
-            let columns = headers.len();
-            let rows = list
-                .into_iter()
-                .map(|instance| instance_rows(instance, cancel, why, columns))
-                .collect_view();
-            Ok::<_, ApiError>(view! {
-                <Table headers=headers.clone() empty empty_text=K::NoInstances testid="instances">
-                    {rows}
-                </Table>
-            })
+    let actions = ActionsState::new(refetch);
+    // Every answer of the list (even an unchanged one) makes the open "Why?" panels ask again.
+    Effect::new(move |_| {
+        if instances.with(Option::is_some) {
+            why.refresh();
+        }
+    });
+    // Loading, failed, or loaded (and then the table stays while the list changes).
+    let status = Memo::new(move |_| {
+        instances.with(|answer| {
+            answer
+                .as_ref()
+                .map(|result| result.as_ref().map(|_| ()).map_err(ApiError::clone))
         })
+    });
+    let list = move || {
+        instances.with(|answer| match answer {
+            Some(Ok(list)) => list.clone(),
+            _ => Vec::new(),
+        })
+    };
+    let empty = Signal::derive(move || {
+        instances.with(|answer| matches!(answer, Some(Ok(list)) if list.is_empty()))
+    });
+    let table = move || match status.get() {
+        None => loading().into_any(),
+        Some(Err(err)) => view! {
+            <div class="alert error" role="alert" data-testid="load-error">
+                <strong>{move || t(K::LoadFailed)}</strong>
+                " "
+                {err.to_string()}
+            </div>
+        }
+        .into_any(),
+        Some(Ok(())) => view! {
+            <Table headers=headers.clone() empty empty_text=K::NoInstances testid="instances">
+                <For
+                    each=list
+                    key=row_key
+                    children=move |instance| instance_rows(instance, cancel, why, actions, columns)
+                />
+            </Table>
+        }
+        .into_any(),
     };
     view! {
         <ActionError message=cancel_error />
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=error_fallback>{rows}</ErrorBoundary>
-        </Transition>
+        {table}
     }
+}
+
+/// The key of an instance's rows: all of it, so that any change rebuilds them.
+fn row_key(instance: &Instance) -> String {
+    serde_json::to_string(instance).unwrap_or_else(|_| instance.id.to_string())
 }
 
 fn instance_rows(
     instance: Instance,
     cancel: Action<InstanceId, Result<(), ApiError>>,
     why: WhyState,
+    actions: ActionsState,
     columns: usize,
 ) -> impl IntoView {
     let id = instance.id;
-    let can_cancel = !instance.state.is_terminal();
-    let explains = can_explain(instance.state);
+    let state = instance.state;
+    let can_cancel = !state.is_terminal();
+    let explains = can_explain(state);
+    let acts = has_actions(state);
     let attempts = instance
         .attempts
         .iter()
@@ -385,7 +424,7 @@ fn instance_rows(
         .map(|attempt| {
             let log = format!("/attempts/{}/log?instance={id}", attempt.id);
             view! {
-                <tr class="attempt-row" data-testid="attempt-row">
+                <tr class="attempt-row" data-testid="attempt-row" data-instance-id=id.0>
                     <td class="indent">{move || t(K::Attempt)} " " {attempt.number}</td>
                     <td></td>
                     <td>{trigger_label(attempt.trigger)}</td>
@@ -407,14 +446,21 @@ fn instance_rows(
         })
         .collect_view();
     view! {
-        <tr class="instance-row" data-testid="instance-row" data-instance-id=id.0>
+        <tr
+            class="instance-row"
+            data-testid="instance-row"
+            data-instance-id=id.0
+            data-attempts=instance.attempts.len()
+        >
             <td class="mono">"#" {id.0}</td>
             <td>{browser::local_short(Some(instance.scheduled_at))}</td>
             <td>{trigger_label(instance.trigger)}</td>
             <td>
-                <StateBadge state=instance.state />
+                <StateBadge state />
             </td>
-            <td colspan="2" class="muted reason">{instance.reason.clone()}</td>
+            <td colspan="2" class="muted reason" data-testid="instance-reason">
+                {instance.reason.clone()}
+            </td>
             <td>{browser::local_short(instance.started_at)}</td>
             <td>{browser::local_short(instance.finished_at)}</td>
             <td>{browser::elapsed(instance.started_at, instance.finished_at)}</td>
@@ -436,9 +482,11 @@ fn instance_rows(
                                 </button>
                             }
                         })}
+                    {acts.then(|| view! { <ActionsToggle id actions /> })}
                 </div>
             </td>
         </tr>
+        {acts.then(|| view! { <ActionsRow id state actions columns /> })}
         {explains.then(|| view! { <WhyRow id why columns /> })}
         {attempts}
     }
