@@ -79,15 +79,19 @@ impl Engine {
             .unwrap_or(Tz::UTC)
     }
 
-    /// The window of upstream instances that an instance of `downstream` at `at` waits for.
-    pub(super) fn window(&self, downstream: JobId, upstream: JobId, at: DateTime<Utc>) -> Window {
-        let zone = self.zone_of(downstream);
-        let kind = self
-            .jobs
+    /// The window kind of the edge `upstream -> downstream` (same day when not set).
+    fn window_kind(&self, downstream: JobId, upstream: JobId) -> DependencyWindow {
+        self.jobs
             .get(&downstream)
             .and_then(|j| j.spec.windows.get(&upstream))
             .copied()
-            .unwrap_or(DependencyWindow::SameDay);
+            .unwrap_or(DependencyWindow::SameDay)
+    }
+
+    /// The window of upstream instances that an instance of `downstream` at `at` waits for.
+    pub(super) fn window(&self, downstream: JobId, upstream: JobId, at: DateTime<Utc>) -> Window {
+        let zone = self.zone_of(downstream);
+        let kind = self.window_kind(downstream, upstream);
         let (date, start, end) = business_day(zone, at);
         match kind {
             DependencyWindow::SameDay | DependencyWindow::LastOfDay => Window {
@@ -135,12 +139,7 @@ impl Engine {
         at: DateTime<Utc>,
     ) -> (DateTime<Utc>, DateTime<Utc>) {
         let zone = self.zone_of(downstream);
-        let kind = self
-            .jobs
-            .get(&downstream)
-            .and_then(|j| j.spec.windows.get(&upstream))
-            .copied()
-            .unwrap_or(DependencyWindow::SameDay);
+        let kind = self.window_kind(downstream, upstream);
         let (_, start, end) = business_day(zone, at);
         match kind {
             DependencyWindow::SameDay | DependencyWindow::LastOfDay => (start, end),
