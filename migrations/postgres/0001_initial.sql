@@ -46,7 +46,9 @@ create table jobs (
     owner text not null,
     version bigint not null,
     created_at timestamptz not null,
-    updated_at timestamptz not null
+    updated_at timestamptz not null,
+    -- set when the job is deleted; its instances and versions stay for history
+    deleted_at timestamptz
 );
 create index jobs_folder on jobs (folder_id);
 

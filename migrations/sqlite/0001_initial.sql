@@ -46,7 +46,9 @@ create table jobs (
     owner text not null,
     version integer not null,
     created_at text not null,
-    updated_at text not null
+    updated_at text not null,
+    -- set when the job is deleted; its instances and versions stay for history
+    deleted_at text
 );
 create index jobs_folder on jobs (folder_id);
 

@@ -621,3 +621,57 @@ async fn recover_releases_downstream_and_cascade_reruns_it() {
     assert!(rerun_down.attempts[1].started_at.unwrap() >= up_end);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_job_others_depend_on_cannot_be_deleted() {
+    let server = TestServer::start(0).await;
+    let folder = server.folder("etl").await;
+    let up = server
+        .job(folder, "up", "true", json!({ "cron": "0 0 3 * * ?" }))
+        .await;
+    let down = server
+        .job(folder, "down", "true", json!({ "dependencies": [up] }))
+        .await;
+    let (status, body) = server
+        .request::<()>(Method::DELETE, &format!("/api/jobs/{up}"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        body["error"]["message"],
+        format!(
+            "job {up} cannot be deleted: down ({down}) depend on it; remove those dependencies first"
+        )
+    );
+    // A queued manual run of the downstream is cancelled when it is deleted.
+    let (_, created) = server
+        .post(&format!("/api/jobs/{down}/run"), json!({}))
+        .await;
+    let res = server
+        .client
+        .delete(format!("{}/api/jobs/{down}", server.base))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (_, it) = server
+        .get(&format!("/api/instances/{}", created["id"]))
+        .await;
+    assert_eq!(
+        (it["state"].clone(), it["reason"].clone()),
+        (json!("cancelled"), json!("the job was deleted"))
+    );
+    let (status, _) = server.get(&format!("/api/jobs/{down}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let res = server
+        .client
+        .delete(format!("{}/api/jobs/{up}", server.base))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (_, jobs) = server.get("/api/jobs").await;
+    assert_eq!(jobs, json!([]));
+    server.stop().await;
+}

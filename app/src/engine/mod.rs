@@ -506,6 +506,24 @@ impl Engine {
                     }
                     self.reindex_downstream();
                 }
+                // Its instances that have not started never will; running ones finish.
+                let pending: Vec<InstanceId> = self
+                    .by_job_time
+                    .range((id, DateTime::<Utc>::MIN_UTC)..=(id, DateTime::<Utc>::MAX_UTC))
+                    .map(|(_, instance)| *instance)
+                    .filter(|instance| {
+                        matches!(
+                            self.instances[instance].state,
+                            InstanceState::Waiting
+                                | InstanceState::Queued
+                                | InstanceState::RetryWait
+                        )
+                    })
+                    .collect();
+                for instance in pending {
+                    let reason = Some("the job was deleted".to_owned());
+                    self.set_state(now, instance, InstanceState::Cancelled, reason);
+                }
                 Ok(Handled::Done)
             }
             Input::Trigger { job, kind } => self.trigger(now, job, kind),

@@ -997,3 +997,25 @@ fn a_cascade_reruns_each_downstream_job_once_in_dependency_order() {
     });
     assert_eq!(res, Err(EngineError::UnknownInstance(InstanceId(99))));
 }
+
+#[test]
+fn deleting_a_job_cancels_its_instances_that_have_not_started() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_job(job(1, Some("0 0 1 * * ?"), &[]));
+    sim.run_until("2026-11-24T01:00:00Z");
+    assert_eq!(
+        sim.engine.instance(InstanceId(1)).unwrap().state,
+        InstanceState::Queued
+    );
+    sim.input(Input::JobRemoved(JobId(1))).unwrap();
+    let record = sim.engine.instance(InstanceId(1)).unwrap();
+    assert_eq!(
+        (record.state, record.reason.as_deref()),
+        (InstanceState::Cancelled, Some("the job was deleted"))
+    );
+    sim.run_until("2026-11-25T02:00:00Z");
+    assert!(
+        sim.engine.instance(InstanceId(2)).is_none(),
+        "a deleted job fires no more"
+    );
+}

@@ -174,6 +174,51 @@ fn check_configs(configs: &std::collections::BTreeMap<String, String>) -> Result
     Ok(())
 }
 
+/// Deletes a job. Refused (409) while other jobs depend on it, with their names; its instances
+/// that have not started are cancelled, running ones finish, history stays.
+#[utoipa::path(delete, path = "/api/jobs/{id}", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = app::api::ErrorBody), (status = 409, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_job(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+) -> ApiResult<StatusCode> {
+    let _guard = state.definitions.lock().await;
+    job_or_404(&state, id).await?;
+    let graph = state.store.dependency_graph().await?;
+    let dependents: Vec<JobId> = graph
+        .iter()
+        .filter(|(_, ups)| ups.contains(&id))
+        .map(|(job, _)| *job)
+        .collect();
+    if !dependents.is_empty() {
+        let names = job_names(&state).await?;
+        let list: Vec<String> = dependents
+            .iter()
+            .map(|d| {
+                names
+                    .get(d)
+                    .map_or_else(|| d.to_string(), |n| format!("{n} ({d})"))
+            })
+            .collect();
+        return Err(ApiError::Conflict(format!(
+            "job {id} cannot be deleted: {} depend on it; remove those dependencies first",
+            list.join(", ")
+        )));
+    }
+    state.store.delete_job(id, Utc::now()).await?;
+    state
+        .scheduler
+        .call(Input::JobRemoved(id))
+        .await
+        .map_err(|err| {
+            ApiError::Internal(anyhow::anyhow!(
+                "the scheduler did not take the deletion: {err}"
+            ))
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn job_names(state: &AppState) -> ApiResult<HashMap<JobId, String>> {
     Ok(state
         .store

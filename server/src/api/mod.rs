@@ -44,7 +44,12 @@ pub fn router(state: AppState) -> Router {
             get(defs::list_folders).post(defs::create_folder),
         )
         .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
-        .route("/api/jobs/{id}", get(defs::get_job).put(defs::update_job))
+        .route(
+            "/api/jobs/{id}",
+            get(defs::get_job)
+                .put(defs::update_job)
+                .delete(defs::delete_job),
+        )
         .route("/api/jobs/{id}/run", post(runs::run_job))
         .route("/api/jobs/{id}/instances", get(runs::job_instances))
         .route("/api/jobs/{id}/dag", get(defs::job_dag))
@@ -110,7 +115,7 @@ impl Modify for BearerAuth {
     paths(
         session::health, session::login, session::me,
         defs::list_folders, defs::create_folder, defs::list_jobs, defs::create_job, defs::get_job,
-        defs::update_job, defs::job_dag,
+        defs::update_job, defs::delete_job, defs::job_dag,
         runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::rerun_instance, runs::get_attempt, runs::attempt_log,
         cluster::list_workers, cluster::issue_worker_token,
     ),

@@ -545,7 +545,7 @@ macro_rules! sql_store {
             }
 
             async fn job(&self, id: JobId) -> StoreResult<api::Job> {
-                let row: JobRow = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1"))
+                let row: JobRow = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1 and deleted_at is null"))
                     .bind(id.0)
                     .fetch_one(&self.pool)
                     .await?;
@@ -556,20 +556,35 @@ macro_rules! sql_store {
             async fn jobs(&self, folder: Option<FolderId>) -> StoreResult<Vec<api::Job>> {
                 let rows: Vec<JobRow> = match folder {
                     Some(folder) => sqlx::query_as(&format!(
-                        "select {JOB_COLUMNS} from jobs where folder_id = $1 order by name, id"
+                        "select {JOB_COLUMNS} from jobs where folder_id = $1 and deleted_at is null order by name, id"
                     ))
                     .bind(folder.0)
                     .fetch_all(&self.pool)
                     .await?,
-                    None => sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs order by name, id"))
+                    None => sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where deleted_at is null order by name, id"))
                         .fetch_all(&self.pool)
                         .await?,
                 };
                 self.job_rows_to_api(rows, None).await
             }
 
+            async fn delete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("update jobs set deleted_at = $2 where id = $1 and deleted_at is null")
+                    .bind(id.0)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("delete from job_dependencies where job_id = $1").bind(id.0).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>> {
-                let ids: Vec<i64> = sqlx::query_scalar("select id from jobs").fetch_all(&self.pool).await?;
+                let ids: Vec<i64> = sqlx::query_scalar("select id from jobs where deleted_at is null").fetch_all(&self.pool).await?;
                 let mut graph: BTreeMap<JobId, Vec<JobId>> = self
                     .dependencies_of(None)
                     .await?
@@ -657,7 +672,7 @@ macro_rules! sql_store {
             }
 
             async fn snapshot(&self, keep_since: DateTime<Utc>) -> StoreResult<Snapshot> {
-                let jobs: Vec<JobRow> = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs"))
+                let jobs: Vec<JobRow> = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where deleted_at is null"))
                     .fetch_all(&self.pool)
                     .await?;
                 let mut deps = self.dependencies_of(None).await?;

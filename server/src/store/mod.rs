@@ -167,8 +167,10 @@ pub trait Store: Send + Sync {
         job: &JobWrite,
         now: DateTime<Utc>,
     ) -> StoreResult<api::Job>;
-    /// One job.
+    /// One job (not deleted).
     async fn job(&self, id: JobId) -> StoreResult<api::Job>;
+    /// Marks a job deleted and drops its dependency edges; `NotFound` if it is not there.
+    async fn delete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
     /// Jobs, optionally of one folder, by name.
     async fn jobs(&self, folder: Option<FolderId>) -> StoreResult<Vec<api::Job>>;
     /// The whole dependency graph: job -> its upstreams (every job has an entry).
