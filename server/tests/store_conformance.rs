@@ -285,6 +285,22 @@ async fn story(store: Arc<dyn Store>) {
         Err(StoreError::Conflict(_))
     ));
 
+    // Deleting a job hides it from definitions and the graph; its instances stay.
+    let z = store
+        .create_job(&job_write(root.id, "z", vec![a.id]), "ann", now)
+        .await
+        .unwrap();
+    store.delete_job(z.id, now).await.unwrap();
+    assert!(matches!(store.job(z.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.delete_job(z.id, now).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(!store.dependency_graph().await.unwrap().contains_key(&z.id));
+    assert!(store.jobs(None).await.unwrap().iter().all(|j| j.id != z.id));
+    assert_eq!(store.snapshot(now).await.unwrap().jobs.len(), 2);
+    assert_eq!(store.instance(i1.id).await.unwrap().job_name, "a");
+
     // Logs: chunks by offset, idempotent resends, overlaps, gaps, UTF-8 boundaries.
     let id = attempt.id;
     assert_eq!(store.append_log(id, 0, "héllo\n", now).await.unwrap(), 7);
