@@ -3,7 +3,8 @@
 // succeeds. Then the DAG of a three-job chain (two jobs added over the API), dependency windows and
 // self-dependency set in the editor, the error page of an attempt that does not exist, and the
 // "Why?" panel of an instance that waits for its upstream. On the way, the instance's actions:
-// rerun it, then mark it failed with a reason.
+// rerun it, then mark it failed with a reason. Last, deleting jobs: refused (409) while others
+// depend on the job, then done for one nothing depends on, which leaves the tree.
 import { expect, test } from "@playwright/test";
 
 const SCRIPT = 'echo "hello from hera"; for i in 1 2 3; do echo "line $i"; sleep 1; done';
@@ -367,6 +368,42 @@ test("create a job, run it and follow its log", async ({ page }) => {
   // Closing it removes the panel.
   await row.getByTestId("why-toggle").click();
   await expect(why).toHaveCount(0);
+
+  // Deleting a job that others depend on (`load` and `report` depend on the first job) is refused:
+  // the server's message names them, in place, and the page stays.
+  await page.goto(`/jobs/${jobId}`);
+  await expect(page.getByTestId("job-title")).toContainText(jobName);
+  await page.getByTestId("delete-job").click();
+  const deleteForm = page.getByTestId("delete-job-form");
+  await expect(deleteForm).toContainText(`Delete job ${jobName}?`);
+  await page.getByTestId("lang-zh-CN").click();
+  await expect(deleteForm).toContainText(`删除任务 ${jobName}？`);
+  await page.getByTestId("lang-en").click();
+  expect409 = true;
+  await page.getByTestId("delete-job-confirm").click();
+  const deleteError = deleteForm.getByTestId("action-error");
+  await expect(deleteError).toContainText("cannot be deleted");
+  await expect(deleteError).toContainText(`load-${suffix} (${loadId})`);
+  await expect(deleteError).toContainText(`report-${suffix} (${reportId})`);
+  expect409 = false;
+  await expect(page).toHaveURL(new RegExp(`/jobs/${jobId}$`));
+  await page.screenshot({ path: "screenshots/delete-refused.png" });
+  await deleteForm.getByTestId("delete-job-cancel").click();
+  await expect(deleteForm).toHaveCount(0);
+  expect((await page.request.get(`/api/jobs/${jobId}`, { headers })).status()).toBe(200);
+
+  // `waits` has no dependents: deleting it lands on the home page and drops it from the tree.
+  const waitsName = `waits-${suffix}`;
+  await page.goto(`/jobs/${waitsId}`);
+  const waitsInTree = page.getByTestId("tree-job").filter({ hasText: waitsName });
+  await expect(waitsInTree).toBeVisible();
+  await page.getByTestId("delete-job").click();
+  await expect(deleteForm).toContainText(`Delete job ${waitsName}?`);
+  await page.getByTestId("delete-job-confirm").click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(waitsInTree).toHaveCount(0);
+  await expect(page.getByTestId("tree-job").filter({ hasText: lateName })).toBeVisible();
+  expect((await page.request.get(`/api/jobs/${waitsId}`, { headers })).status()).toBe(404);
 
   expect(problems).toEqual([]);
 });

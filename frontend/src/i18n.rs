@@ -164,6 +164,9 @@ catalogue! {
     FixFields => "Please fix the marked fields.", "请修正标出的字段。";
     // Job page
     RunNow => "Run now", "立即运行";
+    DeleteJob => "Delete", "删除";
+    DeleteJobQuestion => "Delete job {name}? Its waiting and queued instances are cancelled; its history stays.",
+        "删除任务 {name}？等待中和排队中的实例将被取消，历史记录保留。";
     Dag => "DAG", "依赖图";
     Instances => "Instances", "实例";
     NoInstances => "No instances yet. Run the job or wait for its schedule.",

@@ -77,6 +77,11 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(
     send(Method::PUT, path.into(), Some(encode(body)?)).await
 }
 
+/// `DELETE path`; the answer is a 204 without a body.
+pub async fn delete(path: impl Into<String>) -> Result<(), ApiError> {
+    send(Method::DELETE, path.into(), None).await
+}
+
 fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|err| ApiError::Network(err.to_string()))
 }
@@ -111,7 +116,13 @@ async fn send<T: DeserializeOwned>(
     let status = response.status();
     let text = response.text().await.map_err(network)?;
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|err| ApiError::Network(err.to_string()));
+        // A 204 (or any empty answer) has no body: it reads as JSON `null`, which is `()`.
+        let json = if status == 204 || text.trim().is_empty() {
+            "null"
+        } else {
+            &text
+        };
+        return serde_json::from_str(json).map_err(|err| ApiError::Network(err.to_string()));
     }
     if status == 401 {
         AppState::get().sign_out();

@@ -8,6 +8,7 @@ use app::{
     ids::{InstanceId, JobId},
 };
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{
@@ -24,7 +25,9 @@ use crate::{
         table::Table,
         why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
     },
-    i18n::{K, misfire_label, overlap_label, t, trigger_label, window_label, window_short_label},
+    i18n::{
+        K, fill, misfire_label, overlap_label, t, trigger_label, window_label, window_short_label,
+    },
     pages::{BadAddress, param},
 };
 
@@ -66,6 +69,27 @@ fn JobView(id: JobId) -> impl IntoView {
         })
     });
 
+    // Delete: asks first; a 409 (other jobs depend on it) shows the server's message in place.
+    let catalog = Catalog::current();
+    let navigate = use_navigate();
+    let confirming = RwSignal::new(false);
+    let delete = Action::new_local(move |()| {
+        let navigate = navigate.clone();
+        async move {
+            http::delete(format!("/api/jobs/{id}")).await?;
+            catalog.refresh();
+            navigate("/", Default::default());
+            Ok::<_, ApiError>(())
+        }
+    });
+    let delete_error = Signal::derive(move || {
+        delete.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(ApiError::to_string)
+        })
+    });
+
     let loaded = move || job.get().and_then(Result::ok);
     let definition = move || {
         let job_now = loaded()?;
@@ -86,7 +110,6 @@ fn JobView(id: JobId) -> impl IntoView {
         })
     };
 
-    let catalog = Catalog::current();
     view! {
         <div class="page">
             {move || match job.get() {
@@ -136,9 +159,52 @@ fn JobView(id: JobId) -> impl IntoView {
                         >
                             {move || t(K::RunNow)}
                         </button>
+                        <button
+                            class="btn danger"
+                            data-testid="delete-job"
+                            disabled=move || confirming.get()
+                            on:click=move |_| confirming.set(true)
+                        >
+                            {move || t(K::DeleteJob)}
+                        </button>
                     </div>
                 </div>
                 <ActionError message=run_error />
+                <Show when=move || confirming.get()>
+                    <div class="card delete-confirm" data-testid="delete-job-form">
+                        <div class="actions-form">
+                            <span class="actions-question" data-testid="delete-job-question">
+                                {move || {
+                                    let name = loaded().map(|job| job.name).unwrap_or_default();
+                                    fill(t(K::DeleteJobQuestion), &[("name", &name)])
+                                }}
+                            </span>
+                            <div class="actions-buttons">
+                                <button
+                                    class="btn small primary danger-fill"
+                                    data-testid="delete-job-confirm"
+                                    disabled=move || delete.pending().get()
+                                    on:click=move |_| {
+                                        delete.dispatch_local(());
+                                    }
+                                >
+                                    {move || t(K::Confirm)}
+                                </button>
+                                <button
+                                    class="btn small"
+                                    data-testid="delete-job-cancel"
+                                    on:click=move |_| {
+                                        confirming.set(false);
+                                        delete.value().set(None);
+                                    }
+                                >
+                                    {move || t(K::Cancel)}
+                                </button>
+                            </div>
+                        </div>
+                        <ActionError message=delete_error />
+                    </div>
+                </Show>
                 {definition}
                 <section class="card">
                     <div class="card-head">
