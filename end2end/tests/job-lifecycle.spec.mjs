@@ -1,10 +1,11 @@
 // The walking skeleton end to end, through the UI: log in, create a folder and a shell job in it
 // (with a config and a live cron preview), run it, and watch its log arrive live until the attempt
 // succeeds. Then the DAG of a three-job chain (two jobs added over the API), dependency windows and
-// self-dependency set in the editor, the error page of an attempt that does not exist, and the
-// "Why?" panel of an instance that waits for its upstream. On the way, the instance's actions:
-// rerun it, then mark it failed with a reason. Last, deleting jobs: refused (409) while others
-// depend on the job, then done for one nothing depends on, which leaves the tree.
+// self-dependency set in the editor, the warning that disabling `load` affects `report`, the error
+// page of an attempt that does not exist, and the "Why?" panel of an instance that waits for its
+// upstream. On the way, the instance's actions: rerun it, then mark it failed with a reason. Last,
+// deleting jobs: refused (409) while others depend on the job, then done for one nothing depends
+// on, which leaves the tree.
 import { expect, test } from "@playwright/test";
 
 const SCRIPT = 'echo "hello from hera"; for i in 1 2 3; do echo "line $i"; sleep 1; done';
@@ -307,6 +308,29 @@ test("create a job, run it and follow its log", async ({ page }) => {
   await page.getByTestId("lang-en").click();
   await page.getByTestId("job-editor").getByRole("button", { name: "Cancel" }).click();
   await expect(page.getByTestId("job-editor")).toHaveCount(0);
+
+  // Unticking "Enabled" of `load` names `report`, which depends on it; ticking it again hides
+  // the warning. The edit is cancelled, not saved.
+  await page.goto(`/jobs/${loadId}`);
+  await page.getByTestId("edit-job").click();
+  const disableWarning = page.getByTestId("disable-warning");
+  await expect(page.getByTestId("job-enabled")).toBeChecked();
+  await expect(disableWarning).toHaveCount(0);
+  await page.getByTestId("job-enabled").uncheck();
+  await expect(disableWarning).toContainText(`report-${suffix} (#${reportId})`);
+  await expect(disableWarning).toContainText("run without waiting for it");
+  await expect(disableWarning.getByRole("link", { name: `report-${suffix}` })).toHaveAttribute(
+    "href",
+    `/jobs/${reportId}`,
+  );
+  await disableWarning.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: "screenshots/editor-disable-warning.png" });
+  await page.getByTestId("job-enabled").check();
+  await expect(disableWarning).toHaveCount(0);
+  await page.getByTestId("job-editor").getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("job-editor")).toHaveCount(0);
+  const load = await (await page.request.get(`/api/jobs/${loadId}`, { headers })).json();
+  expect(load.enabled).toBe(true);
 
   // An attempt that does not exist: the server's message, no endless reconnection.
   await page.goto("/attempts/999999/log");

@@ -145,6 +145,10 @@ catalogue! {
     Retries => "Retries", "重试";
     Enabled => "Enabled", "启用";
     EnabledHint => "Schedule creates instances", "按调度生成实例";
+    DisableWarning => "These jobs depend on this one: {jobs}. While it is disabled they run without waiting for it.",
+        "以下任务依赖此任务：{jobs}。停用期间它们不再等待此任务。";
+    DependentJob => "{name} (#{id})", "{name}（#{id}）";
+    ListSeparator => ", ", "、";
     Priority => "Priority", "优先级";
     PriorityLow => "lowest", "最低";
     PriorityHigh => "highest", "最高";

@@ -43,6 +43,17 @@ impl CatalogData {
         self.jobs.iter().find(|job| job.id == id)
     }
 
+    /// The other jobs that depend on `id`, by id.
+    pub fn dependents(&self, id: JobId) -> Vec<&Job> {
+        let mut out: Vec<_> = self
+            .jobs
+            .iter()
+            .filter(|job| job.id != id && job.dependencies.contains(&id))
+            .collect();
+        out.sort_by_key(|job| job.id);
+        out
+    }
+
     /// The folders directly below `parent` (`None`: the top level), by name.
     pub fn subfolders(&self, parent: Option<FolderId>) -> Vec<&Folder> {
         let mut out: Vec<_> = self

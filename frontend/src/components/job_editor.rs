@@ -20,7 +20,7 @@ use crate::{
     },
     browser,
     components::error_view::ActionError,
-    i18n::{K, misfire_label, overlap_label, t, window_label},
+    i18n::{K, fill, misfire_label, overlap_label, t, window_label},
 };
 
 /// The fields the editor shows a reason next to (the names `JobInput` uses).
@@ -108,6 +108,14 @@ fn windows_to_send(
             (*id, window.unwrap_or(DependencyWindow::SameDay))
         })
         .collect()
+}
+
+/// The text of `template` before and after its `{name}` placeholder (all of it before when the
+/// placeholder is missing), so that something other than text can go in between.
+fn split_placeholder<'a>(template: &'a str, name: &str) -> (&'a str, &'a str) {
+    template
+        .split_once(&format!("{{{name}}}"))
+        .unwrap_or((template, ""))
 }
 
 /// One editable config row; `id` keys it in the list.
@@ -237,6 +245,49 @@ pub fn JobEditor(
             .map_or(MisfirePolicy::FireOnceNow, |j| j.misfire_policy),
     );
     let configs = ConfigRows::new(job.as_ref().map(|j| &j.configs));
+    // The jobs that depend on the edited one: unticking "Enabled" warns that they stop waiting.
+    let dependents = Memo::new(move |_| {
+        editing.map_or_else(Vec::new, |id| {
+            catalog
+                .data()
+                .dependents(id)
+                .into_iter()
+                .map(|job| (job.id, job.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let disable_warning = move || {
+        if enabled.get() {
+            return None;
+        }
+        let jobs = dependents.get();
+        if jobs.is_empty() {
+            return None;
+        }
+        let (before, after) = split_placeholder(t(K::DisableWarning), "jobs");
+        let items = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(index, (id, name))| {
+                let item = fill(t(K::DependentJob), &[("id", &id.to_string())]);
+                let (pre, post) = split_placeholder(&item, "name");
+                let (pre, post) = (pre.to_owned(), post.to_owned());
+                view! {
+                    {(index > 0).then(|| t(K::ListSeparator))}
+                    {pre}
+                    <a href=format!("/jobs/{id}")>{name}</a>
+                    {post}
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <p class="field-warning" data-testid="disable-warning">
+                {before}
+                {items}
+                {after}
+            </p>
+        })
+    };
     let config_problems = Memo::new(move |_| configs.problems());
 
     // Reasons found before sending (empty name, bad numbers…); the server's come from `save`.
@@ -486,6 +537,7 @@ pub fn JobEditor(
                         <input type="checkbox" data-testid="job-enabled" bind:checked=enabled />
                         {move || t(K::EnabledHint)}
                     </label>
+                    {disable_warning}
                 </Field>
             </div>
             <div class="grid-3">
@@ -909,6 +961,16 @@ mod tests {
             ])
         );
         assert!(windows_to_send(&[], &windows).is_empty());
+    }
+
+    #[test]
+    fn splits_a_template_at_its_placeholder() {
+        assert_eq!(
+            split_placeholder("These: {jobs}. Done.", "jobs"),
+            ("These: ", ". Done.")
+        );
+        assert_eq!(split_placeholder("{name} (#2)", "name"), ("", " (#2)"));
+        assert_eq!(split_placeholder("no slot", "jobs"), ("no slot", ""));
     }
 
     #[test]

@@ -48,8 +48,13 @@ pub fn JobPage() -> impl IntoView {
 fn JobView(id: JobId) -> impl IntoView {
     let job = LocalResource::new(move || http::get::<Job>(format!("/api/jobs/{id}")));
     let editing = RwSignal::new(false);
+    // While the job is being deleted its instance list is not reloaded: the deletion's own events
+    // (its waiting instances are cancelled) would otherwise ask for a job that is gone.
+    let deleting = RwSignal::new(false);
     let live = watch_events(move |event| match event {
-        Event::Instance { job_id, .. } | Event::Attempt { job_id, .. } => *job_id == id,
+        Event::Instance { job_id, .. } | Event::Attempt { job_id, .. } => {
+            *job_id == id && !deleting.get_untracked()
+        }
         _ => false,
     });
     let instances = LocalResource::new(move || {
@@ -76,7 +81,12 @@ fn JobView(id: JobId) -> impl IntoView {
     let delete = Action::new_local(move |()| {
         let navigate = navigate.clone();
         async move {
-            http::delete(format!("/api/jobs/{id}")).await?;
+            deleting.set(true);
+            if let Err(err) = http::delete(format!("/api/jobs/{id}")).await {
+                deleting.set(false);
+                instances.refetch();
+                return Err(err);
+            }
             catalog.refresh();
             navigate("/", Default::default());
             Ok::<_, ApiError>(())
