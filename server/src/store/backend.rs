@@ -351,6 +351,31 @@ const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.s
     a.worker_id, w.name as worker_name, a.exit_code, a.created_at, a.started_at, a.finished_at \
     from attempts a left join workers w on w.id = a.worker_id";
 
+/// Binds a job definition's columns as `$1`–`$17` (shared by insert and update, which list them
+/// in the same order).
+macro_rules! bind_job {
+    ($query:expr, $job:expr, $now:expr) => {
+        $query
+            .bind($job.folder_id.0)
+            .bind(&$job.name)
+            .bind(&$job.description)
+            .bind($job.job_type.as_str())
+            .bind(&$job.script)
+            .bind(&$job.cron)
+            .bind(&$job.timezone)
+            .bind(&$job.host_group)
+            .bind(i64::from($job.retry_count))
+            .bind(i64::from($job.retry_delay_secs))
+            .bind($job.enabled)
+            .bind($now)
+            .bind(configs_text(&$job.configs))
+            .bind(i64::from($job.priority))
+            .bind($job.overlap_policy.as_str())
+            .bind($job.misfire_policy.as_str())
+            .bind($job.self_dependent)
+    };
+}
+
 macro_rules! sql_store {
     ($store:ty) => {
         impl $store {
@@ -478,32 +503,14 @@ macro_rules! sql_store {
 
             async fn create_job(&self, job: &JobWrite, owner: &str, now: DateTime<Utc>) -> StoreResult<api::Job> {
                 let mut tx = self.pool.begin().await?;
-                let id: i64 = sqlx::query_scalar(
+                let insert = sqlx::query_scalar(
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
-                     host_group, retry_count, retry_delay_secs, enabled, owner, version, created_at, updated_at, configs, \
-                     priority, overlap_policy, misfire_policy, self_dependent) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14, $15, $16, $17, $18) \
+                     host_group, retry_count, retry_delay_secs, enabled, created_at, updated_at, configs, \
+                     priority, overlap_policy, misfire_policy, self_dependent, owner, version) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, 1) \
                      returning id",
-                )
-                .bind(job.folder_id.0)
-                .bind(&job.name)
-                .bind(&job.description)
-                .bind(job.job_type.as_str())
-                .bind(&job.script)
-                .bind(&job.cron)
-                .bind(&job.timezone)
-                .bind(&job.host_group)
-                .bind(i64::from(job.retry_count))
-                .bind(i64::from(job.retry_delay_secs))
-                .bind(job.enabled)
-                .bind(owner)
-                .bind(now)
-                .bind(configs_text(&job.configs))
-                .bind(i64::from(job.priority))
-                .bind(job.overlap_policy.as_str())
-                .bind(job.misfire_policy.as_str())
-                .bind(job.self_dependent)
-                .fetch_one(&mut *tx)
+                );
+                let id: i64 = bind_job!(insert, job, now).bind(owner).fetch_one(&mut *tx)
                 .await?;
                 write_version_and_deps(&mut tx, id, 1, job, now).await?;
                 tx.commit().await?;
@@ -512,31 +519,13 @@ macro_rules! sql_store {
 
             async fn update_job(&self, id: JobId, job: &JobWrite, now: DateTime<Utc>) -> StoreResult<api::Job> {
                 let mut tx = self.pool.begin().await?;
-                let version: i64 = sqlx::query_scalar(
-                    "update jobs set folder_id = $2, name = $3, description = $4, job_type = $5, script = $6, \
-                     cron = $7, timezone = $8, host_group = $9, retry_count = $10, retry_delay_secs = $11, \
-                     enabled = $12, version = version + 1, updated_at = $13, configs = $14, priority = $15, \
-                     overlap_policy = $16, misfire_policy = $17, self_dependent = $18 where id = $1 returning version",
-                )
-                .bind(id.0)
-                .bind(job.folder_id.0)
-                .bind(&job.name)
-                .bind(&job.description)
-                .bind(job.job_type.as_str())
-                .bind(&job.script)
-                .bind(&job.cron)
-                .bind(&job.timezone)
-                .bind(&job.host_group)
-                .bind(i64::from(job.retry_count))
-                .bind(i64::from(job.retry_delay_secs))
-                .bind(job.enabled)
-                .bind(now)
-                .bind(configs_text(&job.configs))
-                .bind(i64::from(job.priority))
-                .bind(job.overlap_policy.as_str())
-                .bind(job.misfire_policy.as_str())
-                .bind(job.self_dependent)
-                .fetch_one(&mut *tx)
+                let update = sqlx::query_scalar(
+                    "update jobs set folder_id = $1, name = $2, description = $3, job_type = $4, script = $5, \
+                     cron = $6, timezone = $7, host_group = $8, retry_count = $9, retry_delay_secs = $10, \
+                     enabled = $11, updated_at = $12, configs = $13, priority = $14, overlap_policy = $15, \
+                     misfire_policy = $16, self_dependent = $17, version = version + 1 where id = $18 returning version",
+                );
+                let version: i64 = bind_job!(update, job, now).bind(id.0).fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("delete from job_dependencies where job_id = $1").bind(id.0).execute(&mut *tx).await?;
                 write_version_and_deps(&mut tx, id.0, version, job, now).await?;
