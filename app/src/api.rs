@@ -5,15 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        AttemptState, DependencyWindow, InstanceState, JobType, MisfirePolicy, OverlapPolicy,
-        TriggerKind,
+        AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode, DayKind,
+        DependencyWindow, InstanceState, JobType, MisfirePolicy, OnSkip, OverlapPolicy,
+        RetryBackoff, TriggerKind,
     },
-    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, AuditId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
 };
 
 /// Every error response: `{ "error": { "code", "message", "fields"? } }`.
@@ -131,14 +132,42 @@ pub struct Job {
     pub dependencies: Vec<JobId>,
     /// The window of each dependency (which upstream instances it waits for).
     pub dependency_windows: BTreeMap<JobId, DependencyWindow>,
+    /// What a skipped upstream instance means, per dependency (missing: `done`).
+    #[serde(default)]
+    pub dependency_on_skip: BTreeMap<JobId, OnSkip>,
     /// Each instance also waits for the job's previous instance.
     pub self_dependent: bool,
+    /// The business calendar its cron slots are filtered by, if any.
+    #[serde(default)]
+    pub calendar_id: Option<CalendarId>,
+    /// How the calendar filters its slots.
+    #[serde(default = "default_calendar_mode")]
+    pub calendar_mode: CalendarMode,
+    /// Paused: no new instances until resumed (downstream keeps waiting for it; the slots missed
+    /// meanwhile are handled by the misfire policy on resume). Set by the pause/resume actions.
+    #[serde(default)]
+    pub paused: bool,
+    /// When it was paused.
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
     /// The host group whose workers run it.
     pub host_group: String,
     /// How many times a failed attempt is retried.
     pub retry_count: u32,
-    /// Seconds between a failure and its retry.
+    /// Seconds between a failure and its retry (the first retry, with exponential backoff).
     pub retry_delay_secs: u32,
+    /// How the retry delay grows.
+    #[serde(default = "default_backoff")]
+    pub retry_backoff: RetryBackoff,
+    /// The longest delay between retries, in seconds.
+    #[serde(default = "default_max_delay")]
+    pub retry_max_delay_secs: u32,
+    /// An attempt running longer than this many seconds is killed and counts as failed.
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+    /// An attempt running longer than this many seconds raises an overdue notice (it goes on).
+    #[serde(default)]
+    pub expected_duration_secs: Option<u32>,
     /// Whether the schedule creates instances.
     pub enabled: bool,
     /// Dispatch priority, 1 (lowest) to 5 (highest).
@@ -187,9 +216,18 @@ pub struct JobInput {
     /// Windows of some dependencies; the others wait for the same business day.
     #[serde(default)]
     pub dependency_windows: Option<BTreeMap<JobId, DependencyWindow>>,
+    /// What a skipped upstream instance means, per dependency; the others: `done`.
+    #[serde(default)]
+    pub dependency_on_skip: Option<BTreeMap<JobId, OnSkip>>,
     /// Default false.
     #[serde(default)]
     pub self_dependent: Option<bool>,
+    /// The business calendar that filters its cron slots; default none.
+    #[serde(default)]
+    pub calendar_id: Option<CalendarId>,
+    /// Default `ignore` (`working_days` when a calendar is given without a mode).
+    #[serde(default)]
+    pub calendar_mode: Option<CalendarMode>,
     /// Host group, default `default`.
     #[serde(default)]
     pub host_group: Option<String>,
@@ -199,6 +237,18 @@ pub struct JobInput {
     /// Seconds before a retry, default 60.
     #[serde(default)]
     pub retry_delay_secs: Option<u32>,
+    /// Default `fixed`.
+    #[serde(default)]
+    pub retry_backoff: Option<RetryBackoff>,
+    /// Default 3600.
+    #[serde(default)]
+    pub retry_max_delay_secs: Option<u32>,
+    /// Hard timeout in seconds; default none.
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+    /// Expected duration in seconds; default none.
+    #[serde(default)]
+    pub expected_duration_secs: Option<u32>,
     /// Default true.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -267,6 +317,12 @@ pub struct Instance {
     pub started_at: Option<DateTime<Utc>>,
     /// When it reached its last terminal state.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Run-time parameters given by the trigger (environment variables of this run only).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The backfill it belongs to, if any.
+    #[serde(default)]
+    pub backfill_id: Option<BackfillId>,
     /// Its attempts, oldest first.
     pub attempts: Vec<Attempt>,
 }
@@ -495,4 +551,280 @@ pub struct Rerun {
     /// `manual`: this instance only; `recover`: then release downstream as a scheduled success
     /// would; `cascade`: rerun its whole downstream closure too, each once, in dependency order.
     pub mode: TriggerKind,
+    /// Why (recorded in the audit trail).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The optional body of actions that only need a reason: cancel, pause, resume, delete.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActionReason {
+    /// Why (recorded in the audit trail).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The optional body of `POST /api/jobs/{id}/run`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunRequest {
+    /// Run-time parameters: environment variables of this run only, never written into the job.
+    /// Names match `[A-Za-z_][A-Za-z0-9_]*` and do not start with `HERA_`.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The business time of the run (default: now, to the second). An existing instance at that
+    /// time is rerun if it has ended.
+    #[serde(default)]
+    pub business_time: Option<DateTime<Utc>>,
+    /// Why (recorded in the audit trail).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One entry of the audit trail: who did what, to what, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: AuditId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The user (or `api` token owner) who acted.
+    pub actor: String,
+    /// What was done: `job.create`, `job.update`, `job.delete`, `job.pause`, `job.resume`,
+    /// `job.run`, `instance.rerun`, `instance.force`, `instance.cancel`, `backfill.start`,
+    /// `backfill.pause`, `backfill.resume`, `backfill.cancel`, `backfill.rerun_failed`,
+    /// `calendar.create`, `calendar.update`, `calendar.import`, `calendar.delete`.
+    pub action: String,
+    /// The job concerned, if any.
+    pub job_id: Option<JobId>,
+    /// The instance concerned, if any.
+    pub instance_id: Option<InstanceId>,
+    /// The backfill concerned, if any.
+    pub backfill_id: Option<BackfillId>,
+    /// The calendar concerned, if any.
+    pub calendar_id: Option<CalendarId>,
+    /// The reason the user gave.
+    pub reason: Option<String>,
+    /// What exactly changed, for humans (e.g. `mode=recover`, `state=success`).
+    pub details: String,
+}
+
+/// A named business calendar shared by jobs: a weekly rule (which weekdays are weekend days)
+/// and exceptions (holidays, make-up working days).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Calendar {
+    /// Its id.
+    pub id: CalendarId,
+    /// Its unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// ISO weekday numbers (1 = Monday … 7 = Sunday) that are non-working by default.
+    pub weekend: Vec<u8>,
+    /// The exceptions, by date.
+    pub days: Vec<CalendarDay>,
+    /// The jobs that use it.
+    pub job_ids: Vec<JobId>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One exception of a [`Calendar`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarDay {
+    /// The date.
+    pub date: NaiveDate,
+    /// Holiday or make-up working day.
+    pub kind: DayKind,
+    /// Free text, e.g. the holiday's name.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/calendars` and `PUT /api/calendars/{id}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarInput {
+    /// Its unique name.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Weekend weekdays (1 = Monday … 7 = Sunday); default `[6, 7]`.
+    #[serde(default)]
+    pub weekend: Option<Vec<u8>>,
+    /// The exceptions (replaces all of them); default none.
+    #[serde(default)]
+    pub days: Option<Vec<CalendarDay>>,
+}
+
+/// `POST /api/calendars/{id}/import`: add exceptions from a file's text.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarImport {
+    /// `csv` (lines `date,kind[,note]`, kind `holiday` or `workday`) or `ics` (iCalendar: each
+    /// all-day event is a holiday; one whose summary or categories say `workday`, `working day`,
+    /// `班` or `补班` is a make-up working day).
+    pub format: String,
+    /// The file's text.
+    pub text: String,
+    /// Replace the existing exceptions instead of merging (imported dates win).
+    #[serde(default)]
+    pub replace: bool,
+}
+
+/// The answer to a calendar import.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarImported {
+    /// Holidays read from the file.
+    pub holidays: u32,
+    /// Make-up working days read from the file.
+    pub workdays: u32,
+    /// The calendar after the import.
+    pub calendar: Calendar,
+}
+
+/// `POST /api/backfills` and `POST /api/backfills/dry-run`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillRequest {
+    /// The job to backfill.
+    pub job_id: JobId,
+    /// Also rerun its downstream closure (each downstream instance waits for the backfilled
+    /// upstream instances of its window).
+    #[serde(default)]
+    pub include_downstream: bool,
+    /// First business date (inclusive, in the job's zone); with `end_date`.
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// Last business date (inclusive).
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    /// Or: exactly these business times of the job.
+    #[serde(default)]
+    pub business_times: Option<Vec<DateTime<Utc>>>,
+    /// How many of its instances run at once; default 1.
+    #[serde(default)]
+    pub parallelism: Option<u32>,
+    /// Default `oldest_first`.
+    #[serde(default)]
+    pub order: Option<BackfillOrder>,
+    /// Default `latest`.
+    #[serde(default)]
+    pub version: Option<BackfillVersion>,
+    /// Why (recorded in the audit trail).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a backfill does to one (job, business time).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillPlanItem {
+    /// The job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// The business time.
+    pub business_time: DateTime<Utc>,
+    /// The instance already there, if any.
+    pub instance_id: Option<InstanceId>,
+    /// Its state.
+    pub state: Option<InstanceState>,
+    /// `create` (a new instance), `rerun` (the existing one runs again) or `leave` (it is active
+    /// now and is left alone).
+    pub action: String,
+    /// The job version it would run.
+    pub version: i64,
+}
+
+/// The dry run of a backfill: every instance it would run, per job in dependency order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillPlan {
+    /// The items, upstream jobs first, then by business time.
+    pub items: Vec<BackfillPlanItem>,
+    /// How many would run (`create` + `rerun`).
+    pub to_run: u32,
+}
+
+/// A backfill with its progress.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Backfill {
+    /// Its id.
+    pub id: BackfillId,
+    /// The job it was started on.
+    pub job_id: JobId,
+    /// That job's name.
+    pub job_name: String,
+    /// Whether its downstream closure is included.
+    pub include_downstream: bool,
+    /// Its state.
+    pub state: BackfillState,
+    /// Instances run at once.
+    pub parallelism: u32,
+    /// Start order.
+    pub order: BackfillOrder,
+    /// Version choice.
+    pub version: BackfillVersion,
+    /// Who started it.
+    pub created_by: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// When it was started.
+    pub created_at: DateTime<Utc>,
+    /// Its instances.
+    pub total: u32,
+    /// How many of them are in each state.
+    pub counts: BTreeMap<InstanceState, u32>,
+    /// The business times it covers: first and last.
+    pub first_business_time: Option<DateTime<Utc>>,
+    /// The last business time.
+    pub last_business_time: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/backfills/{id}`: a backfill with its instances.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillDetail {
+    /// The backfill.
+    pub backfill: Backfill,
+    /// Its instances (without attempts), upstream jobs first, then by business time.
+    pub instances: Vec<BackfillMember>,
+}
+
+/// One instance of a backfill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BackfillMember {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// Its job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// Its business time.
+    pub business_time: DateTime<Utc>,
+    /// Its state.
+    pub state: InstanceState,
+    /// Why it is in that state.
+    pub reason: Option<String>,
+}
+
+fn default_calendar_mode() -> CalendarMode {
+    CalendarMode::Ignore
+}
+
+fn default_backoff() -> RetryBackoff {
+    RetryBackoff::Fixed
+}
+
+fn default_max_delay() -> u32 {
+    3600
 }

@@ -83,6 +83,20 @@ pub fn check_dependencies(
     Ok(())
 }
 
+/// Every job that depends on `job`, directly or through others (not `job` itself).
+pub fn downstream_closure(graph: &BTreeMap<JobId, Vec<JobId>>, job: JobId) -> BTreeSet<JobId> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![job];
+    while let Some(node) = stack.pop() {
+        for (down, ups) in graph {
+            if ups.contains(&node) && *down != job && out.insert(*down) {
+                stack.push(*down);
+            }
+        }
+    }
+    out
+}
+
 /// The upstream and downstream closure of `center` (including `center`), with the edges between
 /// them as (upstream, downstream) pairs.
 pub fn neighbourhood(

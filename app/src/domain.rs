@@ -91,6 +91,8 @@ text_enum!(
         Retry => "retry",
         /// By an API caller.
         Api => "api",
+        /// By a backfill: rerun or create historical instances; releases downstream.
+        Backfill => "backfill",
     }
 );
 
@@ -160,6 +162,83 @@ text_enum!(
 );
 
 text_enum!(
+    /// How the delay before a retry grows.
+    RetryBackoff {
+        /// The same delay before every retry.
+        Fixed => "fixed",
+        /// The delay doubles with each retry (with ±20 % jitter), up to the maximum delay.
+        Exponential => "exponential",
+    }
+);
+
+text_enum!(
+    /// What a skipped upstream instance means for the downstream instances of an edge.
+    OnSkip {
+        /// The downstream treats it as done and runs.
+        Done => "done",
+        /// The downstream instance is skipped too (and so on down the chain, per edge).
+        Propagate => "propagate",
+    }
+);
+
+text_enum!(
+    /// Whether a job's cron slots are filtered by its business calendar.
+    CalendarMode {
+        /// Every cron slot runs.
+        Ignore => "ignore",
+        /// Only slots on working days run.
+        WorkingDays => "working_days",
+        /// Only slots on non-working days (weekends, holidays) run.
+        NonWorkingDays => "non_working_days",
+    }
+);
+
+text_enum!(
+    /// An exception a business calendar makes to its weekly rule.
+    DayKind {
+        /// A non-working day that would be a working day (a public holiday).
+        Holiday => "holiday",
+        /// A working day that would be a weekend day (a make-up working day).
+        Workday => "workday",
+    }
+);
+
+text_enum!(
+    /// Which instances of a backfill start first when it is throttled by its parallelism.
+    BackfillOrder {
+        /// The oldest business time first.
+        OldestFirst => "oldest_first",
+        /// The newest business time first.
+        NewestFirst => "newest_first",
+    }
+);
+
+text_enum!(
+    /// Which job version the instances of a backfill run.
+    BackfillVersion {
+        /// The job's current version.
+        Latest => "latest",
+        /// The version an existing instance pinned; for a new instance, the version that was
+        /// current at its business time.
+        Pinned => "pinned",
+    }
+);
+
+text_enum!(
+    /// The state of a backfill.
+    BackfillState {
+        /// Its instances are being run.
+        Running => "running",
+        /// No new instance of it starts until it is resumed.
+        Paused => "paused",
+        /// Cancelled by a user: its unfinished instances were cancelled.
+        Cancelled => "cancelled",
+        /// Every instance of it has ended.
+        Finished => "finished",
+    }
+);
+
+text_enum!(
     /// The state of an attempt.
     AttemptState {
         /// Sent to a worker, not yet reported as started.
@@ -174,6 +253,8 @@ text_enum!(
         Cancelled => "cancelled",
         /// The worker was lost while the attempt ran.
         Lost => "lost",
+        /// Killed because it ran longer than the job's timeout.
+        TimedOut => "timed_out",
     }
 );
 
@@ -223,8 +304,10 @@ impl AttemptState {
         use AttemptState::*;
         matches!(
             (self, next),
-            (Dispatched, Running | Success | Failed | Cancelled | Lost)
-                | (Running, Success | Failed | Cancelled | Lost)
+            (
+                Dispatched,
+                Running | Success | Failed | Cancelled | Lost | TimedOut
+            ) | (Running, Success | Failed | Cancelled | Lost | TimedOut)
         )
     }
 }

@@ -52,3 +52,15 @@ id_type!(
     /// Identifies a user account.
     UserId
 );
+id_type!(
+    /// Identifies a business calendar.
+    CalendarId
+);
+id_type!(
+    /// Identifies a backfill.
+    BackfillId
+);
+id_type!(
+    /// Identifies an entry of the audit trail.
+    AuditId
+);

@@ -115,6 +115,9 @@ pub enum ServerMsg {
     Cancel {
         /// The attempt.
         attempt: AttemptId,
+        /// Why, for the attempt's log (e.g. `timed out after 30 s`).
+        #[serde(default)]
+        reason: String,
     },
     /// Log bytes up to `next_offset` are stored.
     LogAck {

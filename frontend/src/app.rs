@@ -17,7 +17,9 @@ use crate::{
     components::layout::Shell,
     i18n::{K, Lang, t},
     pages::{
-        dag::DagPage, home::HomePage, job::JobPage, job_new::NewJobPage, log::LogPage,
+        backfill::BackfillPage, backfill_new::NewBackfillPage, backfills::BackfillsPage,
+        calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, home::HomePage,
+        instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage, log::LogPage,
         login::LoginPage, workers::WorkersPage,
     },
 };
@@ -120,6 +122,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("jobs/:id") view=JobPage />
                     <Route path=path!("jobs/:id/dag") view=DagPage />
                     <Route path=path!("attempts/:id/log") view=LogPage />
+                    <Route path=path!("instances/:id/log") view=InstanceLogPage />
+                    <Route path=path!("calendars") view=CalendarsPage />
+                    <Route path=path!("calendars/:id") view=CalendarPage />
+                    <Route path=path!("backfills") view=BackfillsPage />
+                    <Route path=path!("backfills/new") view=NewBackfillPage />
+                    <Route path=path!("backfills/:id") view=BackfillPage />
                     <Route path=path!("workers") view=WorkersPage />
                 </ParentRoute>
             </Routes>

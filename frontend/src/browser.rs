@@ -1,7 +1,7 @@
 //! Thin helpers over browser APIs: localStorage, the clock, the local time zone, and formatting of
 //! instants and durations for display.
 
-use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use wasm_bindgen::JsValue;
 
 fn storage() -> Option<web_sys::Storage> {
@@ -60,6 +60,11 @@ fn to_local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
     at.with_timezone(&offset)
 }
 
+/// Today's date in the browser's time zone.
+pub fn today() -> NaiveDate {
+    to_local(now()).date_naive()
+}
+
 /// An instant in the browser's local time, `2026-11-24 13:10:02`.
 pub fn local(at: DateTime<Utc>) -> String {
     to_local(at).format("%Y-%m-%d %H:%M:%S").to_string()
@@ -94,6 +99,54 @@ pub fn in_zone(at: DateTime<Utc>, zone: &str) -> String {
     }
 }
 
+/// The calendar date of an instant in an IANA zone (UTC when the zone is unknown).
+pub fn date_in_zone(at: DateTime<Utc>, zone: &str) -> NaiveDate {
+    match app::cron::parse_zone(zone) {
+        Ok(tz) => at.with_timezone(&tz).date_naive(),
+        Err(_) => at.date_naive(),
+    }
+}
+
+/// The time of day of an instant in an IANA zone, `03:00` (`03:00:15` when not on the minute).
+pub fn time_in_zone(at: DateTime<Utc>, zone: &str) -> String {
+    let local = match app::cron::parse_zone(zone) {
+        Ok(tz) => at.with_timezone(&tz).naive_local(),
+        Err(_) => at.naive_utc(),
+    };
+    if local.and_utc().timestamp() % 60 == 0 {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%H:%M:%S").to_string()
+    }
+}
+
+/// The instant a wall-clock time has in an IANA zone (UTC when the zone is unknown); the earlier
+/// one when a clock change repeats it, `None` when a clock change skips it.
+pub fn from_zone(local: NaiveDateTime, zone: &str) -> Option<DateTime<Utc>> {
+    match app::cron::parse_zone(zone) {
+        Ok(tz) => tz
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|at| at.with_timezone(&Utc)),
+        Err(_) => Some(local.and_utc()),
+    }
+}
+
+/// A business time as typed: RFC 3339 (`2026-10-01T02:00:00+08:00`), or a wall-clock time in
+/// `zone`: `2026-10-01 02:00`, `2026-10-01 02:00:30` or the `T`-separated form of a
+/// `datetime-local` input.
+pub fn parse_time_in_zone(text: &str, zone: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    let text = text.replacen('T', " ", 1);
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(&text, format).ok())
+        .and_then(|local| from_zone(local, zone))
+}
+
 /// A duration as `2h 03m`, `4m 05s` or `7s`.
 pub fn duration(delta: TimeDelta) -> String {
     let secs = delta.num_seconds().max(0);
@@ -111,6 +164,15 @@ pub fn elapsed(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Stri
         .unwrap_or_default()
 }
 
+/// The name and text of the first file chosen in a file input (the browser's File API).
+pub async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Option<(String, String)> {
+    let file = input.files()?.get(0)?;
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()?;
+    Some((file.name(), text.as_string()?))
+}
+
 /// Bytes as `1.5 GiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -124,5 +186,49 @@ pub fn bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_times_are_read_in_the_zone() {
+        let utc = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let expected = utc("2026-09-30T18:00:00Z");
+        for text in [
+            "2026-10-01 02:00",
+            "2026-10-01 02:00:00",
+            "2026-10-01T02:00",
+            " 2026-10-01T02:00:00+08:00 ",
+        ] {
+            assert_eq!(
+                parse_time_in_zone(text, "Asia/Shanghai"),
+                Some(expected),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_time_in_zone("2026-10-01 02:00", "UTC"),
+            Some(utc("2026-10-01T02:00:00Z"))
+        );
+        assert_eq!(parse_time_in_zone("yesterday", "UTC"), None);
+        assert_eq!(parse_time_in_zone("2026-13-01 02:00", "UTC"), None);
+    }
+
+    #[test]
+    fn dates_and_times_are_shown_in_the_zone() {
+        let at = DateTime::parse_from_rfc3339("2026-09-30T18:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(date_in_zone(at, "Asia/Shanghai").to_string(), "2026-10-01");
+        assert_eq!(date_in_zone(at, "UTC").to_string(), "2026-09-30");
+        assert_eq!(time_in_zone(at, "Asia/Shanghai"), "02:00");
+        assert_eq!(time_in_zone(at + TimeDelta::seconds(5), "UTC"), "18:00:05");
     }
 }

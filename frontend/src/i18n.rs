@@ -5,7 +5,10 @@
 //! Words follow the product glossary: Job 任务, Folder 目录, Instance 实例,
 //! Attempt 执行记录, Worker 执行机器, Host group 机器组, Business time 业务时间.
 
-use app::domain::{DependencyWindow, MisfirePolicy, OverlapPolicy, TriggerKind};
+use app::domain::{
+    BackfillOrder, BackfillVersion, CalendarMode, DayKind, DependencyWindow, MisfirePolicy, OnSkip,
+    OverlapPolicy, TriggerKind,
+};
 use leptos::prelude::*;
 
 use crate::app::AppState;
@@ -65,6 +68,8 @@ catalogue! {
     // Shell and navigation
     NavJobs => "Jobs", "任务";
     NavCluster => "Cluster", "集群";
+    NavCalendars => "Calendars", "日历";
+    NavBackfills => "Backfills", "补数据";
     Logout => "Log out", "退出";
     Tagline => "Distributed job scheduler", "分布式任务调度";
     NotFoundTitle => "Nothing here", "页面不存在";
@@ -85,6 +90,12 @@ catalogue! {
     Cancel => "Cancel", "取消";
     Edit => "Edit", "编辑";
     Remove => "Remove", "移除";
+    Delete => "Delete", "删除";
+    Close => "Close", "关闭";
+    Details => "Details", "详情";
+    When => "When", "时间";
+    Who => "Who", "操作人";
+    ReasonOptional => "Reason (optional, recorded with your name)", "原因（选填，将与你的用户名一并记录）";
     Yes => "Yes", "是";
     No => "No", "否";
     Empty => "", ""; // a column without a heading
@@ -136,6 +147,16 @@ catalogue! {
     WinShortLastOfDay => "last run of the day", "当天最后一次";
     WinShortPreviousDay => "T−1", "T−1";
     WinShortSameHour => "same hour", "同一小时";
+    OnSkipHint => "If an instance of this upstream job is skipped", "该上游任务的实例被跳过时";
+    OnSkipDone => "if skipped: counts as done", "上游跳过：视为完成";
+    OnSkipPropagate => "if skipped: skip too", "上游跳过：一并跳过";
+    OnSkipShortPropagate => "skip propagates", "跳过传递";
+    BusinessCalendar => "Business calendar", "业务日历";
+    NoCalendar => "(none)", "（无）";
+    CalendarModeLabel => "Run on", "运行日";
+    CalModeIgnore => "every day (calendar ignored)", "每天（忽略日历）";
+    CalModeWorking => "working days only", "仅工作日";
+    CalModeNonWorking => "non-working days only", "仅非工作日";
     SelfDependentHint => "Wait for this job's previous instance (self-dependency)",
         "等待本任务上一实例完成（自依赖）";
     SelfDependent => "Self-dependency", "自依赖";
@@ -168,6 +189,37 @@ catalogue! {
     FixFields => "Please fix the marked fields.", "请修正标出的字段。";
     // Job page
     RunNow => "Run now", "立即运行";
+    Pause => "Pause", "暂停";
+    Resume => "Resume", "恢复";
+    PausedSince => "Paused since {at}", "自 {at} 起暂停";
+    PauseQuestion => "Pause job {name}? No new instances are created until it is resumed; its downstream keeps waiting for it.",
+        "暂停任务 {name}？恢复前不再生成新实例，下游继续等待它。";
+    ResumeQuestion => "Resume job {name}? The schedules missed meanwhile follow its misfire policy.",
+        "恢复任务 {name}？暂停期间错过的调度按错过策略处理。";
+    RunWithParams => "Run with parameters…", "带参数运行…";
+    RunParamsTitle => "Run {name} with parameters", "带参数运行 {name}";
+    Params => "Parameters", "参数";
+    ParamsHint => "Environment variables of this run only; the job is not changed.",
+        "仅本次运行的环境变量，不修改任务定义。";
+    AddParam => "+ Parameter", "+ 参数";
+    ParamName => "NAME", "名称";
+    ParamNameRule => "Letters, digits and _, not starting with a digit or HERA_",
+        "须为字母、数字和 _，不能以数字或 HERA_ 开头";
+    BusinessTimeOptional => "Business time (optional, default now), in {zone}", "业务时间（选填，默认当前时间），时区 {zone}";
+    Run => "Run", "运行";
+    InstanceCalendar => "Instances by business day", "按业务日期查看实例";
+    TimesInZone => "times in {zone}", "时间为 {zone}";
+    Today => "Today", "今天";
+    PrevMonth => "Previous month", "上个月";
+    NextMonth => "Next month", "下个月";
+    MonthTruncated => "Only the first {n} instances of this month are shown.", "仅显示本月前 {n} 个实例。";
+    PickInstanceHint => "Click an instance in the calendar to see it and act on it.",
+        "点击日历中的实例以查看和操作。";
+    RecentInstances => "Recent instances", "最近实例";
+    BackfillLink => "Backfill…", "补数据…";
+    Activity => "Activity", "操作记录";
+    NoActivity => "Nothing has been done yet.", "暂无操作记录。";
+    NotRunYet => "This instance has not run yet.", "该实例尚未运行。";
     DeleteJob => "Delete", "删除";
     DeleteJobQuestion => "Delete job {name}? Its waiting and queued instances are cancelled; its history stays.",
         "删除任务 {name}？等待中和排队中的实例将被取消，历史记录保留。";
@@ -208,6 +260,8 @@ catalogue! {
     RerunCascade => "Cascade (rerun with all downstream)", "级联重跑（含全部下游）";
     CascadeQuestion => "Rerun instance #{id} and its whole downstream, each job once in dependency order? This can start many runs.",
         "重跑实例 #{id} 及其全部下游（每个任务一次，按依赖顺序）？这可能启动大量运行。";
+    Stop => "Stop", "停止";
+    CancelInstance => "Cancel instance", "取消实例";
     ForceSuccess => "Mark success", "标记成功";
     ForceFailed => "Mark failed", "标记失败";
     ForceSkip => "Skip", "跳过";
@@ -225,6 +279,122 @@ catalogue! {
     AttemptMissing => "This attempt cannot be shown", "无法显示此执行记录";
     // DAG
     DagHint => "Click a job to open it.", "点击任务以打开。";
+    // Month grids
+    MonthTitle => "{month} {year}", "{year}年{month}";
+    M1 => "January", "1月";
+    M2 => "February", "2月";
+    M3 => "March", "3月";
+    M4 => "April", "4月";
+    M5 => "May", "5月";
+    M6 => "June", "6月";
+    M7 => "July", "7月";
+    M8 => "August", "8月";
+    M9 => "September", "9月";
+    M10 => "October", "10月";
+    M11 => "November", "11月";
+    M12 => "December", "12月";
+    Wd1 => "Mon", "周一";
+    Wd2 => "Tue", "周二";
+    Wd3 => "Wed", "周三";
+    Wd4 => "Thu", "周四";
+    Wd5 => "Fri", "周五";
+    Wd6 => "Sat", "周六";
+    Wd7 => "Sun", "周日";
+    // Calendars
+    Calendars => "Business calendars", "业务日历";
+    CalendarsHint => "Working days for jobs whose schedule follows a calendar.", "为按日历调度的任务定义工作日。";
+    NewCalendar => "+ Calendar", "+ 日历";
+    NoCalendars => "No calendars yet.", "还没有日历。";
+    Weekend => "Weekend", "周末";
+    Holidays => "Holidays", "节假日";
+    Workdays => "Make-up workdays", "调休工作日";
+    UsedBy => "Used by", "使用的任务";
+    NotUsed => "No job uses it.", "没有任务使用。";
+    Updated => "Updated", "更新时间";
+    CalendarHint => "Click a day: a working day becomes a holiday, a weekend day a make-up workday; click an exception again to remove it.",
+        "点击日期：工作日设为节假日，周末设为调休工作日；再次点击例外日期即移除。";
+    PrevYear => "Previous year", "上一年";
+    NextYear => "Next year", "下一年";
+    DayWorking => "working day", "工作日";
+    DayWeekend => "weekend", "周末";
+    DayHoliday => "holiday", "节假日";
+    DayWorkday => "make-up workday", "调休工作日";
+    ExceptionsIn => "Exceptions in {year}", "{year} 年的例外日期";
+    NoExceptions => "No exceptions in this year.", "本年没有例外日期。";
+    Date => "Date", "日期";
+    Kind => "Kind", "类型";
+    Note => "Note", "备注";
+    Unsaved => "Unsaved changes", "有未保存的修改";
+    ImportTitle => "Import (CSV or iCalendar)", "导入（CSV 或 iCalendar）";
+    ImportHint => "CSV lines: date,holiday|workday[,note]. Choose a file or paste its text. The import applies to the saved calendar.",
+        "CSV 每行：日期,holiday|workday[,备注]。选择文件或粘贴内容。导入作用于已保存的日历。";
+    ImportFormat => "Format", "格式";
+    ImportText => "Paste CSV or iCalendar text here", "在此粘贴 CSV 或 iCalendar 内容";
+    ReplaceExisting => "Replace existing exceptions", "替换现有例外日期";
+    Import => "Import", "导入";
+    Imported => "Imported: holidays {holidays}, make-up workdays {workdays}.", "已导入：节假日 {holidays} 个，调休工作日 {workdays} 个。";
+    PlusDownstream => "+ downstream", "+ 下游";
+    DeleteCalendarQuestion => "Delete calendar {name}?", "删除日历 {name}？";
+    // Backfills
+    Backfills => "Backfills", "补数据";
+    Backfill => "Backfill", "补数据";
+    NewBackfill => "New backfill", "新建补数据";
+    NoBackfills => "No backfills yet.", "暂无补数据。";
+    Job => "Job", "任务";
+    ChooseJob => "Choose a job…", "选择任务…";
+    Range => "Business times", "业务时间";
+    Progress => "Progress", "进度";
+    StartedBy => "Started by", "发起人";
+    IncludeDownstream => "Include downstream jobs", "包含下游任务";
+    IncludeDownstreamHint => "Their instances of the same business times run too, after the upstream ones of their window.",
+        "同一业务时间的下游实例也会运行，在其窗口内的上游实例之后。";
+    ByDates => "Date range", "日期范围";
+    ByTimes => "List of business times", "指定业务时间";
+    StartDate => "Start date", "开始日期";
+    EndDate => "End date", "结束日期";
+    EndBeforeStart => "The end date is before the start date", "结束日期早于开始日期";
+    TimesHint => "One per line: YYYY-MM-DD HH:MM[:SS] in the job's time zone ({zone}), or RFC 3339.",
+        "每行一个：YYYY-MM-DD HH:MM[:SS]（任务时区 {zone}）或 RFC 3339。";
+    BadTime => "Not a business time: {line}", "无法识别的业务时间：{line}";
+    Settings => "Settings", "设置";
+    Parallelism => "Parallelism", "并行度";
+    Order => "Order", "顺序";
+    OrderOldest => "oldest first", "从旧到新";
+    OrderNewest => "newest first", "从新到旧";
+    VersionChoice => "Job version", "任务版本";
+    VersionLatest => "the latest version", "最新版本";
+    VersionPinned => "the version of its time", "当时的版本";
+    Preview => "Preview (dry run)", "预览（试运行）";
+    StartBackfill => "Start backfill", "开始补数据";
+    PreviewFirst => "Preview first: the plan shows what will run.", "请先预览：计划会列出将运行的实例。";
+    PlanToRun => "{n} instances will run", "将运行 {n} 个实例";
+    PlanEmpty => "Nothing in this range.", "该范围内没有实例。";
+    PlanCounts => "{create} new · {rerun} rerun · {leave} left alone", "新建 {create} · 重跑 {rerun} · 保留 {leave}";
+    ActCreate => "create", "新建";
+    ActRerun => "rerun", "重跑";
+    ActLeave => "leave (active)", "保留（运行中）";
+    RerunFailed => "Rerun failed", "重跑失败实例";
+    CancelBackfill => "Cancel backfill", "取消补数据";
+    DoneOf => "{done} of {total} done", "已完成 {done} / {total}";
+    // Audit trail actions
+    AuJobCreate => "create job", "创建任务";
+    AuJobUpdate => "edit job", "修改任务";
+    AuJobDelete => "delete job", "删除任务";
+    AuJobPause => "pause job", "暂停任务";
+    AuJobResume => "resume job", "恢复任务";
+    AuJobRun => "run job", "运行任务";
+    AuInstanceRerun => "rerun instance", "重跑实例";
+    AuInstanceForce => "set instance state", "设置实例状态";
+    AuInstanceCancel => "cancel instance", "取消实例";
+    AuBackfillStart => "start backfill", "开始补数据";
+    AuBackfillPause => "pause backfill", "暂停补数据";
+    AuBackfillResume => "resume backfill", "恢复补数据";
+    AuBackfillCancel => "cancel backfill", "取消补数据";
+    AuBackfillRerunFailed => "rerun failed instances of backfill", "补数据重跑失败实例";
+    AuCalendarCreate => "create calendar", "创建日历";
+    AuCalendarUpdate => "edit calendar", "修改日历";
+    AuCalendarImport => "import into calendar", "导入日历";
+    AuCalendarDelete => "delete calendar", "删除日历";
     // Cluster
     Host => "Host", "主机";
     Slots => "Slots", "槽位";
@@ -246,6 +416,8 @@ catalogue! {
     StDispatched => "dispatched", "已派发";
     StLost => "lost", "失联";
     StNone => "not run", "未运行";
+    StPaused => "paused", "已暂停";
+    StFinished => "finished", "已结束";
     StConnected => "connected", "在线";
     StDisconnected => "disconnected", "离线";
     // Trigger kinds
@@ -255,6 +427,7 @@ catalogue! {
     TrCascade => "cascade", "级联恢复";
     TrRetry => "retry", "重试";
     TrApi => "API", "API";
+    TrBackfill => "backfill", "补数据";
 }
 
 /// `key` in the current language; reactive.
@@ -301,6 +474,8 @@ pub fn state_label(state: &str) -> &'static str {
         "lost" => K::StLost,
         "connected" => K::StConnected,
         "disconnected" => K::StDisconnected,
+        "paused" => K::StPaused,
+        "finished" => K::StFinished,
         _ => K::StNone,
     };
     t(key)
@@ -315,6 +490,7 @@ pub fn trigger_label(kind: TriggerKind) -> impl Fn() -> &'static str + Copy + Se
         TriggerKind::Cascade => K::TrCascade,
         TriggerKind::Retry => K::TrRetry,
         TriggerKind::Api => K::TrApi,
+        TriggerKind::Backfill => K::TrBackfill,
     };
     move || t(key)
 }
@@ -357,6 +533,115 @@ pub fn window_short_label(window: DependencyWindow) -> Option<K> {
     }
 }
 
+/// The label of what a skipped upstream instance means, as the editor's select offers it.
+pub fn on_skip_label(on_skip: OnSkip) -> K {
+    match on_skip {
+        OnSkip::Done => K::OnSkipDone,
+        OnSkip::Propagate => K::OnSkipPropagate,
+    }
+}
+
+/// The label of a calendar mode.
+pub fn calendar_mode_label(mode: CalendarMode) -> K {
+    match mode {
+        CalendarMode::Ignore => K::CalModeIgnore,
+        CalendarMode::WorkingDays => K::CalModeWorking,
+        CalendarMode::NonWorkingDays => K::CalModeNonWorking,
+    }
+}
+
+/// The label of a calendar exception's kind.
+pub fn day_kind_label(kind: DayKind) -> K {
+    match kind {
+        DayKind::Holiday => K::DayHoliday,
+        DayKind::Workday => K::DayWorkday,
+    }
+}
+
+/// The label of a backfill order.
+pub fn backfill_order_label(order: BackfillOrder) -> K {
+    match order {
+        BackfillOrder::OldestFirst => K::OrderOldest,
+        BackfillOrder::NewestFirst => K::OrderNewest,
+    }
+}
+
+/// The label of a backfill version choice.
+pub fn backfill_version_label(version: BackfillVersion) -> K {
+    match version {
+        BackfillVersion::Latest => K::VersionLatest,
+        BackfillVersion::Pinned => K::VersionPinned,
+    }
+}
+
+/// The label of a backfill plan item's action (`create`, `rerun`, `leave`).
+pub fn plan_action_label(action: &str) -> Option<K> {
+    match action {
+        "create" => Some(K::ActCreate),
+        "rerun" => Some(K::ActRerun),
+        "leave" => Some(K::ActLeave),
+        _ => None,
+    }
+}
+
+/// The label of an audit trail action such as `job.pause`; `None` for one this UI does not know.
+pub fn audit_action_label(action: &str) -> Option<K> {
+    Some(match action {
+        "job.create" => K::AuJobCreate,
+        "job.update" => K::AuJobUpdate,
+        "job.delete" => K::AuJobDelete,
+        "job.pause" => K::AuJobPause,
+        "job.resume" => K::AuJobResume,
+        "job.run" => K::AuJobRun,
+        "instance.rerun" => K::AuInstanceRerun,
+        "instance.force" => K::AuInstanceForce,
+        "instance.cancel" => K::AuInstanceCancel,
+        "backfill.start" => K::AuBackfillStart,
+        "backfill.pause" => K::AuBackfillPause,
+        "backfill.resume" => K::AuBackfillResume,
+        "backfill.cancel" => K::AuBackfillCancel,
+        "backfill.rerun_failed" => K::AuBackfillRerunFailed,
+        "calendar.create" => K::AuCalendarCreate,
+        "calendar.update" => K::AuCalendarUpdate,
+        "calendar.import" => K::AuCalendarImport,
+        "calendar.delete" => K::AuCalendarDelete,
+        _ => return None,
+    })
+}
+
+/// The name of month `month` (1–12).
+pub fn month_name(month: u32) -> K {
+    const MONTHS: [K; 12] = [
+        K::M1,
+        K::M2,
+        K::M3,
+        K::M4,
+        K::M5,
+        K::M6,
+        K::M7,
+        K::M8,
+        K::M9,
+        K::M10,
+        K::M11,
+        K::M12,
+    ];
+    MONTHS[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// The short name of ISO weekday `day` (1 = Monday … 7 = Sunday).
+pub fn weekday_name(day: u8) -> K {
+    const DAYS: [K; 7] = [K::Wd1, K::Wd2, K::Wd3, K::Wd4, K::Wd5, K::Wd6, K::Wd7];
+    DAYS[(day.clamp(1, 7) - 1) as usize]
+}
+
+/// "November 2026" / "2026年11月"; reactive.
+pub fn month_title(year: i32, month: u32) -> String {
+    fill(
+        t(K::MonthTitle),
+        &[("month", t(month_name(month))), ("year", &year.to_string())],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -396,6 +681,44 @@ mod tests {
             window_label(DependencyWindow::PreviousDay).text(Lang::Zh),
             "前一天（T−1）"
         );
+    }
+
+    #[test]
+    fn every_audit_action_the_server_names_has_a_label() {
+        for action in [
+            "job.create",
+            "job.update",
+            "job.delete",
+            "job.pause",
+            "job.resume",
+            "job.run",
+            "instance.rerun",
+            "instance.force",
+            "instance.cancel",
+            "backfill.start",
+            "backfill.pause",
+            "backfill.resume",
+            "backfill.cancel",
+            "backfill.rerun_failed",
+            "calendar.create",
+            "calendar.update",
+            "calendar.import",
+            "calendar.delete",
+        ] {
+            assert!(audit_action_label(action).is_some(), "{action}");
+        }
+        assert_eq!(audit_action_label("job.teleport"), None);
+        for action in ["create", "rerun", "leave"] {
+            assert!(plan_action_label(action).is_some(), "{action}");
+        }
+    }
+
+    #[test]
+    fn month_and_weekday_names_cover_their_ranges() {
+        assert_eq!(month_name(1).text(Lang::En), "January");
+        assert_eq!(month_name(12).text(Lang::Zh), "12月");
+        assert_eq!(weekday_name(1).text(Lang::En), "Mon");
+        assert_eq!(weekday_name(7).text(Lang::Zh), "周日");
     }
 
     #[test]

@@ -105,7 +105,14 @@ pub async fn start(
     };
     let now = Utc::now();
     let snapshot = store.snapshot(now - engine_config.retention).await?;
-    let engine = Engine::recover(engine_config, snapshot, now);
+    let backfills: Vec<_> = snapshot.backfills.iter().map(|b| b.id).collect();
+    let mut engine = Engine::recover(engine_config, snapshot, now);
+    let context = scheduler::backfill_context(store.as_ref(), &backfills).await?;
+    if !context.is_empty() {
+        engine
+            .handle(now, app::engine::Input::Adopt(context))
+            .context("cannot restore the context of the running backfills")?;
+    }
     let hub = Hub::default();
     let live = Live::default();
     let (scheduler, driver) = scheduler::driver(

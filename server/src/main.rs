@@ -28,6 +28,8 @@ enum Command {
         /// Attempts the local worker runs at once.
         #[arg(long, env = "HERA_SLOTS", default_value_t = 4)]
         slots: u32,
+        #[command(flatten)]
+        kill: KillArgs,
     },
     /// The server alone (API, UI, scheduler); workers connect to it.
     Server {
@@ -69,6 +71,14 @@ struct ServerArgs {
 }
 
 #[derive(Args)]
+struct KillArgs {
+    /// Kills a YARN application whose id a cancelled attempt printed; `{}` is replaced by the id,
+    /// e.g. "yarn application -kill {}".
+    #[arg(long, env = "HERA_YARN_KILL_COMMAND")]
+    yarn_kill_command: Option<String>,
+}
+
+#[derive(Args)]
 struct WorkerArgs {
     /// The server's URL, e.g. http://scheduler:8080.
     #[arg(long, env = "HERA_SERVER")]
@@ -85,6 +95,8 @@ struct WorkerArgs {
     /// Where attempts get their work directories.
     #[arg(long, env = "HERA_WORK_DIR", default_value = "hera-work")]
     work_dir: PathBuf,
+    #[command(flatten)]
+    kill: KillArgs,
 }
 
 fn main() -> ExitCode {
@@ -151,7 +163,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     });
     match command {
-        Command::Standalone { server, slots } => {
+        Command::Standalone {
+            server,
+            slots,
+            kill,
+        } => {
             let data_dir = server.data_dir.clone();
             let running = start_server(server, &shutdown, &tracker).await?;
             // The embedded worker gets a fresh token at every start; only its hash is stored.
@@ -167,6 +183,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 slots,
                 work_dir: data_dir.join("work"),
                 kill_grace: Duration::from_secs(10),
+                yarn_kill_command: kill.yarn_kill_command,
                 fence_after: Duration::from_secs(45),
             };
             let worker_shutdown = shutdown.clone();
@@ -188,6 +205,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 slots: args.slots.max(1),
                 work_dir: args.work_dir,
                 kill_grace: Duration::from_secs(10),
+                yarn_kill_command: args.kill.yarn_kill_command,
                 fence_after: Duration::from_secs(45),
             };
             worker::run(config, shutdown.clone()).await?;

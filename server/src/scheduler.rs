@@ -9,24 +9,37 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use app::{
     api::{Event, WhyNotStarted},
     domain::AttemptOutcome,
-    engine::{AttemptRecord, Effect, Engine, EngineError, Handled, Input, InstanceRecord},
-    ids::{InstanceId, WorkerId},
+    engine::{
+        AttemptRecord, Effect, Engine, EngineError, Handled, Input, InstanceRecord, PlanTimes,
+    },
+    ids::{InstanceId, JobId, WorkerId},
     protocol::{AttemptSpec, ServerMsg},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::{hub::Hub, live::Live, store::Store};
 
 type Reply = oneshot::Sender<Result<Handled, EngineError>>;
+/// A backfill plan: (job, business time) pairs.
+type Plan = Vec<(JobId, DateTime<Utc>)>;
 
 /// What the driver is asked to do.
 enum Command {
     /// Apply an input; reply once its effects are persisted.
-    Input(Input, Option<Reply>),
+    Input(Box<Input>, Option<Reply>),
     /// Answer why an instance has not started (read-only).
     Why(InstanceId, oneshot::Sender<Option<WhyNotStarted>>),
+    /// Plan a backfill (read-only).
+    Plan(PlanRequest, oneshot::Sender<Result<Plan, EngineError>>),
+}
+
+/// What a backfill plan is asked for.
+struct PlanRequest {
+    job: JobId,
+    include_downstream: bool,
+    times: PlanTimes,
 }
 
 /// Why a call to the scheduler failed.
@@ -51,7 +64,7 @@ impl SchedulerHandle {
     pub async fn call(&self, input: Input) -> Result<Handled, CallError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Command::Input(input, Some(reply)))
+            .send(Command::Input(Box::new(input), Some(reply)))
             .await
             .map_err(|_| CallError::Stopped)?;
         Ok(rx.await.map_err(|_| CallError::Stopped)??)
@@ -59,7 +72,7 @@ impl SchedulerHandle {
 
     /// Sends an input without waiting for it to be applied.
     pub async fn notify(&self, input: Input) {
-        let _ = self.tx.send(Command::Input(input, None)).await;
+        let _ = self.tx.send(Command::Input(Box::new(input), None)).await;
     }
 
     /// Why an instance has not started, as the engine sees it (`None` if it no longer holds it).
@@ -71,6 +84,97 @@ impl SchedulerHandle {
             .map_err(|_| CallError::Stopped)?;
         rx.await.map_err(|_| CallError::Stopped)
     }
+
+    /// The (job, business time) pairs a backfill would run, as the engine's schedules say.
+    pub async fn plan_backfill(
+        &self,
+        job: JobId,
+        include_downstream: bool,
+        times: PlanTimes,
+    ) -> Result<Plan, CallError> {
+        let (reply, rx) = oneshot::channel();
+        let request = PlanRequest {
+            job,
+            include_downstream,
+            times,
+        };
+        self.tx
+            .send(Command::Plan(request, reply))
+            .await
+            .map_err(|_| CallError::Stopped)?;
+        Ok(rx.await.map_err(|_| CallError::Stopped)??)
+    }
+}
+
+/// How far around a business time the instances a command may touch are loaded: windows reach
+/// at most one business day back (T−1) and one forward (what a T−1 edge affects), plus a day of
+/// slack for zone offsets.
+const CONTEXT_MARGIN: chrono::Duration = chrono::Duration::days(2);
+
+/// Loads into the engine the instances it may need for a command on business times in
+/// `[from, to]` of `jobs`: theirs and their direct upstreams', within [`CONTEXT_MARGIN`]. The
+/// engine keeps only recent history; without this an old instance would look missing (and a new
+/// one at the same business time would clash with the stored one).
+pub async fn adopt_context(
+    store: &Arc<dyn Store>,
+    scheduler: &SchedulerHandle,
+    jobs: &[JobId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), crate::error::ApiError> {
+    let records = context_records(store.as_ref(), jobs, from, to).await?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    scheduler
+        .call(Input::Adopt(records))
+        .await
+        .map_err(|err| crate::error::ApiError::Internal(anyhow::anyhow!("{err}")))?;
+    Ok(())
+}
+
+/// The stored instances of `jobs` and their direct upstreams around `[from, to]`.
+async fn context_records(
+    store: &dyn Store,
+    jobs: &[JobId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> crate::store::StoreResult<Vec<InstanceRecord>> {
+    let graph = store.dependency_graph().await?;
+    let mut all: std::collections::BTreeSet<JobId> = jobs.iter().copied().collect();
+    for job in jobs {
+        all.extend(graph.get(job).into_iter().flatten().copied());
+    }
+    let all: Vec<JobId> = all.into_iter().collect();
+    store
+        .instance_records(&all, from - CONTEXT_MARGIN, to + CONTEXT_MARGIN)
+        .await
+}
+
+/// What the running and paused backfills need after a restart besides their unfinished
+/// instances: the instances around their business times that their dependencies look at.
+pub async fn backfill_context(
+    store: &dyn Store,
+    backfills: &[app::ids::BackfillId],
+) -> crate::store::StoreResult<Vec<InstanceRecord>> {
+    let mut out = Vec::new();
+    for id in backfills {
+        let members = store.backfill_members(*id).await?;
+        let (Some(from), Some(to)) = (
+            members.iter().map(|m| m.business_time).min(),
+            members.iter().map(|m| m.business_time).max(),
+        ) else {
+            continue;
+        };
+        let jobs: Vec<JobId> = members
+            .iter()
+            .map(|m| m.job_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        out.extend(context_records(store, &jobs, from, to).await?);
+    }
+    Ok(out)
 }
 
 /// Starts nothing by itself: returns the handle and the driver future to spawn.
@@ -124,8 +228,16 @@ impl Driver {
                     Some(Command::Why(instance, reply)) => {
                         let _ = reply.send(self.engine.why(instance));
                     }
+                    Some(Command::Plan(request, reply)) => {
+                        let plan = self.engine.plan_backfill(
+                            request.job,
+                            request.include_downstream,
+                            &request.times,
+                        );
+                        let _ = reply.send(plan);
+                    }
                     Some(Command::Input(input, reply)) => {
-                        let res = self.engine.handle(Utc::now(), input);
+                        let res = self.engine.handle(Utc::now(), *input);
                         self.apply_effects(&cancel).await;
                         if let Some(reply) = reply {
                             let _ = reply.send(res);
@@ -178,12 +290,38 @@ impl Driver {
                     attempt,
                     job_version,
                     scheduled_at,
+                    params,
                 } => {
-                    self.dispatch(attempt, job_version, scheduled_at).await;
+                    self.dispatch(attempt, job_version, scheduled_at, params)
+                        .await;
                 }
-                Effect::Cancel { worker, attempt } => {
-                    if !self.hub.send(worker, ServerMsg::Cancel { attempt }) {
+                Effect::Cancel {
+                    worker,
+                    attempt,
+                    reason,
+                } => {
+                    if !self.hub.send(worker, ServerMsg::Cancel { attempt, reason }) {
                         self.feedback.push(Input::WorkerDisconnected { worker });
+                    }
+                }
+                Effect::Overdue {
+                    attempt,
+                    expected_secs,
+                } => {
+                    // Stored with the audit trail (shown on the job's activity); alerts come later.
+                    let entry = crate::store::AuditWrite {
+                        actor: "hera".to_owned(),
+                        action: "attempt.overdue".to_owned(),
+                        job_id: Some(attempt.job),
+                        instance_id: Some(attempt.instance),
+                        details: format!(
+                            "attempt {} (#{}) has run longer than the expected {expected_secs} s",
+                            attempt.id, attempt.number
+                        ),
+                        ..crate::store::AuditWrite::default()
+                    };
+                    if let Err(err) = self.store.record_audit(&entry, Utc::now()).await {
+                        tracing::error!(error = %err, "cannot record an overdue attempt");
                     }
                 }
                 Effect::PersistInstance(_) | Effect::PersistAttempt(_) => {}
@@ -212,7 +350,8 @@ impl Driver {
         &mut self,
         attempt: AttemptRecord,
         job_version: i64,
-        scheduled_at: chrono::DateTime<Utc>,
+        scheduled_at: DateTime<Utc>,
+        params: BTreeMap<String, String>,
     ) {
         let worker: WorkerId = attempt.worker;
         let version = match self.store.job_version(attempt.job, job_version).await {
@@ -240,7 +379,8 @@ impl Driver {
             script: version.script,
             scheduled_at,
             trigger: attempt.trigger,
-            env: Vec::new(),
+            // Run-time parameters of the trigger, for this run only.
+            env: params.into_iter().collect(),
         };
         if !self.hub.send(worker, ServerMsg::Dispatch(spec)) {
             // The worker vanished between the engine's choice and the send: let the engine know;

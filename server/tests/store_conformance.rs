@@ -7,12 +7,18 @@ mod common;
 use std::sync::Arc;
 
 use app::{
-    domain::{AttemptState, InstanceState, JobType, TriggerKind},
+    api::CalendarDay,
+    domain::{
+        AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode, DayKind,
+        InstanceState, JobType, OnSkip, TriggerKind,
+    },
     engine::{AttemptRecord, InstanceRecord},
     ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
 };
-use chrono::{DateTime, Duration, Utc};
-use server::store::{JobWrite, Store, StoreError, UserRecord};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use server::store::{
+    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, JobWrite, Store, StoreError, UserRecord,
+};
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -34,11 +40,18 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
             .iter()
             .map(|d| (*d, app::domain::DependencyWindow::PreviousDay))
             .collect(),
+        dependency_on_skip: deps.iter().map(|d| (*d, OnSkip::Propagate)).collect(),
         dependencies: deps,
+        calendar_id: None,
+        calendar_mode: CalendarMode::Ignore,
         self_dependent: name == "a",
         host_group: "default".to_owned(),
         retry_count: 2,
         retry_delay_secs: 30,
+        retry_backoff: app::domain::RetryBackoff::Exponential,
+        retry_max_delay_secs: 600,
+        timeout_secs: Some(3600),
+        expected_duration_secs: None,
         enabled: true,
         priority: 4,
         overlap_policy: app::domain::OverlapPolicy::Queue,
@@ -64,6 +77,8 @@ fn instance(id: i64, job: JobId, scheduled: &str, state: InstanceState) -> Insta
         retry_at: None,
         next_trigger: TriggerKind::Scheduled,
         cancel_requested: false,
+        params: [("DAY".to_owned(), format!("d{id}"))].into(),
+        backfill: None,
     }
 }
 
@@ -135,6 +150,7 @@ async fn story(store: Arc<dyn Store>) {
         b.dependency_windows[&a.id],
         app::domain::DependencyWindow::PreviousDay
     );
+    assert_eq!(b.dependency_on_skip[&a.id], OnSkip::Propagate);
     assert!(a.self_dependent && !b.self_dependent);
     assert_eq!(
         b.created_at, now,
@@ -263,14 +279,46 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(view.attempts[0].exit_code, Some(0));
     assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, true));
     assert!(store.running_per_worker().await.unwrap().is_empty());
-    let list = store.job_instances(a.id, 10).await.unwrap();
+    let list = store.job_instances(a.id, 10, None, None).await.unwrap();
     assert_eq!(
         list.iter().map(|i| i.id.0).collect::<Vec<_>>(),
         vec![1, 3],
         "newest business time first"
     );
     assert_eq!(list[0].attempts.len(), 1);
-    assert_eq!(store.job_instances(a.id, 1).await.unwrap().len(), 1);
+    assert_eq!(list[0].params["DAY"], "d1");
+    assert_eq!(
+        store
+            .job_instances(a.id, 1, None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let ranged = store
+        .job_instances(
+            a.id,
+            10,
+            Some(at("2026-11-20T00:00:00Z")),
+            Some(at("2026-11-24T01:00:00Z")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ranged.iter().map(|i| i.id.0).collect::<Vec<_>>(),
+        vec![3],
+        "from inclusive, to exclusive"
+    );
+    let records = store
+        .instance_records(
+            &[a.id, b.id],
+            at("2026-11-20T00:00:00Z"),
+            at("2026-11-25T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(store.instance_record(i1.id).await.unwrap(), i1);
     let latest = store
         .latest_states(&[a.id, b.id, JobId(999)])
         .await
@@ -299,6 +347,8 @@ async fn story(store: Arc<dyn Store>) {
     assert!(!store.dependency_graph().await.unwrap().contains_key(&z.id));
     assert!(store.jobs(None).await.unwrap().iter().all(|j| j.id != z.id));
     assert_eq!(store.snapshot(now).await.unwrap().jobs.len(), 2);
+
+    scheduling_story(&store, a.id, child.id, now).await;
     assert_eq!(store.instance(i1.id).await.unwrap().job_name, "a");
 
     // Logs: chunks by offset, idempotent resends, overlaps, gaps, UTF-8 boundaries.
@@ -394,4 +444,187 @@ async fn the_whole_server_runs_on_postgres() {
 #[test]
 fn worker_ids_are_plain_numbers_in_json() {
     assert_eq!(serde_json::to_string(&WorkerId(3)).unwrap(), "3");
+}
+
+/// Calendars, pause, versions by time, backfills and the audit trail.
+async fn scheduling_story(store: &Arc<dyn Store>, a: JobId, folder: FolderId, now: DateTime<Utc>) {
+    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let mut write = CalendarWrite {
+        name: "cn-work".to_owned(),
+        description: "China working days".to_owned(),
+        weekend: vec![6, 7],
+        days: vec![
+            CalendarDay {
+                date: day("2026-10-01"),
+                kind: DayKind::Holiday,
+                note: "National Day".to_owned(),
+            },
+            CalendarDay {
+                date: day("2026-10-10"),
+                kind: DayKind::Workday,
+                note: String::new(),
+            },
+        ],
+    };
+    let calendar = store.save_calendar(None, &write, now).await.unwrap();
+    assert_eq!(
+        (calendar.weekend.clone(), calendar.days.len()),
+        (vec![6, 7], 2)
+    );
+    assert!(matches!(
+        store.save_calendar(None, &write, now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    write.days.pop();
+    write.weekend = vec![5, 6];
+    let calendar = store
+        .save_calendar(Some(calendar.id), &write, now)
+        .await
+        .unwrap();
+    assert_eq!(calendar.days, write.days);
+    assert_eq!(calendar.weekend, vec![5, 6]);
+    // A job using it: the calendar cannot be deleted, and the job says so.
+    let mut job = job_write(folder, "c", vec![]);
+    job.calendar_id = Some(calendar.id);
+    job.calendar_mode = CalendarMode::WorkingDays;
+    let c = store.create_job(&job, "ann", now).await.unwrap();
+    assert_eq!(
+        (c.calendar_id, c.calendar_mode),
+        (Some(calendar.id), CalendarMode::WorkingDays)
+    );
+    assert_eq!(
+        store.calendar(calendar.id).await.unwrap().job_ids,
+        vec![c.id]
+    );
+    match store.delete_calendar(calendar.id).await {
+        Err(StoreError::Conflict(message)) => assert!(message.contains("job: c"), "{message}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let snapshot = store.snapshot(now).await.unwrap();
+    assert_eq!(snapshot.calendars.len(), 1);
+    assert_eq!(
+        snapshot.calendars[0].days[&day("2026-10-01")],
+        DayKind::Holiday
+    );
+    store.delete_job(c.id, now).await.unwrap();
+    store.delete_calendar(calendar.id).await.unwrap();
+    assert!(store.calendars().await.unwrap().is_empty());
+
+    // Pause and resume do not make a version.
+    let paused = store.set_job_paused(a, Some(now)).await.unwrap();
+    assert_eq!((paused.paused, paused.paused_at), (true, Some(now)));
+    let spec = store.snapshot(now).await.unwrap();
+    let spec = spec.jobs.iter().find(|j| j.id == a).unwrap();
+    assert_eq!(spec.paused_since, Some(now));
+    let resumed = store.set_job_paused(a, None).await.unwrap();
+    assert_eq!((resumed.paused, resumed.version), (false, paused.version));
+    assert_eq!(
+        store
+            .job_version_at(a, now - Duration::days(1))
+            .await
+            .unwrap(),
+        1,
+        "before the first version: the first"
+    );
+
+    // Backfills: progress from their instances; finished once all ended.
+    let id = store
+        .create_backfill(
+            &BackfillWrite {
+                job_id: a,
+                include_downstream: true,
+                parallelism: 2,
+                order: BackfillOrder::NewestFirst,
+                version: BackfillVersion::Pinned,
+                created_by: "ann".to_owned(),
+                reason: Some("fix".to_owned()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let mut member = instance(40, a, "2026-10-01T01:00:00Z", InstanceState::Waiting);
+    member.backfill = Some(id);
+    store.apply(&[member.clone()], &[]).await.unwrap();
+    let backfill = store.backfill(id).await.unwrap();
+    assert_eq!(
+        (
+            backfill.state,
+            backfill.total,
+            backfill.order,
+            backfill.parallelism
+        ),
+        (BackfillState::Running, 1, BackfillOrder::NewestFirst, 2)
+    );
+    assert_eq!(backfill.counts[&InstanceState::Waiting], 1);
+    member.state = InstanceState::Success;
+    store.apply(&[member.clone()], &[]).await.unwrap();
+    assert_eq!(
+        store.backfill(id).await.unwrap().state,
+        BackfillState::Finished
+    );
+    store
+        .set_backfill_state(id, BackfillState::Paused, now)
+        .await
+        .unwrap();
+    assert!(store.snapshot(now).await.unwrap().backfills[0].paused);
+    assert_eq!(store.backfills(Some(a), 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .backfills(Some(JobId(999)), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let members = store.backfill_members(id).await.unwrap();
+    assert_eq!(
+        (members.len(), members[0].instance_id, members[0].state),
+        (1, member.id, InstanceState::Success)
+    );
+    assert_eq!(
+        store.instance(member.id).await.unwrap().backfill_id,
+        Some(id)
+    );
+
+    // The audit trail, newest first, filtered.
+    for (action, instance) in [("job.run", Some(member.id)), ("job.pause", None)] {
+        let entry = AuditWrite {
+            actor: "ann".to_owned(),
+            action: action.to_owned(),
+            job_id: Some(a),
+            instance_id: instance,
+            reason: Some("because".to_owned()),
+            details: "x".to_owned(),
+            ..AuditWrite::default()
+        };
+        store.record_audit(&entry, now).await.unwrap();
+    }
+    let all = store
+        .audit(
+            &AuditFilter {
+                job_id: Some(a),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["job.pause", "job.run"]
+    );
+    let one = store
+        .audit(
+            &AuditFilter {
+                instance_id: Some(member.id),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (one.len(), one[0].at, one[0].actor.as_str()),
+        (1, now, "ann")
+    );
 }

@@ -23,7 +23,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     WorkerConfig,
     outbox::Outbox,
-    runner::{RunnerEvent, run_attempt},
+    runner::{RunSettings, RunnerEvent, Stop, run_attempt},
 };
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -39,7 +39,7 @@ enum SessionEnd {
 struct Worker {
     config: WorkerConfig,
     outbox: Outbox,
-    running: HashMap<AttemptId, CancellationToken>,
+    running: HashMap<AttemptId, Stop>,
     tracker: TaskTracker,
     events_tx: mpsc::Sender<RunnerEvent>,
     system: System,
@@ -109,7 +109,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         tokio::pin!(sleep);
         let fence_at = tokio::time::Instant::from_std(cut_off_since + worker.config.fence_after);
         loop {
-            let must_fence = !worker.running.values().all(CancellationToken::is_cancelled);
+            let must_fence = !worker.running.values().all(Stop::is_requested);
             tokio::select! {
                 () = &mut sleep => break,
                 () = shutdown.cancelled() => break,
@@ -119,8 +119,8 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
                         "cut off from the server for {:?}: stopping running attempts",
                         worker.config.fence_after
                     );
-                    for cancel in worker.running.values() {
-                        cancel.cancel();
+                    for stop in worker.running.values() {
+                        stop.request("the worker was cut off from the server");
                     }
                 }
                 event = events_rx.recv() => {
@@ -243,20 +243,20 @@ impl Worker {
                     return Vec::new();
                 }
                 tracing::info!(%attempt, job = %spec.job_id, "running attempt");
-                let cancel = CancellationToken::new();
-                self.running.insert(attempt, cancel.clone());
-                self.tracker.spawn(run_attempt(
-                    spec,
-                    self.config.work_dir.clone(),
-                    self.events_tx.clone(),
-                    cancel,
-                    self.config.kill_grace,
-                ));
+                let stop = Stop::default();
+                self.running.insert(attempt, stop.clone());
+                let settings = RunSettings {
+                    root: self.config.work_dir.clone(),
+                    kill_grace: self.config.kill_grace,
+                    yarn_kill: self.config.yarn_kill_command.clone(),
+                };
+                self.tracker
+                    .spawn(run_attempt(spec, settings, self.events_tx.clone(), stop));
             }
-            ServerMsg::Cancel { attempt } => {
-                if let Some(cancel) = self.running.get(&attempt) {
-                    tracing::info!(%attempt, "cancelling attempt");
-                    cancel.cancel();
+            ServerMsg::Cancel { attempt, reason } => {
+                if let Some(stop) = self.running.get(&attempt) {
+                    tracing::info!(%attempt, %reason, "cancelling attempt");
+                    stop.request(&reason);
                 }
             }
             ServerMsg::LogAck {
@@ -308,8 +308,8 @@ impl Worker {
 
     /// Cancels every running attempt and waits for their processes to end.
     async fn stop(mut self, events_rx: &mut mpsc::Receiver<RunnerEvent>) {
-        for cancel in self.running.values() {
-            cancel.cancel();
+        for stop in self.running.values() {
+            stop.request("the worker is shutting down");
         }
         self.tracker.close();
         let tracker = self.tracker.clone();

@@ -6,9 +6,11 @@
 //! - [`connection`]: the session loop (connect, hello, reconnect with backoff, heartbeats).
 //! - [`outbox`]: the spool of unacknowledged log chunks and results, resent after a reconnect.
 //! - [`runner`]: one attempt: work directory, script file, process group, output capture, kill.
+//! - [`reaper`]: finding every process of an attempt (group and token) and YARN application ids.
 
 pub mod connection;
 pub mod outbox;
+pub mod reaper;
 pub mod runner;
 
 use std::{path::PathBuf, time::Duration};
@@ -28,6 +30,8 @@ pub struct WorkerConfig {
     pub work_dir: PathBuf,
     /// Between SIGTERM and SIGKILL when an attempt is cancelled.
     pub kill_grace: Duration,
+    /// Kills a YARN application named in a cancelled attempt's log (`{}` is its id).
+    pub yarn_kill_command: Option<String>,
     /// A worker cut off from the server this long stops its attempts (the server gives them to
     /// another worker after its own, longer, grace period), so no attempt runs twice at once.
     pub fence_after: Duration,

@@ -1,28 +1,74 @@
 //! Runs one attempt: writes the script into a private work directory (0700), starts `bash` in its
 //! own process group, captures stdout and stderr line by line with timestamps (invalid UTF-8
 //! replaced, very long lines split, nothing else lost), and reports the outcome. Cancel sends
-//! SIGTERM to the whole group, then SIGKILL after the grace period; when the main process ends,
-//! whatever it left running in its group is killed too.
+//! SIGTERM to every process of the attempt (its group, and whatever left the group but carries its
+//! token: see [`crate::reaper`]), then SIGKILL after the grace period, then kills the YARN
+//! applications its log named with the configured command; when the main process ends, whatever
+//! it left running is killed too.
 
 use std::{
+    collections::BTreeSet,
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
     process::Stdio,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use app::{domain::AttemptOutcome, ids::AttemptId, protocol::AttemptSpec};
 use chrono::{DateTime, Utc};
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::Pid,
-};
+use nix::{sys::signal::Signal, unistd::Pid};
 use tokio::{
     io::{AsyncBufReadExt as _, AsyncRead, BufReader},
     process::Command,
     sync::mpsc,
 };
 use tokio_util::sync::CancellationToken;
+
+use crate::reaper;
+
+/// How attempts are run on this worker.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// Where attempts get their work directories.
+    pub root: PathBuf,
+    /// Between SIGTERM and SIGKILL on cancel.
+    pub kill_grace: Duration,
+    /// The command that kills a YARN application named in a cancelled attempt's log (`{}` is the
+    /// application id), e.g. `yarn application -kill {}`.
+    pub yarn_kill: Option<String>,
+}
+
+/// A request to stop a running attempt, with the reason for its log.
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    token: CancellationToken,
+    reason: Arc<Mutex<String>>,
+}
+
+impl Stop {
+    /// Asks the attempt to stop; the first reason given is the one logged.
+    pub fn request(&self, reason: &str) {
+        if let Ok(mut slot) = self.reason.lock()
+            && slot.is_empty()
+        {
+            reason.clone_into(&mut slot);
+        }
+        self.token.cancel();
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_requested(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    fn reason(&self) -> String {
+        self.reason.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// YARN application ids seen in an attempt's output.
+type Applications = Arc<Mutex<BTreeSet<String>>>;
 
 /// The longest line kept whole; longer lines are split.
 pub const MAX_LINE_BYTES: usize = 64 << 10;
@@ -85,12 +131,17 @@ fn prepare(root: &Path, spec: &AttemptSpec) -> std::io::Result<PathBuf> {
 /// Runs the attempt to its end, reporting through `events`.
 pub async fn run_attempt(
     spec: AttemptSpec,
-    root: PathBuf,
+    settings: RunSettings,
     events: mpsc::Sender<RunnerEvent>,
-    cancel: CancellationToken,
-    kill_grace: Duration,
+    stop: Stop,
 ) {
+    let RunSettings {
+        root,
+        kill_grace,
+        yarn_kill,
+    } = settings;
     let attempt = spec.attempt;
+    let token = reaper::token(attempt);
     let finish = |outcome, exit_code| RunnerEvent::Finished {
         attempt,
         outcome,
@@ -121,6 +172,7 @@ pub async fn run_attempt(
         .env("HERA_BUSINESS_TIME", spec.scheduled_at.to_rfc3339())
         .env("HERA_TRIGGER", spec.trigger.as_str())
         .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env(reaper::TOKEN_VAR, &token)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -158,42 +210,62 @@ pub async fn run_attempt(
         .id()
         .and_then(|pid| i32::try_from(pid).ok())
         .map(Pid::from_raw);
+    let applications = Applications::default();
     let stdout = child
         .stdout
         .take()
-        .map(|out| tokio::spawn(pump(out, attempt, events.clone())));
+        .map(|out| tokio::spawn(pump(out, attempt, events.clone(), applications.clone())));
     let stderr = child
         .stderr
         .take()
-        .map(|err| tokio::spawn(pump(err, attempt, events.clone())));
+        .map(|err| tokio::spawn(pump(err, attempt, events.clone(), applications.clone())));
 
     let mut cancelled = false;
     let status = tokio::select! {
         status = child.wait() => status,
-        () = cancel.cancelled() => {
+        () = stop.token.cancelled() => {
             cancelled = true;
-            say(&events, attempt, "cancel requested: sending SIGTERM to the process group").await;
-            signal(group, Signal::SIGTERM);
-            match tokio::time::timeout(kill_grace, child.wait()).await {
+            let reason = stop.reason();
+            let why = if reason.is_empty() { "cancel requested".to_owned() } else { reason };
+            say(&events, attempt, &format!("{why}: sending SIGTERM to the attempt's processes")).await;
+            reaper::signal_all(&token, group, Signal::SIGTERM);
+            let status = match tokio::time::timeout(kill_grace, child.wait()).await {
                 Ok(status) => status,
                 Err(_) => {
                     say(&events, attempt, &format!("still running after {kill_grace:?}: sending SIGKILL")).await;
-                    signal(group, Signal::SIGKILL);
+                    reaper::signal_all(&token, group, Signal::SIGKILL);
                     child.wait().await
                 }
-            }
+            };
+            kill_applications(yarn_kill.as_deref(), &applications, attempt, &events).await;
+            status
         }
     };
-    // The main process is gone; anything it left in its group is killed so the pipes close.
+    // The main process is gone; what it left in its group is killed. Something that left the
+    // group and still holds the output pipes is found by its token (a scan of /proc, so only
+    // then, or after a cancel).
+    let mut strays = if cancelled {
+        reaper::signal_all(&token, group, Signal::SIGKILL)
+    } else {
+        reaper::signal_group(group, Signal::SIGKILL);
+        0
+    };
     for pump in [stdout, stderr].into_iter().flatten() {
         if tokio::time::timeout(Duration::from_secs(2), pump)
             .await
             .is_err()
         {
-            signal(group, Signal::SIGKILL);
+            strays += reaper::signal_all(&token, group, Signal::SIGKILL);
         }
     }
-    signal(group, Signal::SIGKILL);
+    if strays > 0 {
+        say(
+            &events,
+            attempt,
+            &format!("killed {strays} process(es) the script left running"),
+        )
+        .await;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let (outcome, exit_code, summary) = match status {
         Ok(status) => {
@@ -234,16 +306,56 @@ fn outcome_word(outcome: AttemptOutcome) -> &'static str {
     }
 }
 
-fn signal(group: Option<Pid>, signal: Signal) {
-    if let Some(group) = group {
-        // ESRCH (the group is already gone) is the expected case after a normal exit.
-        let _ = killpg(group, signal);
+/// Runs the configured kill command for every YARN application the attempt's log named.
+async fn kill_applications(
+    template: Option<&str>,
+    applications: &Applications,
+    attempt: AttemptId,
+    events: &mpsc::Sender<RunnerEvent>,
+) {
+    let ids: Vec<String> = applications
+        .lock()
+        .map(|set| set.iter().cloned().collect())
+        .unwrap_or_default();
+    let Some(template) = template.filter(|t| !t.trim().is_empty()) else {
+        if !ids.is_empty() {
+            let message = format!(
+                "the log names YARN applications ({}); no kill command is configured (--yarn-kill-command)",
+                ids.join(", ")
+            );
+            say(events, attempt, &message).await;
+        }
+        return;
+    };
+    for id in ids {
+        let args = reaper::kill_command(template, &id);
+        let run = Command::new(&args[0])
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .output();
+        let message = match tokio::time::timeout(Duration::from_secs(60), run).await {
+            Ok(Ok(output)) => format!("`{}`: {}", args.join(" "), output.status),
+            Ok(Err(err)) => format!("`{}` could not run: {err}", args.join(" ")),
+            Err(_) => format!("`{}` did not finish within 60 s", args.join(" ")),
+        };
+        say(
+            events,
+            attempt,
+            &format!("killing YARN application {id}: {message}"),
+        )
+        .await;
     }
 }
 
 /// Reads a pipe line by line; each line gets a timestamp. Invalid UTF-8 is replaced, a line
-/// longer than [`MAX_LINE_BYTES`] is split at a character boundary, and the rest goes on.
-async fn pump(pipe: impl AsyncRead + Unpin, attempt: AttemptId, events: mpsc::Sender<RunnerEvent>) {
+/// longer than [`MAX_LINE_BYTES`] is split at a character boundary, and the rest goes on. YARN
+/// application ids in the output are remembered for a cancel.
+async fn pump(
+    pipe: impl AsyncRead + Unpin,
+    attempt: AttemptId,
+    events: mpsc::Sender<RunnerEvent>,
+    applications: Applications,
+) {
     let mut reader = BufReader::with_capacity(MAX_LINE_BYTES, pipe);
     let mut line: Vec<u8> = Vec::new();
     while let Ok(buf) = reader.fill_buf().await {
@@ -261,12 +373,25 @@ async fn pump(pipe: impl AsyncRead + Unpin, attempt: AttemptId, events: mpsc::Se
         line.extend_from_slice(&buf[..take]);
         reader.consume(take);
         if complete {
+            note_applications(&line, &applications);
             let rest = emit(&mut line, attempt, &events).await;
             line = rest;
         }
     }
     if !line.is_empty() {
+        note_applications(&line, &applications);
         emit(&mut line, attempt, &events).await;
+    }
+}
+
+fn note_applications(line: &[u8], applications: &Applications) {
+    // Cheap pre-check: most lines name no application.
+    if !line.windows(12).any(|w| w == b"application_") {
+        return;
+    }
+    let text = String::from_utf8_lossy(line);
+    if let Ok(mut set) = applications.lock() {
+        set.extend(reaper::yarn_application_ids(&text).map(str::to_owned));
     }
 }
 
@@ -322,23 +447,30 @@ mod tests {
         script: &str,
         cancel_after: Option<Duration>,
     ) -> (String, AttemptOutcome, Option<i32>) {
+        run_with(script, cancel_after, None).await
+    }
+
+    async fn run_with(
+        script: &str,
+        cancel_after: Option<Duration>,
+        yarn_kill: Option<String>,
+    ) -> (String, AttemptOutcome, Option<i32>) {
         let root = tempfile::tempdir().unwrap();
         let (tx, mut rx) = mpsc::channel(1024);
-        let cancel = CancellationToken::new();
+        let stop = Stop::default();
         if let Some(after) = cancel_after {
-            let cancel = cancel.clone();
+            let stop = stop.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(after).await;
-                cancel.cancel();
+                stop.request("cancelled by a user");
             });
         }
-        let task = tokio::spawn(run_attempt(
-            spec(script),
-            root.path().to_owned(),
-            tx,
-            cancel,
-            Duration::from_secs(2),
-        ));
+        let settings = RunSettings {
+            root: root.path().to_owned(),
+            kill_grace: Duration::from_secs(2),
+            yarn_kill,
+        };
+        let task = tokio::spawn(run_attempt(spec(script), settings, tx, stop));
         let mut log = String::new();
         let mut result = None;
         while let Some(event) = rx.recv().await {
@@ -392,5 +524,73 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn cancel_leaves_no_orphan_even_after_a_double_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("daemon.pid");
+        // A daemon that leaves the process group and the session: a double fork with setsid.
+        let script = format!(
+            "( setsid bash -c 'echo $$ > {}; exec sleep 300' & ) ; sleep 300",
+            pid_file.display()
+        );
+        let (log, outcome, _) = run(&script, Some(Duration::from_millis(700))).await;
+        assert_eq!(outcome, AttemptOutcome::Cancelled, "{log}");
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|stat| stat.contains(") Z ")),
+            "the double-forked sleep {pid} survived: {log}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_normal_end_kills_what_the_script_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("left.pid");
+        let script = format!(
+            "( setsid bash -c 'echo $$ > {}; exec sleep 300' & ) ; sleep 0.3; echo done",
+            pid_file.display()
+        );
+        let (log, outcome, _) = run(&script, None).await;
+        assert_eq!(outcome, AttemptOutcome::Succeeded, "{log}");
+        assert!(
+            log.contains("killed 1 process(es) the script left running"),
+            "{log}"
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_kills_the_yarn_applications_the_log_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("killed");
+        let stand_in = dir.path().join("yarn");
+        std::fs::write(
+            &stand_in,
+            format!("#!/bin/sh\necho \"$@\" >> {}\n", record.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = "echo 'Submitted application application_1700000000123_0042'; \
+                      echo 'tracking http://rm/proxy/application_1700000000123_0043/'; sleep 30";
+        let template = format!("{} application -kill {{}}", stand_in.display());
+        let (log, outcome, _) =
+            run_with(script, Some(Duration::from_millis(700)), Some(template)).await;
+        assert_eq!(outcome, AttemptOutcome::Cancelled, "{log}");
+        assert_eq!(
+            std::fs::read_to_string(&record).unwrap(),
+            "application -kill application_1700000000123_0042\napplication -kill application_1700000000123_0043\n"
+        );
+        assert!(
+            log.contains("killing YARN application application_1700000000123_0042"),
+            "{log}"
+        );
     }
 }

@@ -30,6 +30,7 @@ fn config(port: u16, dir: &std::path::Path) -> WorkerConfig {
         slots: 1,
         work_dir: dir.to_owned(),
         kill_grace: Duration::from_secs(1),
+        yarn_kill_command: None,
         fence_after: Duration::from_secs(1),
     }
 }

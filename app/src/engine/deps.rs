@@ -3,9 +3,12 @@
 //! upstream instances, or only the last), the previous day (T−1), or the same hour. A job can also
 //! depend on its own previous instance. An upstream that is not scheduled at all in a window
 //! (its cron has no fire time there, it is disabled, or — for a dependency-only upstream — none of
-//! its own upstreams is) does not hold the downstream back; the why-answer says so. A
-//! dependency-only job (no cron) gets one instance per business day, created once its same-day
-//! upstreams are done, at the latest of their business times.
+//! its own upstreams is — or its business calendar excludes the day) does not hold the downstream
+//! back; the why-answer says so. A paused upstream does hold it back. A skipped upstream instance
+//! counts as done, unless the edge propagates skips: then the downstream instance is skipped too.
+//! A dependency-only job (no cron) gets one instance per period of its upstreams — per hour when
+//! every edge has the same-hour window, else per business day — created once the upstreams of that
+//! period are done, at the latest of their business times.
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -14,7 +17,7 @@ use super::{Engine, InstanceRecord};
 use crate::{
     api,
     cron::parse_zone,
-    domain::{DependencyWindow, InstanceState, OverlapPolicy, TriggerKind},
+    domain::{DependencyWindow, InstanceState, OnSkip, OverlapPolicy, TriggerKind},
     ids::{InstanceId, JobId},
 };
 
@@ -29,7 +32,7 @@ pub(super) fn business_day(
 }
 
 /// Local midnight; where midnight falls in a DST gap, the first valid instant after it.
-fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+pub(super) fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     let mut naive = date.and_time(NaiveTime::MIN);
     for _ in 0..4 {
         if let Some(t) = zone.from_local_datetime(&naive).earliest() {
@@ -42,7 +45,7 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Why an instance is not queued.
-enum Blocker {
+pub(super) enum Blocker {
     /// It waits (for upstreams or an earlier instance of its job).
     Wait(String),
     /// The overlap policy skips it.
@@ -69,10 +72,12 @@ enum UpstreamDay {
     Done(DateTime<Utc>),
     /// The upstream does not run in this window at all: nothing to wait for.
     NotScheduled,
+    /// An instance was skipped and the edge propagates skips.
+    Skipped(InstanceId),
 }
 
 impl Engine {
-    fn zone_of(&self, job: JobId) -> Tz {
+    pub(super) fn zone_of(&self, job: JobId) -> Tz {
         self.jobs
             .get(&job)
             .and_then(|j| parse_zone(&j.spec.timezone).ok())
@@ -170,15 +175,15 @@ impl Engine {
                 continue;
             }
             match &state.schedule {
-                Some(schedule)
-                    if schedule
-                        .next_after(start - Duration::seconds(1))
+                Some(_)
+                    if self
+                        .next_slot(current, start - Duration::seconds(1))
                         .is_some_and(|t| t < end) =>
                 {
                     return true;
                 }
                 Some(_) => {}
-                None if state.spec.cron.is_none() => {
+                None if state.spec.cron.is_none() && self.runs_on(current, start) => {
                     stack.extend(state.spec.dependencies.iter().copied())
                 }
                 None => {}
@@ -187,18 +192,16 @@ impl Engine {
         false
     }
 
-    /// What `upstream` has in `window`.
-    fn upstream_in(&self, upstream: JobId, window: &Window) -> UpstreamDay {
+    /// What `upstream` has in `window`; with `propagate_skip`, a skipped instance is reported
+    /// as such instead of as done.
+    fn upstream_in(&self, upstream: JobId, window: &Window, propagate_skip: bool) -> UpstreamDay {
         let range = self
             .by_job_time
             .range((upstream, window.start)..(upstream, window.end));
         let considered: Vec<(DateTime<Utc>, InstanceId)> = if window.last_only {
             // The instance of the upstream's last slot in the window, or its latest instance.
             let last_slot = self
-                .jobs
-                .get(&upstream)
-                .and_then(|u| u.schedule.as_ref())
-                .and_then(|s| s.latest_at_or_before(window.end - Duration::seconds(1)))
+                .latest_slot(upstream, window.end - Duration::seconds(1))
                 .filter(|t| *t >= window.start);
             match last_slot {
                 Some(slot) => match self.by_job_time.get(&(upstream, slot)) {
@@ -216,8 +219,7 @@ impl Engine {
             // waited for too), and every instance in it must be done.
             if let Some(job) = self.jobs.get(&upstream)
                 && job.spec.enabled
-                && let Some(schedule) = &job.schedule
-                && let Some(last) = schedule.latest_at_or_before(window.end - Duration::seconds(1))
+                && let Some(last) = self.latest_slot(upstream, window.end - Duration::seconds(1))
                 && last >= window.start
                 && last > job.spec.schedule_from
                 && !self.by_job_time.contains_key(&(upstream, last))
@@ -235,6 +237,9 @@ impl Engine {
         let mut latest = None;
         for (at, id) in considered {
             let state = self.instances[&id].state;
+            if propagate_skip && state == InstanceState::Skipped {
+                return UpstreamDay::Skipped(id);
+            }
             if !state.releases_downstream() {
                 return UpstreamDay::Blocked(id, state);
             }
@@ -243,27 +248,43 @@ impl Engine {
         latest.map_or(UpstreamDay::Missing, UpstreamDay::Done)
     }
 
-    /// Why `record` cannot start yet, or `None` when all its upstreams are done.
-    pub(super) fn unmet_dependency(&self, record: &InstanceRecord) -> Option<String> {
+    /// Whether the edge `upstream -> job` propagates skips.
+    fn propagates_skip(&self, job: JobId, upstream: JobId) -> bool {
+        self.jobs
+            .get(&job)
+            .and_then(|j| j.spec.on_skip.get(&upstream))
+            .is_some_and(|o| *o == OnSkip::Propagate)
+    }
+
+    /// What `upstream` has in the window of an instance of `job` at `at`.
+    fn upstream_for(&self, job: JobId, upstream: JobId, at: DateTime<Utc>) -> UpstreamDay {
+        let window = self.window(job, upstream, at);
+        self.upstream_in(upstream, &window, self.propagates_skip(job, upstream))
+    }
+
+    /// Why `record` cannot start yet (it waits, or a skipped upstream skips it), or `None` when
+    /// all its upstreams are done.
+    fn unmet_dependency(&self, record: &InstanceRecord) -> Option<Blocker> {
         let job = self.jobs.get(&record.job)?;
-        let mut reasons: Vec<String> = job
-            .spec
-            .dependencies
-            .iter()
-            .filter_map(|upstream| {
-                let window = self.window(record.job, *upstream, record.scheduled_at);
-                match self.upstream_in(*upstream, &window) {
-                    UpstreamDay::Missing => Some(format!(
-                        "job {upstream} has no instance {} yet",
-                        window.label
-                    )),
-                    UpstreamDay::Blocked(id, state) => {
-                        Some(format!("job {upstream} instance {id} is {state}"))
-                    }
-                    UpstreamDay::Done(_) | UpstreamDay::NotScheduled => None,
+        let mut reasons = Vec::new();
+        for upstream in &job.spec.dependencies {
+            let window = self.window(record.job, *upstream, record.scheduled_at);
+            match self.upstream_for(record.job, *upstream, record.scheduled_at) {
+                UpstreamDay::Missing => reasons.push(format!(
+                    "job {upstream} has no instance {} yet",
+                    window.label
+                )),
+                UpstreamDay::Blocked(id, state) => {
+                    reasons.push(format!("job {upstream} instance {id} is {state}"))
                 }
-            })
-            .collect();
+                UpstreamDay::Skipped(id) => {
+                    return Some(Blocker::Skip(format!(
+                        "upstream job {upstream} instance {id} was skipped (this edge propagates skips)"
+                    )));
+                }
+                UpstreamDay::Done(_) | UpstreamDay::NotScheduled => {}
+            }
+        }
         if job.spec.self_dependent {
             let previous = self
                 .by_job_time
@@ -277,7 +298,8 @@ impl Engine {
                 ));
             }
         }
-        (!reasons.is_empty()).then(|| format!("waiting for upstream: {}", reasons.join("; ")))
+        (!reasons.is_empty())
+            .then(|| Blocker::Wait(format!("waiting for upstream: {}", reasons.join("; "))))
     }
 
     /// Why an instance has not started: its upstreams of the day, its place in the queue, the
@@ -299,8 +321,8 @@ impl Engine {
                     .map(|(_, id)| (*id, self.instances[id].state))
                     .collect();
                 let done = matches!(
-                    self.upstream_in(*upstream, &window),
-                    UpstreamDay::Done(_) | UpstreamDay::NotScheduled
+                    self.upstream_for(record.job, *upstream, record.scheduled_at),
+                    UpstreamDay::Done(_) | UpstreamDay::NotScheduled | UpstreamDay::Skipped(_)
                 );
                 let due_at = self
                     .jobs
@@ -366,11 +388,17 @@ impl Engine {
 
     /// Why a scheduled instance cannot be queued yet: its upstreams, or (overlap policy) an
     /// earlier active instance of its job.
-    fn blocker(&self, record: &InstanceRecord) -> Option<Blocker> {
-        if let Some(reason) = self.unmet_dependency(record) {
-            return Some(Blocker::Wait(reason));
-        }
+    pub(super) fn blocker(&self, record: &InstanceRecord) -> Option<Blocker> {
         let job = self.jobs.get(&record.job)?;
+        if let Some(since) = job.spec.paused_since {
+            return Some(Blocker::Wait(format!(
+                "the job is paused (since {})",
+                since.to_rfc3339()
+            )));
+        }
+        if let Some(blocker) = self.unmet_dependency(record) {
+            return Some(blocker);
+        }
         if record.trigger != TriggerKind::Scheduled || job.spec.overlap == OverlapPolicy::Allow {
             return None;
         }
@@ -397,6 +425,7 @@ impl Engine {
             return;
         }
         match if check { self.blocker(record) } else { None } {
+            None if record.backfill.is_some() => self.hold_for_backfill(now, id),
             None => self.set_state(now, id, InstanceState::Queued, None),
             Some(Blocker::Skip(reason)) => {
                 self.set_state(now, id, InstanceState::Skipped, Some(reason))
@@ -444,16 +473,48 @@ impl Engine {
         }
     }
 
-    /// A dependency-only job gets its instance for the business day of `at` once every upstream
-    /// it waits for that day is done, at the latest of their business times.
-    fn create_dependency_only(&mut self, now: DateTime<Utc>, job_id: JobId, at: DateTime<Utc>) {
+    /// The period of a dependency-only job containing `at`: the hour when every edge has the
+    /// same-hour window, else the business day.
+    pub(super) fn dependency_only_period(
+        &self,
+        job: JobId,
+        at: DateTime<Utc>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        let hourly = self.jobs.get(&job).is_some_and(|j| {
+            !j.spec.dependencies.is_empty()
+                && j.spec
+                    .dependencies
+                    .iter()
+                    .all(|u| self.window_kind(job, *u) == DependencyWindow::SameHour)
+        });
+        if hourly {
+            let window = self.window(job, self.jobs[&job].spec.dependencies[0], at);
+            (window.start, window.end)
+        } else {
+            let (_, start, end) = business_day(self.zone_of(job), at);
+            (start, end)
+        }
+    }
+
+    /// A dependency-only job gets its instance for the period of `at` once every upstream it
+    /// waits for then is done, at the latest of their business times in the period.
+    pub(super) fn create_dependency_only(
+        &mut self,
+        now: DateTime<Utc>,
+        job_id: JobId,
+        at: DateTime<Utc>,
+    ) {
         let Some(job) = self.jobs.get(&job_id) else {
             return;
         };
-        if job.spec.cron.is_some() || !job.spec.enabled {
+        if job.spec.cron.is_some()
+            || !job.spec.enabled
+            || job.spec.paused_since.is_some()
+            || !self.runs_on(job_id, at)
+        {
             return;
         }
-        let (_, start, end) = business_day(self.zone_of(job_id), at);
+        let (start, end) = self.dependency_only_period(job_id, at);
         if self
             .by_job_time
             .range((job_id, start)..(job_id, end))
@@ -464,11 +525,11 @@ impl Engine {
         }
         let mut latest = None;
         for upstream in &job.spec.dependencies {
-            let window = self.window(job_id, *upstream, at);
-            match self.upstream_in(*upstream, &window) {
-                // Only same-day upstreams give the business time; others must merely be done.
+            match self.upstream_for(job_id, *upstream, at) {
+                // Only upstreams of the same period give the business time; others must merely
+                // be done.
                 UpstreamDay::Done(t) if t >= start && t < end => latest = latest.max(Some(t)),
-                UpstreamDay::Done(_) | UpstreamDay::NotScheduled => {}
+                UpstreamDay::Done(_) | UpstreamDay::NotScheduled | UpstreamDay::Skipped(_) => {}
                 UpstreamDay::Missing | UpstreamDay::Blocked(..) => return,
             }
         }
@@ -477,6 +538,26 @@ impl Engine {
             && scheduled_at >= job.spec.schedule_from.trunc_subsecs(0)
         {
             self.create_instance(now, job_id, scheduled_at, TriggerKind::Scheduled, true);
+        }
+    }
+
+    /// A dependency-only job was resumed: it gets the instances of the periods since `since`
+    /// whose upstreams are done (at most the catch-up cap of them, the latest ones).
+    pub(super) fn create_missed_dependency_only(
+        &mut self,
+        now: DateTime<Utc>,
+        job: JobId,
+        since: DateTime<Utc>,
+    ) {
+        let mut periods = Vec::new();
+        let mut at = now;
+        while at >= since && periods.len() < self.config.catch_up_cap as usize {
+            let (start, _) = self.dependency_only_period(job, at);
+            periods.push(at);
+            at = start - Duration::seconds(1);
+        }
+        for at in periods.into_iter().rev() {
+            self.create_dependency_only(now, job, at);
         }
     }
 

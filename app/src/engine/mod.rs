@@ -15,13 +15,19 @@
 //! [`Config::retention`] (needed for dependency checks) are held; older terminal instances are
 //! dropped.
 
+mod backfill;
 mod deps;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
 mod sim;
+mod slots;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_backfill;
+#[cfg(test)]
+mod tests_controls;
 
 use std::{
     cmp::Reverse,
@@ -30,13 +36,17 @@ use std::{
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
+pub use backfill::{BackfillAction, BackfillItem, BackfillSpec, MAX_BACKFILL_ITEMS, PlanTimes};
+pub use slots::CalendarSpec;
+
 use crate::{
+    api,
     cron::Schedule,
     domain::{
-        AttemptOutcome, AttemptState, DependencyWindow, InstanceState, MisfirePolicy,
-        OverlapPolicy, TriggerKind,
+        AttemptOutcome, AttemptState, CalendarMode, DependencyWindow, InstanceState, MisfirePolicy,
+        OnSkip, OverlapPolicy, RetryBackoff, TriggerKind,
     },
-    ids::{AttemptId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, BackfillId, CalendarId, InstanceId, JobId, WorkerId},
 };
 
 /// Tunables of the engine.
@@ -81,14 +91,32 @@ pub struct JobSpec {
     pub dependencies: Vec<JobId>,
     /// The window of each dependency edge; an edge not listed waits for the same business day.
     pub windows: BTreeMap<JobId, DependencyWindow>,
+    /// What a skipped upstream instance means per edge; an edge not listed treats it as done.
+    pub on_skip: BTreeMap<JobId, OnSkip>,
     /// Each instance also waits for the job's previous instance to be done.
     pub self_dependent: bool,
+    /// The business calendar that filters its cron slots.
+    pub calendar: Option<CalendarId>,
+    /// How the calendar filters them.
+    pub calendar_mode: CalendarMode,
+    /// Set while the job is paused: since when. A paused job gets no new cron instances, and its
+    /// waiting instances stay waiting; on resume the slots missed since then are handled by its
+    /// misfire policy.
+    pub paused_since: Option<DateTime<Utc>>,
     /// The host group that runs it.
     pub host_group: String,
     /// Retries after a failed attempt.
     pub retry_count: u32,
     /// Seconds between a failure and its retry.
     pub retry_delay_secs: u32,
+    /// How the retry delay grows.
+    pub retry_backoff: RetryBackoff,
+    /// The longest retry delay in seconds.
+    pub retry_max_delay_secs: u32,
+    /// Attempts running longer are killed and count as failed.
+    pub timeout_secs: Option<u32>,
+    /// Attempts running longer raise an overdue notice.
+    pub expected_secs: Option<u32>,
     /// Whether its schedule creates instances.
     pub enabled: bool,
     /// Dispatch priority, 1 (lowest) to 5 (highest).
@@ -100,6 +128,37 @@ pub struct JobSpec {
     /// Fire times at or before this instant are never scheduled (jobs born today do not get
     /// instances for the past).
     pub schedule_from: DateTime<Utc>,
+}
+
+impl JobSpec {
+    /// What the engine needs of a stored job definition.
+    pub fn from_job(job: &api::Job) -> Self {
+        JobSpec {
+            id: job.id,
+            version: job.version,
+            cron: job.cron.clone(),
+            timezone: job.timezone.clone(),
+            dependencies: job.dependencies.clone(),
+            windows: job.dependency_windows.clone(),
+            on_skip: job.dependency_on_skip.clone(),
+            self_dependent: job.self_dependent,
+            calendar: job.calendar_id,
+            calendar_mode: job.calendar_mode,
+            paused_since: job.paused.then(|| job.paused_at.unwrap_or(job.updated_at)),
+            host_group: job.host_group.clone(),
+            retry_count: job.retry_count,
+            retry_delay_secs: job.retry_delay_secs,
+            retry_backoff: job.retry_backoff,
+            retry_max_delay_secs: job.retry_max_delay_secs,
+            timeout_secs: job.timeout_secs,
+            expected_secs: job.expected_duration_secs,
+            enabled: job.enabled,
+            priority: job.priority,
+            overlap: job.overlap_policy,
+            misfire: job.misfire_policy,
+            schedule_from: job.created_at,
+        }
+    }
 }
 
 /// An instance as persisted.
@@ -137,6 +196,10 @@ pub struct InstanceRecord {
     pub next_trigger: TriggerKind,
     /// A cancel was requested while an attempt ran.
     pub cancel_requested: bool,
+    /// Run-time parameters of the trigger (environment variables of its attempts).
+    pub params: BTreeMap<String, String>,
+    /// The backfill it belongs to.
+    pub backfill: Option<BackfillId>,
 }
 
 /// An attempt as persisted.
@@ -181,6 +244,10 @@ pub struct Snapshot {
     pub max_instance_id: i64,
     /// The highest attempt id ever allocated.
     pub max_attempt_id: i64,
+    /// Every business calendar.
+    pub calendars: Vec<CalendarSpec>,
+    /// The backfills that are running or paused.
+    pub backfills: Vec<BackfillSpec>,
 }
 
 /// Inputs: events from workers and the store, and commands from users.
@@ -190,12 +257,31 @@ pub enum Input {
     JobUpserted(JobSpec),
     /// A job was deleted.
     JobRemoved(JobId),
-    /// Run a job now (manual or API trigger): a new instance at `now`, dependencies ignored.
+    /// Run a job now (manual or API trigger), dependencies ignored: a new instance at `at`
+    /// (default: `now` to the second), or a rerun of the finished instance already there.
     Trigger {
         /// The job.
         job: JobId,
         /// `Manual` or `Api`.
         kind: TriggerKind,
+        /// Run-time parameters of this run only.
+        params: BTreeMap<String, String>,
+        /// The business time; `None`: now.
+        at: Option<DateTime<Utc>>,
+    },
+    /// A business calendar was created or changed: jobs using it reschedule at once.
+    CalendarUpserted(CalendarSpec),
+    /// A business calendar was deleted (no job uses it).
+    CalendarRemoved(CalendarId),
+    /// Instances loaded from the store that the engine no longer holds (older than its
+    /// retention), needed by a command on old business times.
+    Adopt(Vec<InstanceRecord>),
+    /// Start or control a backfill.
+    Backfill {
+        /// The backfill as stored (its state says whether it is paused).
+        spec: BackfillSpec,
+        /// What to do.
+        action: BackfillAction,
     },
     /// Rerun a finished instance (`Manual`: this instance only; `Recover`: then release
     /// downstream).
@@ -299,6 +385,12 @@ pub enum EngineError {
     /// The trigger kind does not fit the command.
     #[error("trigger kind {0} is not allowed here")]
     WrongTrigger(TriggerKind),
+    /// Another run of the job is active at the requested business time.
+    #[error("instance {0} of this job at that business time is still active")]
+    Busy(InstanceId),
+    /// A request names nothing to do or too much.
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 /// An output of the engine.
@@ -316,6 +408,15 @@ pub enum Effect {
         job_version: i64,
         /// The instance's business time.
         scheduled_at: DateTime<Utc>,
+        /// The trigger's run-time parameters.
+        params: BTreeMap<String, String>,
+    },
+    /// An attempt has run longer than its job's expected duration (it goes on).
+    Overdue {
+        /// The attempt.
+        attempt: AttemptRecord,
+        /// The expected duration in seconds.
+        expected_secs: u32,
     },
     /// Ask a worker to kill an attempt.
     Cancel {
@@ -323,11 +424,49 @@ pub enum Effect {
         worker: WorkerId,
         /// The attempt.
         attempt: AttemptId,
+        /// Why (for the attempt's log).
+        reason: String,
     },
 }
 
 /// Dispatch order: priority (highest first), business time, arrival, id.
 type QueueKey = (Reverse<u8>, DateTime<Utc>, u64, InstanceId);
+
+/// The delay before retry number `retry` (1-based) of an instance: fixed, or doubling from the
+/// job's delay with ±20 % jitter, never above the job's maximum. The jitter is derived from the
+/// instance and the retry number, so the engine stays deterministic.
+fn retry_delay(job: &JobSpec, instance: InstanceId, retry: u32) -> Duration {
+    let base = i64::from(job.retry_delay_secs) * 1000;
+    let max = i64::from(job.retry_max_delay_secs.max(job.retry_delay_secs)) * 1000;
+    let millis = match job.retry_backoff {
+        RetryBackoff::Fixed => base,
+        RetryBackoff::Exponential => {
+            let doubled = base.saturating_mul(1_i64 << retry.saturating_sub(1).min(40));
+            // A fraction in [0, 1) from a 64-bit mix of the instance and the retry number.
+            let mut x = (instance.0 as u64) ^ (u64::from(retry) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+            x ^= x >> 30;
+            x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x ^= x >> 27;
+            x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^= x >> 31;
+            let fraction = (x >> 11) as f64 / (1_u64 << 53) as f64;
+            ((doubled.min(max) as f64) * (0.8 + 0.4 * fraction)) as i64
+        }
+    };
+    Duration::milliseconds(millis.min(max))
+}
+
+/// Whether an instance started this way releases its downstream when it succeeds (a manual or
+/// API run of one instance does not).
+fn releases_on_success(trigger: TriggerKind) -> bool {
+    matches!(
+        trigger,
+        TriggerKind::Scheduled
+            | TriggerKind::Recover
+            | TriggerKind::Cascade
+            | TriggerKind::Backfill
+    )
+}
 
 fn is_active(state: InstanceState) -> bool {
     matches!(
@@ -382,8 +521,21 @@ pub struct Engine {
     fire_timers: BTreeSet<(DateTime<Utc>, JobId)>,
     retry_timers: BTreeSet<(DateTime<Utc>, InstanceId)>,
     lost_timers: BTreeSet<(DateTime<Utc>, WorkerId)>,
-    /// Terminal instances by business time, for pruning.
+    /// Hard timeouts of running attempts (stale entries of ended attempts are skipped).
+    timeout_timers: BTreeSet<(DateTime<Utc>, AttemptId)>,
+    /// Expected durations of running attempts.
+    overdue_timers: BTreeSet<(DateTime<Utc>, AttemptId)>,
+    /// Attempts being killed for their timeout.
+    timing_out: BTreeSet<AttemptId>,
+    /// Terminal instances by the time they may be pruned from (the later of their business time
+    /// and when they ended or were adopted), for pruning.
     terminal: BTreeSet<(DateTime<Utc>, InstanceId)>,
+    /// Each terminal instance's key in `terminal`.
+    terminal_keys: BTreeMap<InstanceId, DateTime<Utc>>,
+    calendars: BTreeMap<CalendarId, CalendarSpec>,
+    backfills: BTreeMap<BackfillId, backfill::BackfillRun>,
+    /// Backfills whose throttle may let more instances start.
+    pending_backfill: BTreeSet<BackfillId>,
     effects: VecDeque<Effect>,
     last_instance_id: i64,
     last_attempt_id: i64,
@@ -411,7 +563,14 @@ impl Engine {
             fire_timers: BTreeSet::new(),
             retry_timers: BTreeSet::new(),
             lost_timers: BTreeSet::new(),
+            timeout_timers: BTreeSet::new(),
+            overdue_timers: BTreeSet::new(),
+            timing_out: BTreeSet::new(),
             terminal: BTreeSet::new(),
+            terminal_keys: BTreeMap::new(),
+            calendars: BTreeMap::new(),
+            backfills: BTreeMap::new(),
+            pending_backfill: BTreeSet::new(),
             effects: VecDeque::new(),
             last_instance_id: 0,
             last_attempt_id: 0,
@@ -426,6 +585,12 @@ impl Engine {
         engine.last_attempt_id = snapshot.max_attempt_id;
         let last_scheduled: BTreeMap<JobId, DateTime<Utc>> =
             snapshot.last_scheduled.into_iter().collect();
+        for calendar in snapshot.calendars {
+            engine.calendars.insert(calendar.id, calendar);
+        }
+        for spec in snapshot.backfills {
+            engine.ensure_backfill(&spec);
+        }
         for spec in snapshot.jobs {
             let from = last_scheduled
                 .get(&spec.id)
@@ -438,8 +603,10 @@ impl Engine {
             }
             let id = record.id;
             engine.instances.insert(id, record);
-            engine.index_instance(id);
+            engine.index_instance(id, DateTime::<Utc>::MIN_UTC);
         }
+        // Re-evaluate every backfill's throttle at the first timeout.
+        engine.pending_backfill = engine.backfills.keys().copied().collect();
         for attempt in snapshot.attempts {
             let worker = engine
                 .workers
@@ -469,6 +636,8 @@ impl Engine {
             self.fire_timers.first().map(|it| it.0),
             self.retry_timers.first().map(|it| it.0),
             self.lost_timers.first().map(|it| it.0),
+            self.timeout_timers.first().map(|it| it.0),
+            self.overdue_timers.first().map(|it| it.0),
         ]
         .into_iter()
         .flatten()
@@ -495,17 +664,38 @@ impl Engine {
         let res = match input {
             Input::JobUpserted(spec) => {
                 let id = spec.id;
-                self.install_job(spec, now);
+                // On resume, the slots missed while paused are fired late (misfire policy).
+                let fire_after = match self.jobs.get(&id).and_then(|j| j.spec.paused_since) {
+                    Some(since) if spec.paused_since.is_none() => since,
+                    _ => now,
+                };
+                let resumed_dependency_only =
+                    spec.cron.is_none() && fire_after < now && spec.enabled;
+                self.install_job(spec, fire_after);
                 self.reevaluate_waiting_of(id, now);
+                if resumed_dependency_only {
+                    self.create_missed_dependency_only(now, id, fire_after);
+                }
                 Ok(Handled::Done)
             }
+            Input::CalendarUpserted(calendar) => {
+                let id = calendar.id;
+                self.calendars.insert(id, calendar);
+                self.reinstall_jobs_of_calendar(id, now);
+                Ok(Handled::Done)
+            }
+            Input::CalendarRemoved(id) => {
+                self.calendars.remove(&id);
+                self.reinstall_jobs_of_calendar(id, now);
+                Ok(Handled::Done)
+            }
+            Input::Adopt(records) => {
+                self.adopt(now, records);
+                Ok(Handled::Done)
+            }
+            Input::Backfill { spec, action } => self.backfill(now, &spec, action),
             Input::JobRemoved(id) => {
-                if let Some(job) = self.jobs.remove(&id) {
-                    if let Some(at) = job.next_fire {
-                        self.fire_timers.remove(&(at, id));
-                    }
-                    self.reindex_downstream();
-                }
+                self.uninstall_job(id);
                 // Its instances that have not started never will; running ones finish.
                 let pending: Vec<InstanceId> = self
                     .by_job_time
@@ -526,7 +716,12 @@ impl Engine {
                 }
                 Ok(Handled::Done)
             }
-            Input::Trigger { job, kind } => self.trigger(now, job, kind),
+            Input::Trigger {
+                job,
+                kind,
+                params,
+                at,
+            } => self.trigger(now, job, kind, params, at),
             Input::Rerun { instance, kind } => self.rerun(now, instance, kind),
             Input::Cancel { instance } => self.cancel(now, instance),
             Input::Cascade { instance } => self.cascade(now, instance),
@@ -559,7 +754,7 @@ impl Engine {
                 worker,
                 attempt,
                 at,
-            } => Ok(self.attempt_started(worker, attempt, at)),
+            } => Ok(self.attempt_started(now, worker, attempt, at)),
             Input::AttemptFinished {
                 worker,
                 attempt,
@@ -603,6 +798,43 @@ impl Engine {
             self.lost_timers.pop_first();
             self.worker_lost(now, worker);
         }
+        while let Some(&(at, attempt)) = self.timeout_timers.first() {
+            if at > now {
+                break;
+            }
+            self.timeout_timers.pop_first();
+            if let Some(running) = self.attempts.get(&attempt)
+                && self.timing_out.insert(attempt)
+            {
+                let limit = self
+                    .jobs
+                    .get(&running.job)
+                    .and_then(|j| j.spec.timeout_secs)
+                    .unwrap_or_default();
+                self.effects.push_back(Effect::Cancel {
+                    worker: running.worker,
+                    attempt,
+                    reason: format!("timed out after {limit} s"),
+                });
+            }
+        }
+        while let Some(&(at, attempt)) = self.overdue_timers.first() {
+            if at > now {
+                break;
+            }
+            self.overdue_timers.pop_first();
+            if let Some(running) = self.attempts.get(&attempt)
+                && let Some(expected_secs) = self
+                    .jobs
+                    .get(&running.job)
+                    .and_then(|j| j.spec.expected_secs)
+            {
+                self.effects.push_back(Effect::Overdue {
+                    attempt: running.clone(),
+                    expected_secs,
+                });
+            }
+        }
         self.settle(now);
         self.prune(now);
         self.dispatch(now);
@@ -616,6 +848,8 @@ impl Engine {
                 self.release_downstream(now, id);
             } else if let Some(job) = self.pending_recheck.pop_front() {
                 self.reevaluate_waiting_of(job, now);
+            } else if let Some(backfill) = self.pending_backfill.pop_first() {
+                self.promote(now, backfill);
             } else {
                 break;
             }
@@ -624,39 +858,75 @@ impl Engine {
 
     fn install_job(&mut self, spec: JobSpec, fire_after: DateTime<Utc>) {
         let id = spec.id;
-        if let Some(old) = self.jobs.remove(&id)
-            && let Some(at) = old.next_fire
-        {
-            self.fire_timers.remove(&(at, id));
-        }
+        self.uninstall_job(id);
         // Definitions were validated when saved; a cron that no longer parses schedules nothing.
         let schedule = spec
             .cron
             .as_deref()
             .and_then(|cron| Schedule::parse(cron, &spec.timezone).ok());
-        let next_fire = match (&schedule, spec.enabled) {
-            (Some(schedule), true) => schedule.next_after(fire_after.max(spec.schedule_from)),
-            _ => None,
-        };
-        if let Some(at) = next_fire {
-            self.fire_timers.insert((at, id));
+        for upstream in &spec.dependencies {
+            self.downstream.entry(*upstream).or_default().insert(id);
         }
         self.jobs.insert(
             id,
             JobState {
                 spec,
                 schedule,
-                next_fire,
+                next_fire: None,
             },
         );
-        self.reindex_downstream();
+        let job = &self.jobs[&id];
+        let next_fire = if job.spec.enabled && job.spec.paused_since.is_none() {
+            self.next_slot(id, fire_after.max(job.spec.schedule_from))
+        } else {
+            None
+        };
+        if let Some(at) = next_fire {
+            self.fire_timers.insert((at, id));
+        }
+        self.jobs.get_mut(&id).expect("inserted above").next_fire = next_fire;
     }
 
-    fn reindex_downstream(&mut self) {
-        self.downstream.clear();
-        for (id, job) in &self.jobs {
-            for upstream in &job.spec.dependencies {
-                self.downstream.entry(*upstream).or_default().insert(*id);
+    /// Forgets a job's definition: its fire timer and its edges in the downstream index.
+    fn uninstall_job(&mut self, id: JobId) {
+        let Some(old) = self.jobs.remove(&id) else {
+            return;
+        };
+        if let Some(at) = old.next_fire {
+            self.fire_timers.remove(&(at, id));
+        }
+        for upstream in &old.spec.dependencies {
+            if let Some(set) = self.downstream.get_mut(upstream) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.downstream.remove(upstream);
+                }
+            }
+        }
+    }
+
+    /// A calendar changed: the jobs that use it get their next fire time recomputed, and their
+    /// downstream instances re-checked (an upstream may no longer be expected on a day).
+    fn reinstall_jobs_of_calendar(&mut self, calendar: CalendarId, now: DateTime<Utc>) {
+        let jobs: Vec<JobSpec> = self
+            .jobs
+            .values()
+            .filter(|j| j.spec.calendar == Some(calendar))
+            .map(|j| j.spec.clone())
+            .collect();
+        for spec in jobs {
+            let id = spec.id;
+            self.install_job(spec, now);
+            self.reevaluate_waiting_of(id, now);
+            let downstream: Vec<JobId> = self
+                .downstream
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            for job in downstream {
+                self.reevaluate_waiting_of(job, now);
             }
         }
     }
@@ -665,18 +935,19 @@ impl Engine {
     /// scheduler was down or stalled), every slot missed since is handled by the job's misfire
     /// policy, and the skipped ones are recorded as skipped instances.
     fn fire(&mut self, now: DateTime<Utc>, job_id: JobId, due: DateTime<Utc>) {
-        let Some(job) = self.jobs.get_mut(&job_id) else {
+        let Some(job) = self.jobs.get(&job_id) else {
             return;
         };
-        let Some(schedule) = job.schedule.clone() else {
+        if job.schedule.is_none() || job.spec.paused_since.is_some() || !job.spec.enabled {
             return;
-        };
+        }
         let policy = job.spec.misfire;
-        job.next_fire = schedule.next_after(now);
-        if let Some(at) = job.next_fire {
+        let next_fire = self.next_slot(job_id, now);
+        self.jobs.get_mut(&job_id).expect("checked above").next_fire = next_fire;
+        if let Some(at) = next_fire {
             self.fire_timers.insert((at, job_id));
         }
-        let latest = schedule.latest_at_or_before(now).unwrap_or(due).max(due);
+        let latest = self.latest_slot(job_id, now).unwrap_or(due).max(due);
         if latest == due && now - due <= self.config.misfire_threshold {
             if !self.by_job_time.contains_key(&(job_id, due)) {
                 self.create_instance(now, job_id, due, TriggerKind::Scheduled, true);
@@ -688,7 +959,7 @@ impl Engine {
         let mut missed = vec![latest];
         while missed.len() <= cap {
             let before = *missed.last().expect("not empty") - Duration::seconds(1);
-            match schedule.latest_at_or_before(before) {
+            match self.latest_slot(job_id, before) {
                 Some(prev) if prev >= due => missed.push(prev),
                 _ => break,
             }
@@ -746,6 +1017,8 @@ impl Engine {
             retry_at: None,
             next_trigger: trigger,
             cancel_requested: false,
+            params: BTreeMap::new(),
+            backfill: None,
         }
     }
 
@@ -767,6 +1040,24 @@ impl Engine {
         id
     }
 
+    /// A manual or API instance, adjusted by `set` before it is queued.
+    fn create_instance_with(
+        &mut self,
+        now: DateTime<Utc>,
+        job_id: JobId,
+        scheduled_at: DateTime<Utc>,
+        trigger: TriggerKind,
+        set: impl FnOnce(&mut InstanceRecord),
+    ) -> InstanceId {
+        let mut record = self.new_record(now, job_id, scheduled_at, trigger);
+        set(&mut record);
+        let id = record.id;
+        self.by_job_time.insert((job_id, scheduled_at), id);
+        self.instances.insert(id, record);
+        self.admit(now, id, false, true);
+        id
+    }
+
     /// Records a missed slot as a skipped instance.
     fn create_skipped(
         &mut self,
@@ -781,18 +1072,27 @@ impl Engine {
         record.reason = Some(reason);
         record.finished_at = Some(now);
         self.by_job_time.insert((job, scheduled_at), id);
-        self.terminal.insert((scheduled_at, id));
+        let key = scheduled_at.max(now);
+        self.terminal.insert((key, id));
+        self.terminal_keys.insert(id, key);
         self.pending_release.push_back(id);
         self.effects
             .push_back(Effect::PersistInstance(record.clone()));
         self.instances.insert(id, record);
     }
 
+    /// A manual or API run. Two triggers of the same second with the same parameters name the
+    /// same instance: the second gets it while it is active, or reruns it if it has ended. With
+    /// other parameters, a trigger without a business time takes the next free second; one with
+    /// an explicit business time reruns the ended instance there with its parameters, and is
+    /// refused while that instance is active.
     fn trigger(
         &mut self,
         now: DateTime<Utc>,
         job: JobId,
         kind: TriggerKind,
+        params: BTreeMap<String, String>,
+        at: Option<DateTime<Utc>>,
     ) -> Result<Handled, EngineError> {
         if !matches!(kind, TriggerKind::Manual | TriggerKind::Api) {
             return Err(EngineError::WrongTrigger(kind));
@@ -800,18 +1100,25 @@ impl Engine {
         if !self.jobs.contains_key(&job) {
             return Err(EngineError::UnknownJob(job));
         }
-        let at = now.duration_trunc(Duration::seconds(1)).unwrap_or(now);
-        if let Some(&existing) = self.by_job_time.get(&(job, at)) {
-            // Two triggers within one second name the same instance: run it again only if done.
-            let state = self.instances[&existing].state;
-            if state.is_terminal() {
-                return self.rerun(now, existing, kind);
+        let explicit = at.is_some();
+        let mut at = at.unwrap_or(now);
+        at = at.duration_trunc(Duration::seconds(1)).unwrap_or(at);
+        while let Some(&existing) = self.by_job_time.get(&(job, at)) {
+            let record = self.instances.get_mut(&existing).expect("indexed");
+            let same = record.params == params;
+            match (record.state.is_terminal(), same, explicit) {
+                (true, _, true) | (true, true, false) => {
+                    record.params = params;
+                    return self.rerun(now, existing, kind);
+                }
+                (false, true, _) => return Ok(Handled::Instance(existing)),
+                (false, false, true) => return Err(EngineError::Busy(existing)),
+                // Other parameters without a business time: the next free second.
+                (_, false, false) => at += Duration::seconds(1),
             }
-            return Ok(Handled::Instance(existing));
         }
-        Ok(Handled::Instance(
-            self.create_instance(now, job, at, kind, false),
-        ))
+        let id = self.create_instance_with(now, job, at, kind, |record| record.params = params);
+        Ok(Handled::Instance(id))
     }
 
     fn rerun(
@@ -844,8 +1151,6 @@ impl Engine {
         if matches!(kind, TriggerKind::Recover | TriggerKind::Cascade) {
             record.trigger = kind;
         }
-        let scheduled_at = record.scheduled_at;
-        self.terminal.remove(&(scheduled_at, id));
         self.set_state(now, id, InstanceState::Queued, None);
         Ok(Handled::Instance(id))
     }
@@ -941,12 +1246,7 @@ impl Engine {
         self.set_state(now, id, state, Some(reason));
         // Forcing success releases downstream whatever started the instance (a scheduled or
         // recovered one is already on the release list).
-        if state.releases_downstream()
-            && !matches!(
-                trigger,
-                TriggerKind::Scheduled | TriggerKind::Recover | TriggerKind::Cascade
-            )
-        {
+        if state.releases_downstream() && !releases_on_success(trigger) {
             self.pending_release.push_back(id);
         }
         Ok(Handled::Instance(id))
@@ -979,6 +1279,7 @@ impl Engine {
                     self.effects.push_back(Effect::Cancel {
                         worker: attempt.worker,
                         attempt: attempt.id,
+                        reason: "cancelled by a user".to_owned(),
                     });
                 }
                 Ok(Handled::Done)
@@ -1064,7 +1365,13 @@ impl Engine {
         }
     }
 
-    fn attempt_started(&mut self, worker: WorkerId, id: AttemptId, at: DateTime<Utc>) -> Handled {
+    fn attempt_started(
+        &mut self,
+        now: DateTime<Utc>,
+        worker: WorkerId,
+        id: AttemptId,
+        at: DateTime<Utc>,
+    ) -> Handled {
         let Some(attempt) = self.attempts.get_mut(&id) else {
             return Handled::Ignored;
         };
@@ -1075,6 +1382,17 @@ impl Engine {
         attempt.started_at = Some(at);
         let attempt = attempt.clone();
         let instance_id = attempt.instance;
+        if let Some(job) = self.jobs.get(&attempt.job) {
+            // From the report's time, but never in the past of the engine's clock.
+            if let Some(limit) = job.spec.timeout_secs {
+                let deadline = at.max(now) + Duration::seconds(i64::from(limit));
+                self.timeout_timers.insert((deadline, id));
+            }
+            if let Some(expected) = job.spec.expected_secs {
+                let due = at.max(now) + Duration::seconds(i64::from(expected));
+                self.overdue_timers.insert((due, id));
+            }
+        }
         self.effects.push_back(Effect::PersistAttempt(attempt));
         if let Some(record) = self.instances.get_mut(&instance_id)
             && record.started_at.is_none()
@@ -1107,8 +1425,9 @@ impl Engine {
         };
         let cancel_requested = record.cancel_requested;
         let instance = record.id;
+        let timed_out = self.timing_out.remove(&id);
         match outcome {
-            AttemptOutcome::Cancelled if !cancel_requested => {
+            AttemptOutcome::Cancelled if !cancel_requested && !timed_out => {
                 // The worker killed it on its own (shutdown): handle like a lost attempt.
                 self.attempt_lost(now, id);
                 return Handled::Done;
@@ -1118,6 +1437,7 @@ impl Engine {
         let state = match outcome {
             AttemptOutcome::Succeeded => AttemptState::Success,
             AttemptOutcome::Failed => AttemptState::Failed,
+            AttemptOutcome::Cancelled if timed_out && !cancel_requested => AttemptState::TimedOut,
             AttemptOutcome::Cancelled => AttemptState::Cancelled,
         };
         let Some(attempt) = self.end_attempt(id, state, exit_code, at) else {
@@ -1137,37 +1457,56 @@ impl Engine {
                 self.set_state(now, instance, InstanceState::Success, None);
             }
             _ => {
-                let retry_count = self
-                    .jobs
-                    .get(&attempt.job)
-                    .map_or(0, |job| job.spec.retry_count);
-                let delay = self
-                    .jobs
-                    .get(&attempt.job)
-                    .map_or(0, |job| job.spec.retry_delay_secs);
-                let record = self.instances.get_mut(&instance).expect("checked above");
-                record.failed_attempts += 1;
-                let code = exit_code
-                    .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"));
-                if record.failed_attempts <= retry_count {
-                    let retry_at = now + Duration::seconds(i64::from(delay));
-                    record.retry_at = Some(retry_at);
-                    record.next_trigger = TriggerKind::Retry;
-                    let reason = format!(
-                        "attempt {} failed ({code}); retry {} of {retry_count} at {}",
-                        attempt.number,
-                        record.failed_attempts,
-                        retry_at.to_rfc3339()
-                    );
-                    self.retry_timers.insert((retry_at, instance));
-                    self.set_state(now, instance, InstanceState::RetryWait, Some(reason));
+                let why = if state == AttemptState::TimedOut {
+                    let limit = self
+                        .jobs
+                        .get(&attempt.job)
+                        .and_then(|job| job.spec.timeout_secs)
+                        .unwrap_or_default();
+                    format!("timed out after {limit} s")
                 } else {
-                    let reason = format!("attempt {} failed ({code})", attempt.number);
-                    self.set_state(now, instance, InstanceState::Failed, Some(reason));
-                }
+                    exit_code
+                        .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"))
+                };
+                self.attempt_failed(now, instance, &attempt, &why);
             }
         }
         Handled::Done
+    }
+
+    /// A failed (or timed-out) attempt: a retry after the job's backoff, or the instance fails.
+    fn attempt_failed(
+        &mut self,
+        now: DateTime<Utc>,
+        instance: InstanceId,
+        attempt: &AttemptRecord,
+        why: &str,
+    ) {
+        let Some(job) = self.jobs.get(&attempt.job).map(|j| j.spec.clone()) else {
+            let reason = format!("attempt {} failed ({why})", attempt.number);
+            self.set_state(now, instance, InstanceState::Failed, Some(reason));
+            return;
+        };
+        let record = self.instances.get_mut(&instance).expect("caller checked");
+        record.failed_attempts += 1;
+        if record.failed_attempts <= job.retry_count {
+            let delay = retry_delay(&job, instance, record.failed_attempts);
+            let retry_at = now + delay;
+            record.retry_at = Some(retry_at);
+            record.next_trigger = TriggerKind::Retry;
+            let reason = format!(
+                "attempt {} failed ({why}); retry {} of {} at {}",
+                attempt.number,
+                record.failed_attempts,
+                job.retry_count,
+                retry_at.to_rfc3339()
+            );
+            self.retry_timers.insert((retry_at, instance));
+            self.set_state(now, instance, InstanceState::RetryWait, Some(reason));
+        } else {
+            let reason = format!("attempt {} failed ({why})", attempt.number);
+            self.set_state(now, instance, InstanceState::Failed, Some(reason));
+        }
     }
 
     fn current_attempt_instance(&self, attempt: AttemptId) -> Option<&InstanceRecord> {
@@ -1230,8 +1569,11 @@ impl Engine {
         if matches!(state, InstanceState::Queued | InstanceState::Waiting) {
             record.finished_at = None;
         }
-        if from.is_terminal() && !state.is_terminal() {
-            self.terminal.remove(&(record.scheduled_at, id));
+        if from.is_terminal()
+            && !state.is_terminal()
+            && let Some(key) = self.terminal_keys.remove(&id)
+        {
+            self.terminal.remove(&(key, id));
         }
         if state == InstanceState::Waiting {
             self.waiting.insert((record.job, record.scheduled_at, id));
@@ -1239,17 +1581,18 @@ impl Engine {
         if state.is_terminal() {
             record.finished_at = Some(now);
             record.cancel_requested = false;
-            self.terminal.insert((record.scheduled_at, id));
-            if state.releases_downstream()
-                && matches!(
-                    record.trigger,
-                    TriggerKind::Scheduled | TriggerKind::Recover | TriggerKind::Cascade
-                )
-            {
+            if let Some(key) = self.terminal_keys.remove(&id) {
+                self.terminal.remove(&(key, id));
+            }
+            let key = record.scheduled_at.max(now);
+            self.terminal.insert((key, id));
+            self.terminal_keys.insert(id, key);
+            if state.releases_downstream() && releases_on_success(record.trigger) {
                 self.pending_release.push_back(id);
             }
         }
         let job = record.job;
+        let backfill = record.backfill;
         if from == InstanceState::Waiting {
             self.waiting.remove(&(job, record.scheduled_at, id));
         }
@@ -1264,8 +1607,17 @@ impl Engine {
         match (is_active(from), is_active(state)) {
             (false, true) => {
                 self.active_by_job.entry(job).or_default().insert(id);
+                if let Some(run) = backfill.and_then(|b| self.backfills.get_mut(&b)) {
+                    run.active.insert(id);
+                }
             }
             (true, false) => {
+                if let Some(b) = backfill
+                    && let Some(run) = self.backfills.get_mut(&b)
+                {
+                    run.active.remove(&id);
+                    self.pending_backfill.insert(b);
+                }
                 if let Some(active) = self.active_by_job.get_mut(&job) {
                     active.remove(&id);
                     if active.is_empty() {
@@ -1367,6 +1719,7 @@ impl Engine {
                 finished_at: None,
             };
             let (job_version, scheduled_at) = (record.job_version, record.scheduled_at);
+            let params = record.params.clone();
             self.set_state(now, id, InstanceState::Running, None);
             self.workers
                 .get_mut(&worker_id)
@@ -1381,6 +1734,7 @@ impl Engine {
                 attempt,
                 job_version,
                 scheduled_at,
+                params,
             });
         }
     }
@@ -1392,14 +1746,32 @@ impl Engine {
                 break;
             }
             self.terminal.pop_first();
+            self.terminal_keys.remove(&id);
             if let Some(record) = self.instances.remove(&id) {
                 self.by_job_time.remove(&(record.job, record.scheduled_at));
+                if let Some(b) = record.backfill {
+                    self.forget_backfill_member(b, id);
+                }
             }
         }
     }
 
-    fn index_instance(&mut self, id: InstanceId) {
+    /// Indexes an instance loaded from the store. A terminal one is kept at least until
+    /// `keep_from` plus the retention.
+    fn index_instance(&mut self, id: InstanceId, keep_from: DateTime<Utc>) {
         let record = self.instances[&id].clone();
+        if let Some(b) = record.backfill
+            && let Some(run) = self.backfills.get_mut(&b)
+        {
+            run.members.insert(id);
+            if is_active(record.state) {
+                run.active.insert(id);
+            }
+            if record.state == InstanceState::Waiting {
+                run.ready
+                    .insert(backfill::ready_key(run.spec.order, &record));
+            }
+        }
         self.by_job_time
             .insert((record.job, record.scheduled_at), record.id);
         if is_active(record.state) {
@@ -1420,7 +1792,12 @@ impl Engine {
                 }
             }
             state if state.is_terminal() => {
-                self.terminal.insert((record.scheduled_at, record.id));
+                let key = record
+                    .scheduled_at
+                    .max(record.finished_at.unwrap_or(record.scheduled_at))
+                    .max(keep_from);
+                self.terminal.insert((key, record.id));
+                self.terminal_keys.insert(record.id, key);
             }
             _ => {}
         }

@@ -42,6 +42,12 @@ pub(super) fn at(text: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The state of job `job`'s instance at business time `at_text`, if the engine holds one.
+pub(super) fn state_at(sim: &Sim, job: i64, at_text: &str) -> Option<InstanceState> {
+    let id = sim.engine.by_job_time.get(&(JobId(job), at(at_text)))?;
+    Some(sim.engine.instance(*id)?.state)
+}
+
 pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
     JobSpec {
         id: JobId(id),
@@ -50,10 +56,18 @@ pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
         timezone: "UTC".to_owned(),
         dependencies: deps.iter().map(|d| JobId(*d)).collect(),
         windows: BTreeMap::new(),
+        on_skip: BTreeMap::new(),
         self_dependent: false,
+        calendar: None,
+        calendar_mode: crate::domain::CalendarMode::Ignore,
+        paused_since: None,
         host_group: "default".to_owned(),
         retry_count: 0,
         retry_delay_secs: 0,
+        retry_backoff: crate::domain::RetryBackoff::Fixed,
+        retry_max_delay_secs: 3600,
+        timeout_secs: None,
+        expected_secs: None,
         enabled: true,
         priority: 3,
         overlap: OverlapPolicy::Allow,
@@ -224,7 +238,19 @@ impl Sim {
                     self.pending.push((self.now, started));
                     self.pending.push((end, finished));
                 }
-                Effect::Cancel { worker, attempt } => {
+                Effect::Overdue {
+                    attempt,
+                    expected_secs,
+                } => {
+                    let line = format!(
+                        "attempt {} overdue (expected {expected_secs} s)",
+                        attempt.id
+                    );
+                    self.log(line);
+                }
+                Effect::Cancel {
+                    worker, attempt, ..
+                } => {
                     self.log(format!("cancel attempt {attempt} on worker {worker}"));
                     // The fake worker kills the process at once: its report replaces the scripted one.
                     self.pending.retain(|(_, input)| {

@@ -3,7 +3,7 @@
 
 use super::{
     Config, Engine, EngineError, Handled, Input, Snapshot,
-    sim::{Sim, at, check, job},
+    sim::{Sim, at, check, job, state_at},
 };
 use crate::{
     domain::{
@@ -145,6 +145,8 @@ fn manual_trigger_runs_now_and_does_not_release_downstream() {
     let res = sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     });
     assert_eq!(res, Ok(Handled::Instance(InstanceId(1))));
     sim.run_until("2026-11-24T11:00:00Z");
@@ -161,6 +163,8 @@ fn manual_trigger_runs_now_and_does_not_release_downstream() {
     let res = sim.input(Input::Trigger {
         job: JobId(9),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     });
     assert_eq!(res, Err(EngineError::UnknownJob(JobId(9))));
 }
@@ -226,11 +230,15 @@ fn cancel_kills_a_running_attempt_and_drops_a_queued_instance() {
     sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     sim.input(Input::Trigger {
         job: JobId(2),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     sim.run_until("2026-11-24T10:01:00Z");
@@ -277,6 +285,8 @@ fn a_lost_worker_gets_its_attempts_retried_elsewhere_after_the_grace_period() {
     sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     sim.input(Input::WorkerDisconnected {
@@ -314,6 +324,8 @@ fn lost_attempts_stop_at_the_cap() {
     sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     for _ in 0..2 {
@@ -350,6 +362,8 @@ fn a_worker_that_reconnects_in_time_keeps_its_attempts() {
     sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     sim.input(Input::WorkerDisconnected {
@@ -645,6 +659,8 @@ fn the_queue_orders_by_priority_then_business_time_then_arrival() {
         sim.input(Input::Trigger {
             job: JobId(id),
             kind: TriggerKind::Manual,
+            params: Default::default(),
+            at: None,
         })
         .unwrap();
     }
@@ -689,6 +705,8 @@ fn why_an_instance_has_not_started() {
     sim.input(Input::Trigger {
         job: JobId(3),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     let why = sim.engine.why(InstanceId(2)).unwrap();
@@ -703,6 +721,8 @@ fn why_an_instance_has_not_started() {
     sim.input(Input::Trigger {
         job: JobId(1),
         kind: TriggerKind::Manual,
+        params: Default::default(),
+        at: None,
     })
     .unwrap();
     let why = sim.engine.why(InstanceId(3)).unwrap();
@@ -758,12 +778,6 @@ fn forcing_success_releases_downstream_and_forcing_a_running_instance_is_refused
         reason: String::new(),
     });
     assert!(matches!(res, Err(EngineError::WrongState { .. })));
-}
-
-/// The state of the instance of `job` at `at` (RFC 3339).
-fn state_at(sim: &Sim, job: i64, at_text: &str) -> Option<InstanceState> {
-    let id = sim.engine.by_job_time.get(&(JobId(job), at(at_text)))?;
-    Some(sim.engine.instance(*id)?.state)
 }
 
 fn with_window(

@@ -64,11 +64,6 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     send(Method::POST, path.into(), Some(encode(body)?)).await
 }
 
-/// `POST path` without a body (commands such as run and cancel).
-pub async fn post_empty<T: DeserializeOwned>(path: impl Into<String>) -> Result<T, ApiError> {
-    send(Method::POST, path.into(), None).await
-}
-
 /// `PUT path` with a JSON body.
 pub async fn put<B: Serialize, T: DeserializeOwned>(
     path: impl Into<String>,

@@ -5,7 +5,11 @@
 //! that moves whenever something they show may have changed (a matching event, a `resync`, or a
 //! (re)connection, after which the page refetches over HTTP rather than trust it missed nothing).
 
-use std::{cell::RefCell, rc::Rc, time::Duration};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+    time::Duration,
+};
 
 use app::api::Event;
 use leptos::prelude::*;
@@ -174,6 +178,40 @@ pub struct Live {
     pub changes: ReadSignal<u64>,
     /// Whether the event stream is connected now.
     pub connected: ReadSignal<bool>,
+}
+
+impl Live {
+    /// The same stream moving at most once per `every`: a burst of events (a backfill finishing
+    /// many instances) makes one refetch at its start and one after it, never one per event.
+    pub fn throttled(self, every: Duration) -> Live {
+        let (changes, set_changes) = signal(self.changes.get_untracked());
+        let waiting = Rc::new(Cell::new(false));
+        let source = self.changes;
+        Effect::new(move |first: Option<()>| {
+            source.track();
+            if first.is_none() || waiting.replace(true) {
+                return;
+            }
+            set_changes.set(source.get_untracked());
+            let waiting = Rc::clone(&waiting);
+            set_timeout(
+                move || {
+                    waiting.set(false);
+                    // The events that arrived meanwhile, if any, count once now.
+                    if let Some(latest) = source.try_get_untracked()
+                        && changes.try_get_untracked() != Some(latest)
+                    {
+                        set_changes.try_set(latest);
+                    }
+                },
+                every,
+            );
+        });
+        Live {
+            changes,
+            connected: self.connected,
+        }
+    }
 }
 
 /// Subscribes to `/api/ws/events` for as long as the calling component lives. `matters` picks

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{K, t};
+use crate::{
+    api::http::ApiError,
+    i18n::{K, t},
+};
 
 /// The fallback of an `ErrorBoundary`: every error's message, and a retry hint.
 pub fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
@@ -40,4 +43,19 @@ pub fn ActionError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
 /// The loading placeholder of a `Transition`.
 pub fn loading() -> impl IntoView {
     view! { <div class="loading">{move || t(K::Loading)}</div> }
+}
+
+/// The message of the last run of `action` if it failed, for an [`ActionError`].
+pub fn action_error<I, T>(action: Action<I, Result<T, ApiError>>) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+    T: Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action.value().with(|v| {
+            v.as_ref()
+                .and_then(|r| r.as_ref().err())
+                .map(ApiError::to_string)
+        })
+    })
 }

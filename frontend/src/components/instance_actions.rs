@@ -1,17 +1,19 @@
-//! What a user can do to an instance besides cancelling it: run it again
-//! (`POST /api/instances/{id}/rerun`, mode `manual`, `recover` or `cascade`) or force its state
-//! (`POST /api/instances/{id}/force`, `success`, `failed` or `skipped`, with a reason).
+//! What a user can do to an instance: run it again (`POST /api/instances/{id}/rerun`, mode
+//! `manual`, `recover` or `cascade`), cancel it (`POST /api/instances/{id}/cancel`) or force its
+//! state (`POST /api/instances/{id}/force`, `success`, `failed` or `skipped`, with a reason). An
+//! optional reason goes with reruns and cancelling; all of them land in the audit trail.
 //!
-//! A "⋯" toggle in the instance's row opens a panel in a row under it: the buttons that apply to
-//! the instance's state, then a confirmation (a cascade can start many runs) or the reason form
-//! (forcing), and the server's message when the action fails. A successful action closes the
-//! panel and refetches the list.
+//! A "⋯" toggle in the instance's row opens a panel in a row under it ([`ActionsRow`]); the job
+//! calendar shows the same [`ActionsPanel`] for the selected instance. The panel has the buttons
+//! that apply to the instance's state, then a confirmation (a cascade can start many runs) or the
+//! reason form (forcing), and the server's message when the action fails. A successful action
+//! closes the panel (a pinned one returns to its buttons) and refetches the list.
 //!
 //! Like the "Why?" panels, the table owns an [`ActionsState`]: which panel is open and at which
 //! step, the reason being typed and the last failure, so they outlive a rebuilt row.
 
 use app::{
-    api::{ForceState, Instance, Rerun},
+    api::{ActionReason, ForceState, Instance, Rerun},
     domain::{InstanceState, TriggerKind},
     ids::InstanceId,
 };
@@ -29,12 +31,6 @@ const FORCE_STATES: [InstanceState; 3] = [
     InstanceState::Skipped,
 ];
 
-/// Whether an instance in `state` has actions (and so a toggle): all but a running one, which
-/// can only be cancelled.
-pub fn has_actions(state: InstanceState) -> bool {
-    state != InstanceState::Running
-}
-
 /// Whether an instance in `state` can run again: only a finished one.
 fn can_rerun(state: InstanceState) -> bool {
     state.is_terminal()
@@ -42,7 +38,7 @@ fn can_rerun(state: InstanceState) -> bool {
 
 /// The states an instance in `state` can be forced to: none while it runs, never its own.
 fn force_targets(state: InstanceState) -> Vec<InstanceState> {
-    if !has_actions(state) {
+    if state == InstanceState::Running {
         return Vec::new();
     }
     FORCE_STATES.into_iter().filter(|s| *s != state).collect()
@@ -59,48 +55,69 @@ enum Step {
     Force(InstanceState),
 }
 
-/// A request to the server.
+/// A request to the server, with the reason given (required to force a state).
 #[derive(Clone, Debug)]
 enum Command {
-    Rerun(TriggerKind),
+    Rerun(TriggerKind, Option<String>),
     Force(InstanceState, String),
+    Cancel(Option<String>),
 }
 
 /// The open panel of a table (one at a time), the reason being typed and the last failure.
 #[derive(Clone, Copy)]
 pub struct ActionsState {
     open: RwSignal<Option<(InstanceId, Step)>>,
+    /// Optional for reruns and cancelling, required to force a state.
     reason: RwSignal<String>,
     /// Set when Confirm is pressed without a reason.
     reason_missing: RwSignal<bool>,
     /// The last failed action and the instance it was for.
     failure: RwSignal<Option<(InstanceId, ApiError)>>,
+    /// The panel returns to its buttons after an action instead of closing (a selected instance).
+    keep_open: bool,
     send: Action<(InstanceId, Command), ()>,
 }
 
 impl ActionsState {
-    /// Nothing open; `refetch` reloads the list after a successful action.
+    /// Nothing open; `refetch` reloads the list after a successful action, which closes the panel.
     pub fn new(refetch: Callback<()>) -> Self {
+        Self::build(refetch, false)
+    }
+
+    /// For a panel that stays open on the instance it shows ([`ActionsState::show`]): a
+    /// successful action returns to its buttons.
+    pub fn pinned(refetch: Callback<()>) -> Self {
+        Self::build(refetch, true)
+    }
+
+    fn build(refetch: Callback<()>, keep_open: bool) -> Self {
         let open = RwSignal::new(None::<(InstanceId, Step)>);
+        let reason = RwSignal::new(String::new());
         let failure = RwSignal::new(None::<(InstanceId, ApiError)>);
         let send = Action::new_local(move |(id, command): &(InstanceId, Command)| {
             let (id, command) = (*id, command.clone());
             async move {
                 let result = match command {
-                    Command::Rerun(mode) => {
-                        let body = Rerun { mode };
+                    Command::Rerun(mode, reason) => {
+                        let body = Rerun { mode, reason };
                         http::post::<_, Instance>(format!("/api/instances/{id}/rerun"), &body).await
                     }
                     Command::Force(state, reason) => {
                         let body = ForceState { state, reason };
                         http::post::<_, Instance>(format!("/api/instances/{id}/force"), &body).await
                     }
+                    Command::Cancel(reason) => {
+                        let body = ActionReason { reason };
+                        http::post::<_, Instance>(format!("/api/instances/{id}/cancel"), &body)
+                            .await
+                    }
                 };
                 match result {
                     Ok(_) => {
-                        // Closed unless the user has moved on to another instance meanwhile.
+                        // Unless the user has moved on to another instance meanwhile.
                         if open.try_get_untracked().flatten().map(|(i, _)| i) == Some(id) {
-                            open.try_set(None);
+                            open.try_set(keep_open.then_some((id, Step::Menu)));
+                            reason.try_set(String::new());
                         }
                         refetch.run(());
                     }
@@ -112,9 +129,10 @@ impl ActionsState {
         });
         ActionsState {
             open,
-            reason: RwSignal::new(String::new()),
+            reason,
             reason_missing: RwSignal::new(false),
             failure,
+            keep_open,
             send,
         }
     }
@@ -125,14 +143,17 @@ impl ActionsState {
             .with(|open| open.filter(|(i, _)| *i == id).map(|(_, step)| step))
     }
 
-    /// Shows `step` in the panel of `id` (opening it), forgetting a failure and a reason.
+    /// Shows `step` in the panel of `id` (opening it), forgetting a failure.
     fn go(self, id: InstanceId, step: Step) {
         self.failure.set(None);
         self.reason_missing.set(false);
-        if matches!(step, Step::Force(_)) {
-            self.reason.set(String::new());
-        }
         self.open.set(Some((id, step)));
+    }
+
+    /// Opens the panel of `id` at its buttons, with a blank reason.
+    pub fn show(self, id: InstanceId) {
+        self.reason.set(String::new());
+        self.go(id, Step::Menu);
     }
 
     /// Opens or closes the panel of `id`.
@@ -140,13 +161,15 @@ impl ActionsState {
         if self.open.get_untracked().is_some_and(|(i, _)| i == id) {
             self.close();
         } else {
-            self.go(id, Step::Menu);
+            self.show(id);
         }
     }
 
+    /// Closes the panel (a pinned one goes back to its buttons).
     fn close(self) {
         self.failure.set(None);
-        self.open.set(None);
+        let back = self.keep_open.then(|| self.open.get_untracked()).flatten();
+        self.open.set(back.map(|(id, _)| (id, Step::Menu)));
     }
 
     fn run(self, id: InstanceId, command: Command) {
@@ -154,11 +177,16 @@ impl ActionsState {
         self.send.dispatch_local((id, command));
     }
 
+    /// The reason typed, if any.
+    fn optional_reason(self) -> Option<String> {
+        Some(self.reason.get_untracked().trim().to_owned()).filter(|r| !r.is_empty())
+    }
+
     /// Sends the reason form of `id`, unless the reason is blank.
     fn force(self, id: InstanceId, state: InstanceState) {
-        let reason = self.reason.get_untracked().trim().to_owned();
-        self.reason_missing.set(reason.is_empty());
-        if !reason.is_empty() {
+        let reason = self.optional_reason();
+        self.reason_missing.set(reason.is_none());
+        if let Some(reason) = reason {
             self.run(id, Command::Force(state, reason));
         }
     }
@@ -206,7 +234,25 @@ pub fn ActionsRow(
     actions: ActionsState,
     columns: usize,
 ) -> impl IntoView {
-    let step = Memo::new(move |_| actions.step(id).filter(|_| has_actions(state)));
+    let open = Memo::new(move |_| actions.step(id).is_some());
+    move || {
+        open.get().then(|| {
+            view! {
+                <tr class="actions-row">
+                    <td colspan=columns>
+                        <ActionsPanel id state actions />
+                    </td>
+                </tr>
+            }
+        })
+    }
+}
+
+/// The actions of instance `id` (in `state`) while its panel is open: the buttons that apply, a
+/// confirmation or the reason form, and the server's message when an action failed.
+#[component]
+pub fn ActionsPanel(id: InstanceId, state: InstanceState, actions: ActionsState) -> impl IntoView {
+    let step = Memo::new(move |_| actions.step(id));
     move || {
         step.get().map(|step| {
             let body = match step {
@@ -215,40 +261,32 @@ pub fn ActionsRow(
                 Step::Force(target) => view! { <ForceForm id target actions /> }.into_any(),
             };
             view! {
-                <tr class="actions-row">
-                    <td colspan=columns>
-                        <div
-                            class="actions-panel"
-                            data-testid="actions-panel"
-                            data-instance-id=id.0
-                            on:keydown=move |ev: ev::KeyboardEvent| {
-                                if ev.key() == "Escape" {
-                                    actions.close();
+                <div
+                    class="actions-panel"
+                    data-testid="actions-panel"
+                    data-instance-id=id.0
+                    on:keydown=move |ev: ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            actions.close();
+                        }
+                    }
+                >
+                    {body}
+                    {move || {
+                        // The reason form shows a field's reason next to the field.
+                        let forcing = matches!(step, Step::Force(_));
+                        actions
+                            .failure(id)
+                            .filter(|err| !forcing || err.fields().is_empty())
+                            .map(|err| {
+                                view! {
+                                    <div class="alert error" role="alert" data-testid="action-error">
+                                        {err.to_string()}
+                                    </div>
                                 }
-                            }
-                        >
-                            {body}
-                            {move || {
-                                // The reason form shows a field's reason next to the field.
-                                let forcing = matches!(step, Step::Force(_));
-                                actions
-                                    .failure(id)
-                                    .filter(|err| !forcing || err.fields().is_empty())
-                                    .map(|err| {
-                                        view! {
-                                            <div
-                                                class="alert error"
-                                                role="alert"
-                                                data-testid="action-error"
-                                            >
-                                                {err.to_string()}
-                                            </div>
-                                        }
-                                    })
-                            }}
-                        </div>
-                    </td>
-                </tr>
+                            })
+                    }}
+                </div>
             }
         })
     }
@@ -267,7 +305,7 @@ fn menu(id: InstanceId, state: InstanceState, actions: ActionsState) -> impl Int
                         if mode == TriggerKind::Cascade {
                             actions.go(id, Step::ConfirmCascade);
                         } else {
-                            actions.run(id, Command::Rerun(mode));
+                            actions.run(id, Command::Rerun(mode, actions.optional_reason()));
                         }
                     }
                 >
@@ -308,9 +346,34 @@ fn menu(id: InstanceId, state: InstanceState, actions: ActionsState) -> impl Int
             <div class="actions-buttons">{buttons}</div>
         }
     });
+    let cancel = (!state.is_terminal()).then(|| {
+        view! {
+            <span class="actions-label">{move || t(K::Stop)}</span>
+            <div class="actions-buttons">
+                <button
+                    class="btn small danger"
+                    data-testid="action-cancel"
+                    disabled=move || actions.busy()
+                    on:click=move |_| actions.run(id, Command::Cancel(actions.optional_reason()))
+                >
+                    {move || t(K::CancelInstance)}
+                </button>
+            </div>
+        }
+    });
     view! {
         <div class="actions-menu" role="group" aria-label=move || t(K::Actions)>
+            <span class="actions-label">{move || t(K::Reason)}</span>
+            <input
+                class="input small actions-optional-reason"
+                data-testid="action-reason"
+                placeholder=move || t(K::ReasonOptional)
+                aria-label=move || t(K::Reason)
+                maxlength="1000"
+                bind:value=actions.reason
+            />
             {rerun}
+            {cancel}
             {force}
         </div>
     }
@@ -338,7 +401,9 @@ fn confirm_cascade(id: InstanceId, actions: ActionsState) -> impl IntoView {
                     class="btn small primary"
                     data-testid="cascade-confirm"
                     disabled=move || actions.busy()
-                    on:click=move |_| actions.run(id, Command::Rerun(TriggerKind::Cascade))
+                    on:click=move |_| {
+                        actions.run(id, Command::Rerun(TriggerKind::Cascade, actions.optional_reason()))
+                    }
                 >
                     {move || t(K::Confirm)}
                 </button>
@@ -458,13 +523,11 @@ mod tests {
     fn any_instance_but_a_running_one_can_be_forced_to_another_state() {
         use InstanceState::*;
         assert!(force_targets(Running).is_empty());
-        assert!(!has_actions(Running));
         assert_eq!(force_targets(Success), [Failed, Skipped]);
         assert_eq!(force_targets(Failed), [Success, Skipped]);
         assert_eq!(force_targets(Skipped), [Success, Failed]);
         for state in [Waiting, Queued, RetryWait, Cancelled] {
             assert_eq!(force_targets(state), FORCE_STATES, "{state}");
-            assert!(has_actions(state));
         }
         // Every target is one the domain allows from there.
         for state in InstanceState::ALL {

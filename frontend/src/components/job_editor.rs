@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use app::{
-    api::{Job, JobInput},
+    api::{Calendar, Job, JobInput},
     cron::Schedule,
-    domain::{DependencyWindow, JobType, MisfirePolicy, OverlapPolicy},
-    ids::{FolderId, JobId},
+    domain::{CalendarMode, DependencyWindow, JobType, MisfirePolicy, OnSkip, OverlapPolicy},
+    ids::{CalendarId, FolderId, JobId},
 };
 use leptos::prelude::*;
 
@@ -19,8 +19,13 @@ use crate::{
         http::{self, ApiError},
     },
     browser,
-    components::error_view::ActionError,
-    i18n::{K, fill, misfire_label, overlap_label, t, window_label},
+    components::{
+        error_view::ActionError,
+        kv_rows::{KvRow, KvRows},
+    },
+    i18n::{
+        K, calendar_mode_label, fill, misfire_label, on_skip_label, overlap_label, t, window_label,
+    },
 };
 
 /// The fields the editor shows a reason next to (the names `JobInput` uses).
@@ -36,7 +41,10 @@ const FIELDS: &[&str] = &[
     "timezone",
     "dependencies",
     "dependency_windows",
+    "dependency_on_skip",
     "self_dependent",
+    "calendar_id",
+    "calendar_mode",
     "retry_count",
     "retry_delay_secs",
     "enabled",
@@ -74,9 +82,9 @@ fn valid_config_key(key: &str) -> bool {
 
 /// Why each config row (key already trimmed, value) would be refused, in row order. A row with
 /// neither key nor value is left out when saving, so it is never a problem.
-fn config_problems<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Option<K>> {
+fn config_problems(rows: &[(String, String)]) -> Vec<Option<K>> {
     let mut seen = std::collections::BTreeSet::new();
-    rows.into_iter()
+    rows.iter()
         .map(|(key, value)| {
             if key.is_empty() && value.is_empty() {
                 None
@@ -84,7 +92,7 @@ fn config_problems<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Ve
                 Some(K::Required)
             } else if !valid_config_key(key) {
                 Some(K::ConfigKeyRule)
-            } else if !seen.insert(key) {
+            } else if !seen.insert(key.as_str()) {
                 Some(K::ConfigKeyDuplicate)
             } else if value.len() > MAX_CONFIG_VALUE {
                 Some(K::ConfigValueTooLong)
@@ -95,18 +103,16 @@ fn config_problems<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Ve
         .collect()
 }
 
-/// The window of every dependency in `dependencies`, the same day unless `windows` says otherwise
-/// (what the editor sends: a window of a removed dependency is dropped).
-fn windows_to_send(
+/// A per-dependency setting (window, on-skip) of every dependency in `dependencies`: its value in
+/// `chosen`, else `default` (what the editor sends: the setting of a removed dependency is dropped).
+fn per_dependency<T: Copy>(
     dependencies: &[JobId],
-    windows: &BTreeMap<JobId, DependencyWindow>,
-) -> BTreeMap<JobId, DependencyWindow> {
+    chosen: &BTreeMap<JobId, T>,
+    default: T,
+) -> BTreeMap<JobId, T> {
     dependencies
         .iter()
-        .map(|id| {
-            let window = windows.get(id).copied();
-            (*id, window.unwrap_or(DependencyWindow::SameDay))
-        })
+        .map(|id| (*id, chosen.get(id).copied().unwrap_or(default)))
         .collect()
 }
 
@@ -116,79 +122,6 @@ fn split_placeholder<'a>(template: &'a str, name: &str) -> (&'a str, &'a str) {
     template
         .split_once(&format!("{{{name}}}"))
         .unwrap_or((template, ""))
-}
-
-/// One editable config row; `id` keys it in the list.
-#[derive(Clone, Copy)]
-struct ConfigRow {
-    id: u64,
-    key: RwSignal<String>,
-    value: RwSignal<String>,
-}
-
-/// The editable key=value rows of a job's configs.
-#[derive(Clone, Copy)]
-struct ConfigRows {
-    rows: RwSignal<Vec<ConfigRow>>,
-    next_id: StoredValue<u64>,
-}
-
-impl ConfigRows {
-    fn new(configs: Option<&BTreeMap<String, String>>) -> Self {
-        let this = ConfigRows {
-            rows: RwSignal::new(Vec::new()),
-            next_id: StoredValue::new(0),
-        };
-        for (key, value) in configs.into_iter().flatten() {
-            this.add(key.clone(), value.clone());
-        }
-        this
-    }
-
-    fn add(self, key: String, value: String) {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
-        let row = ConfigRow {
-            id,
-            key: RwSignal::new(key),
-            value: RwSignal::new(value),
-        };
-        self.rows.update(|rows| rows.push(row));
-    }
-
-    fn remove(self, id: u64) {
-        self.rows.update(|rows| rows.retain(|row| row.id != id));
-    }
-
-    /// The problem of each row by its id; reactive.
-    fn problems(self) -> BTreeMap<u64, K> {
-        self.rows.with(|rows| {
-            let texts: Vec<_> = rows
-                .iter()
-                .map(|row| (row.key.get().trim().to_owned(), row.value.get()))
-                .collect();
-            let problems = config_problems(texts.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            rows.iter()
-                .zip(problems)
-                .filter_map(|(row, problem)| Some((row.id, problem?)))
-                .collect()
-        })
-    }
-
-    /// The configs to send (rows without key and value left out).
-    fn collect(self) -> BTreeMap<String, String> {
-        self.rows.with_untracked(|rows| {
-            rows.iter()
-                .map(|row| {
-                    (
-                        row.key.get_untracked().trim().to_owned(),
-                        row.value.get_untracked(),
-                    )
-                })
-                .filter(|(key, value)| !key.is_empty() || !value.is_empty())
-                .collect()
-        })
-    }
 }
 
 /// The editor. With `job` it edits that job (PUT), otherwise it creates one (POST) in `folder`.
@@ -235,7 +168,17 @@ pub fn JobEditor(
             .map(|j| j.dependency_windows.clone())
             .unwrap_or_default(),
     );
+    let on_skip = RwSignal::new(
+        job.as_ref()
+            .map(|j| j.dependency_on_skip.clone())
+            .unwrap_or_default(),
+    );
     let self_dependent = RwSignal::new(job.as_ref().is_some_and(|j| j.self_dependent));
+    let calendar_id = RwSignal::new(job.as_ref().and_then(|j| j.calendar_id));
+    let calendar_mode = RwSignal::new(
+        job.as_ref()
+            .map_or(CalendarMode::Ignore, |j| j.calendar_mode),
+    );
     let overlap = RwSignal::new(
         job.as_ref()
             .map_or(OverlapPolicy::Allow, |j| j.overlap_policy),
@@ -244,7 +187,16 @@ pub fn JobEditor(
         job.as_ref()
             .map_or(MisfirePolicy::FireOnceNow, |j| j.misfire_policy),
     );
-    let configs = ConfigRows::new(job.as_ref().map(|j| &j.configs));
+    let configs = KvRows::new(job.iter().flat_map(|j| &j.configs));
+    // Settings this editor does not show yet: an edit keeps them as they are.
+    let kept = job.as_ref().map(|j| {
+        (
+            j.retry_backoff,
+            j.retry_max_delay_secs,
+            j.timeout_secs,
+            j.expected_duration_secs,
+        )
+    });
     // The jobs that depend on the edited one: unticking "Enabled" warns that they stop waiting.
     let dependents = Memo::new(move |_| {
         editing.map_or_else(Vec::new, |id| {
@@ -288,7 +240,7 @@ pub fn JobEditor(
             </p>
         })
     };
-    let config_problems = Memo::new(move |_| configs.problems());
+    let row_problems = Memo::new(move |_| configs.problems(config_problems));
 
     // Reasons found before sending (empty name, bad numbers…); the server's come from `save`.
     let local_errors = RwSignal::new(BTreeMap::<String, String>::new());
@@ -358,7 +310,7 @@ pub fn JobEditor(
                 problems.insert(field.to_owned(), t(K::WholeNumber).to_owned());
             }
         }
-        if config_problems.with_untracked(|p| !p.is_empty()) {
+        if row_problems.with_untracked(|p| !p.is_empty()) {
             problems.insert("configs".to_owned(), t(K::ConfigsInvalid).to_owned());
         }
         let (Some(folder_id), Ok(retry_count), Ok(retry_delay), true) = (
@@ -385,11 +337,25 @@ pub fn JobEditor(
             host_group: Some(host_group.get_untracked().trim().to_owned()),
             retry_count: Some(retry_count),
             retry_delay_secs: Some(retry_delay),
+            retry_backoff: kept.map(|k| k.0),
+            retry_max_delay_secs: kept.map(|k| k.1),
+            timeout_secs: kept.and_then(|k| k.2),
+            expected_duration_secs: kept.and_then(|k| k.3),
             enabled: Some(enabled.get_untracked()),
             dependency_windows: Some(dependencies.with_untracked(|deps| {
-                windows.with_untracked(|windows| windows_to_send(deps, windows))
+                windows.with_untracked(|w| per_dependency(deps, w, DependencyWindow::SameDay))
+            })),
+            dependency_on_skip: Some(dependencies.with_untracked(|deps| {
+                on_skip.with_untracked(|o| per_dependency(deps, o, OnSkip::Done))
             })),
             self_dependent: Some(self_dependent.get_untracked()),
+            calendar_id: calendar_id.get_untracked(),
+            // Without a calendar there is nothing to filter by.
+            calendar_mode: Some(if calendar_id.get_untracked().is_some() {
+                calendar_mode.get_untracked()
+            } else {
+                CalendarMode::Ignore
+            }),
             priority: Some(priority.get_untracked()),
             overlap_policy: Some(overlap.get_untracked()),
             misfire_policy: Some(misfire.get_untracked()),
@@ -479,7 +445,7 @@ pub fn JobEditor(
                     bind:value=script
                 ></textarea>
             </Field>
-            <ConfigsField configs problems=config_problems error=configs_error />
+            <ConfigsField configs problems=row_problems error=configs_error />
             <div class="grid-2">
                 <Field label=K::Cron name="cron" errors=errors>
                     <input
@@ -502,8 +468,14 @@ pub fn JobEditor(
                 </Field>
             </div>
             <CronPreview cron=cron.into() zone=zone.into() />
-            <Field label=K::Dependencies name="dependencies" also="dependency_windows" errors=errors>
-                <DependencyPicker selected=dependencies windows exclude=editing />
+            <CalendarFields calendar=calendar_id mode=calendar_mode errors />
+            <Field
+                label=K::Dependencies
+                name="dependencies"
+                also=&["dependency_windows", "dependency_on_skip"]
+                errors=errors
+            >
+                <DependencyPicker selected=dependencies windows on_skip exclude=editing />
                 <label class="check">
                     <input
                         type="checkbox"
@@ -633,22 +605,21 @@ pub fn JobEditor(
     }
 }
 
-/// A labelled form field with the reason it was refused, if any; `also` names a second request
-/// field whose reason is shown here too (a dependency's window next to the dependencies).
+/// A labelled form field with the reason it was refused, if any; `also` names more request
+/// fields whose reasons are shown here too (a dependency's window next to the dependencies).
 #[component]
 fn Field(
     label: K,
     name: &'static str,
-    #[prop(optional)] also: Option<&'static str>,
+    #[prop(optional)] also: &'static [&'static str],
     errors: Memo<BTreeMap<String, String>>,
     children: Children,
 ) -> impl IntoView {
     let reasons = move || {
         errors.with(|e| {
-            [Some(name), also]
-                .into_iter()
-                .flatten()
-                .filter_map(|field| Some((field, e.get(field)?.clone())))
+            std::iter::once(&name)
+                .chain(also)
+                .filter_map(|field| Some((*field, e.get(*field)?.clone())))
                 .collect::<Vec<_>>()
         })
     };
@@ -676,11 +647,11 @@ fn Field(
 /// server's reason for `configs` (the rows' own problems are shown next to them, live).
 #[component]
 fn ConfigsField(
-    configs: ConfigRows,
+    configs: KvRows,
     problems: Memo<BTreeMap<u64, K>>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let row = move |row: ConfigRow| {
+    let row = move |row: KvRow| {
         let problem = move || problems.with(|p| p.get(&row.id).copied());
         // A value with line breaks gets room for them (a textarea keeps them, an input would not).
         let lines = row.value.with_untracked(|v| v.lines().count()).clamp(1, 6);
@@ -765,6 +736,84 @@ fn ConfigsField(
     }
 }
 
+/// The business calendar that filters the cron slots, and how. Choosing a calendar while its mode
+/// is `ignore` switches to working days (what choosing one usually means); without a calendar the
+/// mode does not apply.
+#[component]
+fn CalendarFields(
+    calendar: RwSignal<Option<CalendarId>>,
+    mode: RwSignal<CalendarMode>,
+    errors: Memo<BTreeMap<String, String>>,
+) -> impl IntoView {
+    let calendars = LocalResource::new(|| http::get::<Vec<Calendar>>("/api/calendars"));
+    let choices = move || {
+        let mut list = calendars.get().and_then(Result::ok).unwrap_or_default();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list.into_iter()
+            .map(|cal| {
+                let id = cal.id;
+                view! {
+                    <option value=id.0 selected=move || calendar.get() == Some(id)>
+                        {cal.name}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
+    let load_error = move || {
+        calendars.get().and_then(Result::err).map(|err| {
+            view! { <span class="field-error">{err.to_string()}</span> }
+        })
+    };
+    view! {
+        <div class="grid-2">
+            <Field label=K::BusinessCalendar name="calendar_id" errors=errors>
+                <select
+                    class="input"
+                    data-testid="job-calendar"
+                    on:change=move |ev| {
+                        let chosen = event_target_value(&ev).parse().ok();
+                        if chosen.is_some() && mode.get_untracked() == CalendarMode::Ignore {
+                            mode.set(CalendarMode::WorkingDays);
+                        }
+                        calendar.set(chosen);
+                    }
+                >
+                    <option value="" selected=move || calendar.get().is_none()>
+                        {move || t(K::NoCalendar)}
+                    </option>
+                    {choices}
+                </select>
+                {load_error}
+            </Field>
+            <Field label=K::CalendarModeLabel name="calendar_mode" errors=errors>
+                <select
+                    class="input"
+                    data-testid="job-calendar-mode"
+                    disabled=move || calendar.get().is_none()
+                    on:change=move |ev| {
+                        if let Ok(value) = event_target_value(&ev).parse() {
+                            mode.set(value);
+                        }
+                    }
+                >
+                    {CalendarMode::ALL
+                        .iter()
+                        .map(|choice| {
+                            let choice = *choice;
+                            view! {
+                                <option value=choice.as_str() selected=move || mode.get() == choice>
+                                    {move || t(calendar_mode_label(choice))}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </Field>
+        </div>
+    }
+}
+
 /// The next five fire times of `cron` in `zone`, computed in the browser, or why it does not parse.
 #[component]
 fn CronPreview(cron: Signal<String>, zone: Signal<String>) -> impl IntoView {
@@ -818,6 +867,7 @@ fn CronPreview(cron: Signal<String>, zone: Signal<String>) -> impl IntoView {
 fn DependencyPicker(
     selected: RwSignal<Vec<JobId>>,
     windows: RwSignal<BTreeMap<JobId, DependencyWindow>>,
+    on_skip: RwSignal<BTreeMap<JobId, OnSkip>>,
     exclude: Option<JobId>,
 ) -> impl IntoView {
     let catalog = Catalog::current();
@@ -834,6 +884,7 @@ fn DependencyPicker(
                 let window = move || {
                     windows.with(|w| w.get(&id).copied().unwrap_or(DependencyWindow::SameDay))
                 };
+                let skip = move || on_skip.with(|o| o.get(&id).copied().unwrap_or(OnSkip::Done));
                 view! {
                     <span class="chip" data-testid="dependency-chip" data-job-id=id.0>
                         <a href=format!("/jobs/{id}")>{name}</a>
@@ -866,6 +917,31 @@ fn DependencyPicker(
                                 })
                                 .collect_view()}
                         </select>
+                        <select
+                            class="chip-window"
+                            data-testid=format!("dep-on-skip-{id}")
+                            title=move || t(K::OnSkipHint)
+                            aria-label=move || t(K::OnSkipHint)
+                            on:change=move |ev| {
+                                if let Ok(value) = event_target_value(&ev).parse() {
+                                    on_skip.update(|o| {
+                                        o.insert(id, value);
+                                    });
+                                }
+                            }
+                        >
+                            {OnSkip::ALL
+                                .iter()
+                                .map(|choice| {
+                                    let choice = *choice;
+                                    view! {
+                                        <option value=choice.as_str() selected=move || skip() == choice>
+                                            {move || t(on_skip_label(choice))}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
                         <button
                             type="button"
                             class="chip-remove"
@@ -875,6 +951,9 @@ fn DependencyPicker(
                                 selected.update(|ids| ids.retain(|other| *other != id));
                                 windows.update(|w| {
                                     w.remove(&id);
+                                });
+                                on_skip.update(|o| {
+                                    o.remove(&id);
                                 });
                             }
                         >
@@ -947,20 +1026,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_dependency_is_sent_with_its_window_and_only_those() {
+    fn every_dependency_is_sent_with_its_setting_and_only_those() {
         let (a, b, gone) = (JobId(1), JobId(2), JobId(3));
         let windows = BTreeMap::from([
             (b, DependencyWindow::PreviousDay),
             (gone, DependencyWindow::SameHour),
         ]);
         assert_eq!(
-            windows_to_send(&[a, b], &windows),
+            per_dependency(&[a, b], &windows, DependencyWindow::SameDay),
             BTreeMap::from([
                 (a, DependencyWindow::SameDay),
                 (b, DependencyWindow::PreviousDay)
             ])
         );
-        assert!(windows_to_send(&[], &windows).is_empty());
+        assert!(per_dependency(&[], &windows, DependencyWindow::SameDay).is_empty());
+        let skips = BTreeMap::from([(a, OnSkip::Propagate)]);
+        assert_eq!(
+            per_dependency(&[a, b], &skips, OnSkip::Done),
+            BTreeMap::from([(a, OnSkip::Propagate), (b, OnSkip::Done)])
+        );
     }
 
     #[test]
@@ -995,7 +1079,7 @@ mod tests {
             ("big", long.as_str()),
         ];
         assert_eq!(
-            config_problems(rows),
+            config_problems(&rows.map(|(k, v)| (k.to_owned(), v.to_owned()))),
             [
                 None,
                 None,

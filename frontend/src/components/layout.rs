@@ -57,6 +57,12 @@ fn Header() -> impl IntoView {
             </a>
             <nav class="topnav">
                 <a href="/">{move || t(K::NavJobs)}</a>
+                <a href="/calendars" data-testid="nav-calendars">
+                    {move || t(K::NavCalendars)}
+                </a>
+                <a href="/backfills" data-testid="nav-backfills">
+                    {move || t(K::NavBackfills)}
+                </a>
                 <a href="/workers" data-testid="nav-workers">
                     {move || t(K::NavCluster)}
                 </a>

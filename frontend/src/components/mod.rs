@@ -1,11 +1,18 @@
 //! Reusable pieces of the UI.
 
+pub mod audit_list;
+pub mod confirm;
 pub mod dag_graph;
 pub mod error_view;
 pub mod instance_actions;
+pub mod instance_calendar;
 pub mod job_editor;
+pub mod kv_rows;
 pub mod layout;
 pub mod log_tail;
+pub mod month;
+pub mod progress;
+pub mod run_dialog;
 pub mod state_badge;
 pub mod table;
 pub mod tree;

@@ -1,7 +1,7 @@
-//! The one state badge: a coloured pill for instance, attempt and worker states, the same colours
-//! everywhere (see `style/main.css`, `.state-*`) and in the DAG view.
+//! The one state badge: a coloured pill for instance, attempt, backfill and worker states, the
+//! same colours everywhere (see `style/main.css`, `.state-*`) and in the DAG view.
 
-use app::domain::{AttemptState, InstanceState};
+use app::domain::{AttemptState, BackfillState, InstanceState};
 use leptos::prelude::*;
 
 use crate::i18n::state_label;
@@ -18,6 +18,12 @@ impl From<InstanceState> for StateName {
 
 impl From<AttemptState> for StateName {
     fn from(state: AttemptState) -> Self {
+        StateName(state.as_str())
+    }
+}
+
+impl From<BackfillState> for StateName {
+    fn from(state: BackfillState) -> Self {
         StateName(state.as_str())
     }
 }

@@ -115,8 +115,10 @@ pub fn WhyRow(id: InstanceId, why: WhyState, columns: usize) -> impl IntoView {
     }
 }
 
+/// The answer for instance `id` (asked again on every [`WhyState::refresh`]); the table shows it
+/// in a [`WhyRow`], the job calendar under the selected instance.
 #[component]
-fn WhyPanel(id: InstanceId, why: WhyState) -> impl IntoView {
+pub fn WhyPanel(id: InstanceId, why: WhyState) -> impl IntoView {
     let answer = LocalResource::new(move || {
         why.generation.track();
         http::get::<WhyNotStarted>(format!("/api/instances/{id}/why"))

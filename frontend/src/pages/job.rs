@@ -1,10 +1,16 @@
-//! `/jobs/:id`: a job's definition (with Edit and Run now) and its instances with their attempts
-//! and actions (rerun, force a state, cancel), live: an event for this job refetches the list.
+//! `/jobs/:id`: a job's definition (Edit, Run now, Run with parameters, Pause / Resume with a
+//! "paused since" badge, Backfill…, Delete), its instances as a month calendar where a click
+//! selects one (`?instance=N` selects it from a link) and shows its parameters, "why not started"
+//! answer, actions and attempts, the latest instances as a list, and the job's activity (audit
+//! trail). Live: an event for this job refetches the list, and (at most every second) the
+//! calendar, the selected instance and the activity.
+
+use std::time::Duration;
 
 use app::{
-    api::{Event, Instance, Job},
+    api::{ActionReason, Calendar, Event, Instance, Job, RunRequest},
     cron::Schedule,
-    domain::DependencyWindow,
+    domain::{DependencyWindow, OnSkip},
     ids::{InstanceId, JobId},
 };
 use leptos::prelude::*;
@@ -18,34 +24,41 @@ use crate::{
     },
     browser,
     components::{
-        error_view::{ActionError, loading},
-        instance_actions::{ActionsRow, ActionsState, ActionsToggle, has_actions},
+        audit_list::AuditList,
+        confirm::ConfirmCard,
+        error_view::{ActionError, action_error, loading},
+        instance_actions::{ActionsRow, ActionsState, ActionsToggle},
+        instance_calendar::{InstanceCalendar, SelectedInstance},
         job_editor::JobEditor,
+        month::Month,
+        run_dialog::{RunDialog, run_job},
         state_badge::StateBadge,
         table::Table,
         why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
     },
     i18n::{
-        K, fill, misfire_label, overlap_label, t, trigger_label, window_label, window_short_label,
+        K, calendar_mode_label, fill, misfire_label, overlap_label, t, trigger_label, window_label,
+        window_short_label,
     },
-    pages::{BadAddress, param},
+    pages::{BadAddress, param, query},
 };
 
 /// How many instances the page lists.
 const INSTANCE_LIMIT: u32 = 50;
 
-/// The job page.
+/// The job page; `?instance=N` selects that instance.
 #[component]
 pub fn JobPage() -> impl IntoView {
     let id = param::<JobId>("id");
+    let wanted = query::<InstanceId>("instance");
     move || match id.get() {
-        Some(id) => view! { <JobView id /> }.into_any(),
+        Some(id) => view! { <JobView id wanted /> }.into_any(),
         None => view! { <BadAddress /> }.into_any(),
     }
 }
 
 #[component]
-fn JobView(id: JobId) -> impl IntoView {
+fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
     let job = LocalResource::new(move || http::get::<Job>(format!("/api/jobs/{id}")));
     let editing = RwSignal::new(false);
     // While the job is being deleted its instance list is not reloaded: the deletion's own events
@@ -57,21 +70,55 @@ fn JobView(id: JobId) -> impl IntoView {
         }
         _ => false,
     });
+    // The calendar, the selected instance and the activity follow events at most once a second.
+    let calmly = live.throttled(Duration::from_secs(1));
+    // Moves after the user's own actions, which the activity lists.
+    let acted = RwSignal::new(0u64);
+    let activity = Signal::derive(move || calmly.changes.get() + acted.get());
     let instances = LocalResource::new(move || {
         live.changes.track();
         http::get::<Vec<Instance>>(format!("/api/jobs/{id}/instances?limit={INSTANCE_LIMIT}"))
     });
-    let run = Action::new_local(move |()| async move {
-        let instance = http::post_empty::<Instance>(format!("/api/jobs/{id}/run")).await?;
-        instances.refetch();
-        Ok::<_, ApiError>(instance)
+    let selected = RwSignal::new(None::<InstanceId>);
+    Effect::new(move |_| {
+        if let Some(instance) = wanted.get() {
+            selected.set(Some(instance));
+        }
     });
-    let run_error = Signal::derive(move || {
-        run.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(ApiError::to_string)
-        })
+    // The month the calendar shows; it sets it to this month of the job's zone.
+    let month = RwSignal::new(Month::of(browser::today()));
+    let after_action = move || {
+        instances.refetch();
+        acted.update(|n| *n += 1);
+    };
+    let after_run = move |instance: Instance| {
+        after_action();
+        selected.set(Some(instance.id));
+    };
+
+    // Run now, and run with parameters (a dialog).
+    let run = Action::new_local(move |()| async move {
+        let instance = run_job(id, &RunRequest::default()).await?;
+        after_run(instance);
+        Ok::<_, ApiError>(())
+    });
+    let run_error = action_error(run);
+    let run_dialog = RwSignal::new(false);
+
+    // Pause / resume: asks first, with an optional reason.
+    let confirming_pause = RwSignal::new(false);
+    let pause_reason = RwSignal::new(String::new());
+    let set_paused = Action::new_local(move |pause: &bool| {
+        let path = format!("/api/jobs/{id}/{}", if *pause { "pause" } else { "resume" });
+        let reason = Some(pause_reason.get_untracked().trim().to_owned()).filter(|r| !r.is_empty());
+        async move {
+            http::post::<_, Job>(path, &ActionReason { reason }).await?;
+            confirming_pause.set(false);
+            pause_reason.set(String::new());
+            job.refetch();
+            acted.update(|n| *n += 1);
+            Ok::<_, ApiError>(())
+        }
     });
 
     // Delete: asks first; a 409 (other jobs depend on it) shows the server's message in place.
@@ -92,15 +139,11 @@ fn JobView(id: JobId) -> impl IntoView {
             Ok::<_, ApiError>(())
         }
     });
-    let delete_error = Signal::derive(move || {
-        delete.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(ApiError::to_string)
-        })
-    });
 
     let loaded = move || job.get().and_then(Result::ok);
+    let paused = Memo::new(move |_| loaded().is_some_and(|job| job.paused));
+    let zone = Memo::new(move |_| loaded().map(|job| job.timezone));
+    let name = move || loaded().map(|job| job.name).unwrap_or_default();
     let definition = move || {
         let job_now = loaded()?;
         Some(if editing.get() {
@@ -110,6 +153,7 @@ fn JobView(id: JobId) -> impl IntoView {
                     on_saved=move |_| {
                         editing.set(false);
                         job.refetch();
+                        acted.update(|n| *n += 1);
                     }
                     on_cancel=move |()| editing.set(false)
                 />
@@ -117,6 +161,63 @@ fn JobView(id: JobId) -> impl IntoView {
             .into_any()
         } else {
             view! { <JobSummary job=job_now /> }.into_any()
+        })
+    };
+    let paused_badge = move || {
+        let job = loaded().filter(|job| job.paused)?;
+        let since = job.paused_at.map(browser::local);
+        Some(view! {
+            <span class="badge state-paused paused-badge" data-testid="paused-badge">
+                {move || match &since {
+                    Some(at) => fill(t(K::PausedSince), &[("at", at)]),
+                    None => t(K::StPaused).to_owned(),
+                }}
+            </span>
+        })
+    };
+    let calendar = move || {
+        zone.get().map(|zone| {
+            view! {
+                <section class="card" data-testid="instance-calendar">
+                    <InstanceCalendar
+                        job=id
+                        zone
+                        month
+                        selected
+                        refresh=calmly.changes
+                    />
+                </section>
+            }
+        })
+    };
+    let selection = move || match (selected.get(), zone.get()) {
+        (Some(instance), Some(zone)) => view! {
+            <SelectedInstance
+                id=instance
+                zone
+                month
+                refresh=calmly.changes
+                on_changed=move |()| after_action()
+                on_close=move |()| selected.set(None)
+            />
+        }
+        .into_any(),
+        _ => view! { <p class="muted hint-line">{move || t(K::PickInstanceHint)}</p> }.into_any(),
+    };
+    let dialog = move || {
+        run_dialog.get().then(loaded).flatten().map(|job| {
+            view! {
+                <RunDialog
+                    job=id
+                    name=job.name
+                    zone=job.timezone
+                    on_done=move |instance| {
+                        run_dialog.set(false);
+                        after_run(instance);
+                    }
+                    on_close=move |()| run_dialog.set(false)
+                />
+            }
         })
     };
 
@@ -143,13 +244,21 @@ fn JobView(id: JobId) -> impl IntoView {
                             {move || loaded().map(|job| catalog.data().folder_path(job.folder_id))}
                         </div>
                         <h1 data-testid="job-title">
-                            {move || loaded().map(|job| job.name)}
+                            {name}
                             <span class="muted">" #" {id.0}</span>
+                            {paused_badge}
                         </h1>
                     </div>
-                    <div class="actions">
+                    <div class="actions wrap">
                         <a class="btn" href=format!("/jobs/{id}/dag") data-testid="open-dag">
                             {move || t(K::Dag)}
+                        </a>
+                        <a
+                            class="btn"
+                            href=format!("/backfills/new?job={id}")
+                            data-testid="open-backfill"
+                        >
+                            {move || t(K::BackfillLink)}
                         </a>
                         <button
                             class="btn"
@@ -158,6 +267,25 @@ fn JobView(id: JobId) -> impl IntoView {
                             on:click=move |_| editing.set(true)
                         >
                             {move || t(K::Edit)}
+                        </button>
+                        <button
+                            class="btn"
+                            data-testid="pause-job"
+                            data-paused=move || paused.get().to_string()
+                            disabled=move || confirming_pause.get()
+                            on:click=move |_| {
+                                set_paused.value().set(None);
+                                confirming_pause.set(true);
+                            }
+                        >
+                            {move || t(if paused.get() { K::Resume } else { K::Pause })}
+                        </button>
+                        <button
+                            class="btn"
+                            data-testid="run-with-params"
+                            on:click=move |_| run_dialog.set(true)
+                        >
+                            {move || t(K::RunWithParams)}
                         </button>
                         <button
                             class="btn primary"
@@ -180,49 +308,61 @@ fn JobView(id: JobId) -> impl IntoView {
                     </div>
                 </div>
                 <ActionError message=run_error />
+                <Show when=move || confirming_pause.get()>
+                    <ConfirmCard
+                        testid="pause-job"
+                        question=Signal::derive(move || {
+                            let question = if paused.get() {
+                                K::ResumeQuestion
+                            } else {
+                                K::PauseQuestion
+                            };
+                            fill(t(question), &[("name", &name())])
+                        })
+                        reason=pause_reason
+                        pending=set_paused.pending()
+                        error=action_error(set_paused)
+                        on_confirm=move |()| {
+                            set_paused.dispatch_local(!paused.get_untracked());
+                        }
+                        on_cancel=move |()| confirming_pause.set(false)
+                    />
+                </Show>
                 <Show when=move || confirming.get()>
-                    <div class="card delete-confirm" data-testid="delete-job-form">
-                        <div class="actions-form">
-                            <span class="actions-question" data-testid="delete-job-question">
-                                {move || {
-                                    let name = loaded().map(|job| job.name).unwrap_or_default();
-                                    fill(t(K::DeleteJobQuestion), &[("name", &name)])
-                                }}
-                            </span>
-                            <div class="actions-buttons">
-                                <button
-                                    class="btn small primary danger-fill"
-                                    data-testid="delete-job-confirm"
-                                    disabled=move || delete.pending().get()
-                                    on:click=move |_| {
-                                        delete.dispatch_local(());
-                                    }
-                                >
-                                    {move || t(K::Confirm)}
-                                </button>
-                                <button
-                                    class="btn small"
-                                    data-testid="delete-job-cancel"
-                                    on:click=move |_| {
-                                        confirming.set(false);
-                                        delete.value().set(None);
-                                    }
-                                >
-                                    {move || t(K::Cancel)}
-                                </button>
-                            </div>
-                        </div>
-                        <ActionError message=delete_error />
-                    </div>
+                    <ConfirmCard
+                        testid="delete-job"
+                        danger=true
+                        question=Signal::derive(move || {
+                            fill(t(K::DeleteJobQuestion), &[("name", &name())])
+                        })
+                        pending=delete.pending()
+                        error=action_error(delete)
+                        on_confirm=move |()| {
+                            delete.dispatch_local(());
+                        }
+                        on_cancel=move |()| {
+                            confirming.set(false);
+                            delete.value().set(None);
+                        }
+                    />
                 </Show>
                 {definition}
+                {calendar}
+                {selection}
                 <section class="card">
                     <div class="card-head">
-                        <h2>{move || t(K::Instances)}</h2>
+                        <h2>{move || t(K::RecentInstances)}</h2>
                         <LiveDot connected=live.connected />
                     </div>
-                    <InstanceTable instances refetch=move || instances.refetch() />
+                    <InstanceTable instances refetch=move || after_action() />
                 </section>
+                <section class="card" data-testid="job-activity">
+                    <div class="card-head">
+                        <h2>{move || t(K::Activity)}</h2>
+                    </div>
+                    <AuditList filter=format!("job_id={id}") refresh=activity />
+                </section>
+                {dialog}
             </Show>
         </div>
     }
@@ -266,13 +406,19 @@ fn JobSummary(job: Job) -> impl IntoView {
         }
         None => view! { <span class="muted">{move || t(K::NoSchedule)}</span> }.into_any(),
     };
-    // Each dependency with its window; the same day (the default) goes without a label.
+    // Each dependency with its window and what a skipped instance of it means; the defaults (the
+    // same day, counts as done) go without a label.
     let dependencies: Vec<_> = job
         .dependencies
         .iter()
         .map(|id| {
             let window = job.dependency_windows.get(id).copied();
-            (*id, window.unwrap_or(DependencyWindow::SameDay))
+            let on_skip = job.dependency_on_skip.get(id).copied();
+            (
+                *id,
+                window.unwrap_or(DependencyWindow::SameDay),
+                on_skip.unwrap_or(OnSkip::Done),
+            )
         })
         .collect();
     let deps = move || {
@@ -282,10 +428,18 @@ fn JobSummary(job: Job) -> impl IntoView {
         let data = catalog.data();
         dependencies
             .iter()
-            .map(|&(id, window)| {
+            .map(|&(id, window, on_skip)| {
                 let name = data.job(id).map(|j| j.name.clone()).unwrap_or_default();
                 let short = window_short_label(window).map(|short| {
                     view! { <span class="chip-window-view">" · " {move || t(short)}</span> }
+                });
+                let propagates = (on_skip == OnSkip::Propagate).then(|| {
+                    view! {
+                        <span class="chip-window-view">
+                            " · "
+                            {move || t(K::OnSkipShortPropagate)}
+                        </span>
+                    }
                 });
                 view! {
                     <a
@@ -295,10 +449,12 @@ fn JobSummary(job: Job) -> impl IntoView {
                         data-testid="job-dependency"
                         data-job-id=id.0
                         data-window=window.as_str()
+                        data-on-skip=on_skip.as_str()
                     >
                         {name}
                         <span class="id">"#" {id.0}</span>
                         {short}
+                        {propagates}
                     </a>
                 }
             })
@@ -337,6 +493,26 @@ fn JobSummary(job: Job) -> impl IntoView {
             t(misfire)
         )
     };
+    let calendar = job.calendar_id.map(|calendar| {
+        let named =
+            LocalResource::new(move || http::get::<Calendar>(format!("/api/calendars/{calendar}")));
+        let mode = calendar_mode_label(job.calendar_mode);
+        view! {
+            <dt>{move || t(K::BusinessCalendar)}</dt>
+            <dd data-testid="job-calendar-view" data-mode=job.calendar_mode.as_str()>
+                <a href=format!("/calendars/{calendar}")>
+                    {move || {
+                        named
+                            .get()
+                            .and_then(Result::ok)
+                            .map_or_else(|| format!("#{calendar}"), |c| c.name)
+                    }}
+                </a>
+                " · "
+                {move || t(mode)}
+            </dd>
+        }
+    });
     view! {
         <section class="card" data-testid="job-summary">
             {(!job.description.is_empty())
@@ -346,6 +522,7 @@ fn JobSummary(job: Job) -> impl IntoView {
                 <dd>{job.job_type.as_str()}</dd>
                 <dt>{move || t(K::Schedule)}</dt>
                 <dd>{schedule}</dd>
+                {calendar}
                 <dt>{move || t(K::Dependencies)}</dt>
                 <dd class="chips" data-testid="job-dependencies">
                     {deps}
@@ -385,8 +562,8 @@ fn JobSummary(job: Job) -> impl IntoView {
     }
 }
 
-/// The instances of a job, newest first, each followed by its actions panel and its "why not
-/// started" panel when open, and by its attempts.
+/// The latest instances of a job, newest first, each followed by its actions panel and its "why
+/// not started" panel when open, and by its attempts.
 ///
 /// Rows are keyed by their whole instance: a refetch rebuilds only the rows of instances that
 /// changed, so an open panel (a reason being typed) stays as it is while others update.
@@ -395,21 +572,6 @@ fn InstanceTable(
     instances: LocalResource<Result<Vec<Instance>, ApiError>>,
     #[prop(into)] refetch: Callback<()>,
 ) -> impl IntoView {
-    let cancel = Action::new_local(move |id: &InstanceId| {
-        let path = format!("/api/instances/{id}/cancel");
-        async move {
-            http::post_empty::<Instance>(&path).await?;
-            refetch.run(());
-            Ok::<_, ApiError>(())
-        }
-    });
-    let cancel_error = Signal::derive(move || {
-        cancel.value().with(|v| {
-            v.as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(ApiError::to_string)
-        })
-    });
     let headers = vec![
         K::Instance,
         K::BusinessTime,
@@ -449,7 +611,7 @@ fn InstanceTable(
     let empty = Signal::derive(move || {
         instances.with(|answer| matches!(answer, Some(Ok(list)) if list.is_empty()))
     });
-    let table = move || match status.get() {
+    move || match status.get() {
         None => loading().into_any(),
         Some(Err(err)) => view! {
             <div class="alert error" role="alert" data-testid="load-error">
@@ -464,15 +626,11 @@ fn InstanceTable(
                 <For
                     each=list
                     key=row_key
-                    children=move |instance| instance_rows(instance, cancel, why, actions, columns)
+                    children=move |instance| instance_rows(instance, why, actions, columns)
                 />
             </Table>
         }
         .into_any(),
-    };
-    view! {
-        <ActionError message=cancel_error />
-        {table}
     }
 }
 
@@ -483,16 +641,13 @@ fn row_key(instance: &Instance) -> String {
 
 fn instance_rows(
     instance: Instance,
-    cancel: Action<InstanceId, Result<(), ApiError>>,
     why: WhyState,
     actions: ActionsState,
     columns: usize,
 ) -> impl IntoView {
     let id = instance.id;
     let state = instance.state;
-    let can_cancel = !state.is_terminal();
     let explains = can_explain(state);
-    let acts = has_actions(state);
     let attempts = instance
         .attempts
         .iter()
@@ -543,26 +698,11 @@ fn instance_rows(
             <td>
                 <div class="row-actions">
                     {explains.then(|| view! { <WhyToggle id why /> })}
-                    {can_cancel
-                        .then(|| {
-                            view! {
-                                <button
-                                    class="btn small danger"
-                                    data-testid="cancel-instance"
-                                    disabled=move || cancel.pending().get()
-                                    on:click=move |_| {
-                                        cancel.dispatch_local(id);
-                                    }
-                                >
-                                    {move || t(K::Cancel)}
-                                </button>
-                            }
-                        })}
-                    {acts.then(|| view! { <ActionsToggle id actions /> })}
+                    <ActionsToggle id actions />
                 </div>
             </td>
         </tr>
-        {acts.then(|| view! { <ActionsRow id state actions columns /> })}
+        <ActionsRow id state actions columns />
         {explains.then(|| view! { <WhyRow id why columns /> })}
         {attempts}
     }

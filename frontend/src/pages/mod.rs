@@ -5,8 +5,14 @@ use std::str::FromStr;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+pub mod backfill;
+pub mod backfill_new;
+pub mod backfills;
+pub mod calendar;
+pub mod calendars;
 pub mod dag;
 pub mod home;
+pub mod instance_log;
 pub mod job;
 pub mod job_new;
 pub mod log;

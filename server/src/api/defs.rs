@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::{
-    api::{DagEdge, DagNode, DagView, Folder, Job, JobInput, NewFolder},
+    api::{ActionReason, DagEdge, DagNode, DagView, Folder, Job, JobInput, NewFolder},
     cron::{CronError, Schedule},
     dag::{self, DagError},
-    domain::{MisfirePolicy, OverlapPolicy},
+    domain::{CalendarMode, MisfirePolicy, OverlapPolicy, RetryBackoff},
     engine::{Input, JobSpec},
     ids::{FolderId, JobId},
 };
@@ -19,15 +19,15 @@ use axum::{
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, MaybeJson, audit};
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiError, ApiResult},
-    store::JobWrite,
+    store::{AuditWrite, JobWrite},
 };
 
-fn check_name(name: &str) -> Result<String, ApiError> {
+pub(super) fn check_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ApiError::field("name", "must not be empty"));
@@ -130,7 +130,18 @@ pub async fn create_job(
         .create_job(&write, &user.username, Utc::now())
         .await?;
     schedule(&state, &job).await?;
+    let entry = job_audit("job.create", &job, format!("version {}", job.version));
+    audit::record(&state, &user, entry).await;
     Ok((StatusCode::CREATED, Json(job)))
+}
+
+fn job_audit(action: &str, job: &Job, details: String) -> AuditWrite {
+    AuditWrite {
+        action: action.to_owned(),
+        job_id: Some(job.id),
+        details: format!("{} ({details})", job.name),
+        ..AuditWrite::default()
+    }
 }
 
 /// Saves a new version of a job; it takes effect at once for future instances.
@@ -139,6 +150,7 @@ pub async fn create_job(
     security(("bearer" = [])))]
 pub async fn update_job(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<JobId>,
     ApiJson(body): ApiJson<JobInput>,
 ) -> ApiResult<Json<Job>> {
@@ -148,6 +160,55 @@ pub async fn update_job(
     let write = validate(&state, Some(id), body).await?;
     let job = state.store.update_job(id, &write, Utc::now()).await?;
     schedule(&state, &job).await?;
+    let entry = job_audit("job.update", &job, format!("version {}", job.version));
+    audit::record(&state, &user, entry).await;
+    Ok(Json(job))
+}
+
+/// Pauses a job: no new instances until it is resumed, and its waiting instances stay waiting
+/// (a manual run still runs). Unlike disabling, its downstream keeps waiting for it, and on
+/// resume the slots missed meanwhile are handled by its misfire policy.
+#[utoipa::path(post, path = "/api/jobs/{id}/pause", params(("id" = i64, Path)), request_body = ActionReason,
+    responses((status = 200, body = Job), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn pause_job(
+    state: State<AppState>,
+    user: Extension<CurrentUser>,
+    id: ApiPath<JobId>,
+    body: MaybeJson<ActionReason>,
+) -> ApiResult<Json<Job>> {
+    set_paused(state, user, id, body, true).await
+}
+
+/// Resumes a paused job.
+#[utoipa::path(post, path = "/api/jobs/{id}/resume", params(("id" = i64, Path)), request_body = ActionReason,
+    responses((status = 200, body = Job), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn resume_job(
+    state: State<AppState>,
+    user: Extension<CurrentUser>,
+    id: ApiPath<JobId>,
+    body: MaybeJson<ActionReason>,
+) -> ApiResult<Json<Job>> {
+    set_paused(state, user, id, body, false).await
+}
+
+async fn set_paused(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    ApiPath(id): ApiPath<JobId>,
+    MaybeJson(body): MaybeJson<ActionReason>,
+    pause: bool,
+) -> ApiResult<Json<Job>> {
+    let _guard = state.definitions.lock().await;
+    let job = job_or_404(&state, id).await?;
+    if job.paused == pause {
+        return Ok(Json(job));
+    }
+    let job = state.store.set_job_paused(id, pause.then(Utc::now)).await?;
+    schedule(&state, &job).await?;
+    let action = if pause { "job.pause" } else { "job.resume" };
+    let mut entry = job_audit(action, &job, format!("version {}", job.version));
+    entry.reason = body.reason;
+    audit::record(&state, &user, entry).await;
     Ok(Json(job))
 }
 
@@ -181,10 +242,11 @@ fn check_configs(configs: &std::collections::BTreeMap<String, String>) -> Result
     security(("bearer" = [])))]
 pub async fn delete_job(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<JobId>,
 ) -> ApiResult<StatusCode> {
     let _guard = state.definitions.lock().await;
-    job_or_404(&state, id).await?;
+    let job = job_or_404(&state, id).await?;
     let graph = state.store.dependency_graph().await?;
     let dependents: Vec<JobId> = graph
         .iter()
@@ -216,6 +278,8 @@ pub async fn delete_job(
                 "the scheduler did not take the deletion: {err}"
             ))
         })?;
+    let entry = job_audit("job.delete", &job, format!("version {}", job.version));
+    audit::record(&state, &user, entry).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,23 +294,7 @@ async fn job_names(state: &AppState) -> ApiResult<HashMap<JobId, String>> {
 }
 
 async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
-    let spec = JobSpec {
-        id: job.id,
-        version: job.version,
-        cron: job.cron.clone(),
-        timezone: job.timezone.clone(),
-        dependencies: job.dependencies.clone(),
-        windows: job.dependency_windows.clone(),
-        self_dependent: job.self_dependent,
-        host_group: job.host_group.clone(),
-        retry_count: job.retry_count,
-        retry_delay_secs: job.retry_delay_secs,
-        enabled: job.enabled,
-        priority: job.priority,
-        overlap: job.overlap_policy,
-        misfire: job.misfire_policy,
-        schedule_from: job.created_at,
-    };
+    let spec = JobSpec::from_job(job);
     state
         .scheduler
         .call(Input::JobUpserted(spec))
@@ -337,6 +385,21 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         .unwrap_or("default")
         .to_owned();
     let retry_delay_secs = body.retry_delay_secs.unwrap_or(60);
+    let retry_max_delay_secs = body.retry_max_delay_secs.unwrap_or(3600);
+    if retry_max_delay_secs > 7 * 24 * 3600 {
+        errors.insert(
+            "retry_max_delay_secs".to_owned(),
+            "must be at most one week".to_owned(),
+        );
+    }
+    for (field, value) in [
+        ("timeout_secs", body.timeout_secs),
+        ("expected_duration_secs", body.expected_duration_secs),
+    ] {
+        if value.is_some_and(|v| v == 0 || v > 30 * 24 * 3600) {
+            errors.insert(field.to_owned(), "must be 1 second to 30 days".to_owned());
+        }
+    }
     if body.retry_count.unwrap_or(0) > 100 {
         errors.insert("retry_count".to_owned(), "must be at most 100".to_owned());
     }
@@ -356,6 +419,36 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
             format!("job {stray} is not a dependency"),
         );
     }
+    let dependency_on_skip = body.dependency_on_skip.unwrap_or_default();
+    if let Some(stray) = dependency_on_skip
+        .keys()
+        .find(|job| !dependencies.contains(job))
+    {
+        errors.insert(
+            "dependency_on_skip".to_owned(),
+            format!("job {stray} is not a dependency"),
+        );
+    }
+    if let Some(calendar) = body.calendar_id
+        && let Err(err) = state.store.calendar(calendar).await
+    {
+        let reason = match err {
+            crate::store::StoreError::NotFound => format!("calendar {calendar} does not exist"),
+            other => return Err(other.into()),
+        };
+        errors.insert("calendar_id".to_owned(), reason);
+    }
+    let calendar_mode = match (body.calendar_id, body.calendar_mode) {
+        (None, Some(mode)) if mode != CalendarMode::Ignore => {
+            errors.insert(
+                "calendar_mode".to_owned(),
+                "choose a calendar first (calendar_id)".to_owned(),
+            );
+            mode
+        }
+        (None, _) => CalendarMode::Ignore,
+        (Some(_), mode) => mode.unwrap_or(CalendarMode::WorkingDays),
+    };
     let priority = body.priority.unwrap_or(3);
     if !(1..=5).contains(&priority) {
         errors.insert(
@@ -384,10 +477,17 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         timezone,
         dependencies,
         dependency_windows,
+        dependency_on_skip,
+        calendar_id: body.calendar_id,
+        calendar_mode,
         self_dependent: body.self_dependent.unwrap_or(false),
         host_group,
         retry_count: body.retry_count.unwrap_or(0),
         retry_delay_secs,
+        retry_backoff: body.retry_backoff.unwrap_or(RetryBackoff::Fixed),
+        retry_max_delay_secs,
+        timeout_secs: body.timeout_secs,
+        expected_duration_secs: body.expected_duration_secs,
         enabled: body.enabled.unwrap_or(true),
         priority,
         overlap_policy: body.overlap_policy.unwrap_or(OverlapPolicy::Allow),

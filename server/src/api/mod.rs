@@ -2,6 +2,9 @@
 //! auth layer wraps every route but health, login and the worker socket (which authenticates
 //! with its worker token in the hello).
 
+mod audit;
+mod backfills;
+mod calendars;
 mod cluster;
 mod defs;
 mod runs;
@@ -10,11 +13,13 @@ mod sockets;
 
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
-    http::Method,
+    body::Bytes,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request},
+    http::{Method, StatusCode},
     middleware,
     routing::{get, post},
 };
+use serde::de::DeserializeOwned;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -31,6 +36,28 @@ pub struct ApiJson<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
+
+/// An optional JSON body: an empty body is `T::default()`; anything else must be valid JSON.
+pub struct MaybeJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for MaybeJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => ApiError::BadRequest(rejection.body_text()),
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeJson(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(MaybeJson)
+            .map_err(|err| ApiError::field("body", err.to_string()))
+    }
+}
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 2 << 20;
@@ -51,6 +78,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(defs::delete_job),
         )
         .route("/api/jobs/{id}/run", post(runs::run_job))
+        .route("/api/jobs/{id}/pause", post(defs::pause_job))
+        .route("/api/jobs/{id}/resume", post(defs::resume_job))
         .route("/api/jobs/{id}/instances", get(runs::job_instances))
         .route("/api/jobs/{id}/dag", get(defs::job_dag))
         .route("/api/instances/{id}", get(runs::get_instance))
@@ -60,6 +89,31 @@ pub fn router(state: AppState) -> Router {
         .route("/api/instances/{id}/rerun", post(runs::rerun_instance))
         .route("/api/attempts/{id}", get(runs::get_attempt))
         .route("/api/attempts/{id}/log", get(runs::attempt_log))
+        .route("/api/audit", get(audit::list_audit))
+        .route(
+            "/api/calendars",
+            get(calendars::list_calendars).post(calendars::create_calendar),
+        )
+        .route(
+            "/api/calendars/{id}",
+            get(calendars::get_calendar)
+                .put(calendars::update_calendar)
+                .delete(calendars::delete_calendar),
+        )
+        .route(
+            "/api/calendars/{id}/import",
+            post(calendars::import_calendar),
+        )
+        .route(
+            "/api/backfills",
+            get(backfills::list_backfills).post(backfills::start_backfill),
+        )
+        .route("/api/backfills/dry-run", post(backfills::dry_run))
+        .route("/api/backfills/{id}", get(backfills::get_backfill))
+        .route(
+            "/api/backfills/{id}/{action}",
+            post(backfills::control_backfill),
+        )
         .route("/api/workers", get(cluster::list_workers))
         .route("/api/worker-tokens", post(cluster::issue_worker_token))
         .route("/api/openapi.json", get(openapi_json))
@@ -115,7 +169,12 @@ impl Modify for BearerAuth {
     paths(
         session::health, session::login, session::me,
         defs::list_folders, defs::create_folder, defs::list_jobs, defs::create_job, defs::get_job,
-        defs::update_job, defs::delete_job, defs::job_dag,
+        defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,
+        audit::list_audit,
+        calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,
+        calendars::update_calendar, calendars::delete_calendar, calendars::import_calendar,
+        backfills::dry_run, backfills::start_backfill, backfills::list_backfills,
+        backfills::get_backfill, backfills::control_backfill,
         runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::rerun_instance, runs::get_attempt, runs::attempt_log,
         cluster::list_workers, cluster::issue_worker_token,
     ),

@@ -1,7 +1,9 @@
 //! Run control and run state: trigger a job, read and cancel instances, read attempt logs.
 
+use std::collections::BTreeMap;
+
 use app::{
-    api::{Attempt, ForceState, Instance, LogPage, Rerun, WhyNotStarted},
+    api::{ActionReason, Attempt, ForceState, Instance, LogPage, Rerun, RunRequest, WhyNotStarted},
     domain::InstanceState,
     domain::TriggerKind,
     engine::{EngineError, Handled, Input},
@@ -14,23 +16,24 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{ApiJson, ApiPath, defs::job_or_404};
+use super::{ApiJson, ApiPath, MaybeJson, audit, defs::job_or_404};
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiError, ApiResult},
-    scheduler::CallError,
-    store::StoreError,
+    scheduler::{CallError, adopt_context},
+    store::{AuditWrite, StoreError},
 };
 
 /// The most log text one page carries.
 pub const LOG_PAGE_BYTES: usize = 1 << 20;
 
-fn engine_error(err: CallError) -> ApiError {
+pub(super) fn engine_error(err: CallError) -> ApiError {
     match err {
         CallError::Refused(EngineError::UnknownJob(id)) => {
             ApiError::NotFound(format!("job {id} does not exist"))
         }
+        CallError::Refused(EngineError::BadRequest(message)) => ApiError::BadRequest(message),
         CallError::Refused(EngineError::UnknownInstance(id)) => ApiError::Conflict(format!(
             "instance {id} is no longer active and cannot be changed"
         )),
@@ -46,19 +49,39 @@ pub(super) async fn instance_or_404(state: &AppState, id: InstanceId) -> ApiResu
     })
 }
 
-/// Runs the job now (manual trigger): a new instance at the current second, this instance only.
-#[utoipa::path(post, path = "/api/jobs/{id}/run", params(("id" = i64, Path)),
-    responses((status = 201, body = Instance), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+/// Runs the job now (this instance only; dependencies are not waited for and downstream is not
+/// released). The optional body gives run-time parameters — environment variables of this run
+/// only, never written into the job — and a business time (default: the current second). A
+/// second trigger in the same second with the same parameters names the same instance; with other
+/// parameters it takes the next free second. An ended instance at an explicit business time is
+/// rerun with the new parameters; an active one there is a 409.
+#[utoipa::path(post, path = "/api/jobs/{id}/run", params(("id" = i64, Path)), request_body = RunRequest,
+    responses((status = 201, body = Instance), (status = 404, body = app::api::ErrorBody),
+        (status = 409, body = app::api::ErrorBody), (status = 422, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn run_job(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<JobId>,
+    MaybeJson(body): MaybeJson<RunRequest>,
 ) -> ApiResult<(StatusCode, Json<Instance>)> {
     job_or_404(&state, id).await?;
+    check_params(&body.params)?;
+    if let Some(at) = body.business_time {
+        adopt_context(&state.store, &state.scheduler, &[id], at, at).await?;
+    }
+    let kind = if body.params.is_empty() {
+        TriggerKind::Manual
+    } else {
+        TriggerKind::Api
+    };
     let handled = state
         .scheduler
         .call(Input::Trigger {
             job: id,
-            kind: TriggerKind::Manual,
+            kind,
+            params: body.params.clone(),
+            at: body.business_time,
         })
         .await
         .map_err(engine_error)?;
@@ -67,30 +90,97 @@ pub async fn run_job(
             "the scheduler created no instance"
         )));
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(instance_or_404(&state, instance).await?),
-    ))
+    let instance = instance_or_404(&state, instance).await?;
+    let names: Vec<&str> = body.params.keys().map(String::as_str).collect();
+    let details = if names.is_empty() {
+        format!("business time {}", instance.scheduled_at.to_rfc3339())
+    } else {
+        format!(
+            "business time {}, parameters {}",
+            instance.scheduled_at.to_rfc3339(),
+            names.join(", ")
+        )
+    };
+    let entry = AuditWrite {
+        action: "job.run".to_owned(),
+        job_id: Some(id),
+        instance_id: Some(instance.id),
+        reason: body.reason,
+        details,
+        ..AuditWrite::default()
+    };
+    audit::record(&state, &user, entry).await;
+    Ok((StatusCode::CREATED, Json(instance)))
 }
 
-/// `?limit=N`.
+/// Run-time parameter names are environment variable names, not Hera's own.
+fn check_params(params: &BTreeMap<String, String>) -> ApiResult<()> {
+    if params.len() > 100 {
+        return Err(ApiError::field("params", "at most 100 parameters"));
+    }
+    let mut total = 0;
+    for (name, value) in params {
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.len() <= 128;
+        if !valid {
+            return Err(ApiError::field(
+                "params",
+                format!(
+                    "`{name}` is not a variable name: use letters, digits and `_`, not starting with a digit"
+                ),
+            ));
+        }
+        if name.to_ascii_uppercase().starts_with("HERA_") {
+            return Err(ApiError::field(
+                "params",
+                format!("`{name}`: names starting with HERA_ are reserved"),
+            ));
+        }
+        if value.contains('\0') {
+            return Err(ApiError::field(
+                "params",
+                format!("the value of `{name}` contains a NUL character"),
+            ));
+        }
+        total += name.len() + value.len();
+    }
+    if total > 256 << 10 {
+        return Err(ApiError::field("params", "at most 256 KiB of parameters"));
+    }
+    Ok(())
+}
+
+/// `?limit=N&from=…&to=…`.
 #[derive(Deserialize, utoipa::IntoParams)]
-pub struct Limit {
+pub struct InstanceRange {
     /// How many (default 50, at most 1000).
     limit: Option<i64>,
+    /// Only business times at or after this instant (RFC 3339).
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only business times before this instant (RFC 3339).
+    to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A job's instances, newest business time first, with their attempts.
-#[utoipa::path(get, path = "/api/jobs/{id}/instances", params(("id" = i64, Path), Limit),
+#[utoipa::path(get, path = "/api/jobs/{id}/instances", params(("id" = i64, Path), InstanceRange),
     responses((status = 200, body = Vec<Instance>), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
 pub async fn job_instances(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<JobId>,
-    Query(limit): Query<Limit>,
+    Query(range): Query<InstanceRange>,
 ) -> ApiResult<Json<Vec<Instance>>> {
     job_or_404(&state, id).await?;
-    let limit = limit.limit.unwrap_or(50).clamp(1, 1000);
-    Ok(Json(state.store.job_instances(id, limit).await?))
+    let limit = range.limit.unwrap_or(50).clamp(1, 1000);
+    Ok(Json(
+        state
+            .store
+            .job_instances(id, limit, range.from, range.to)
+            .await?,
+    ))
 }
 
 /// One instance with its attempts.
@@ -141,10 +231,11 @@ pub async fn why_instance(
     security(("bearer" = [])))]
 pub async fn rerun_instance(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<InstanceId>,
     ApiJson(body): ApiJson<Rerun>,
 ) -> ApiResult<Json<Instance>> {
-    instance_or_404(&state, id).await?;
+    let instance = instance_or_404(&state, id).await?;
     let input = match body.mode {
         TriggerKind::Manual | TriggerKind::Recover => Input::Rerun {
             instance: id,
@@ -158,8 +249,36 @@ pub async fn rerun_instance(
             ));
         }
     };
+    load_for_command(&state, &instance, body.mode != TriggerKind::Manual).await?;
     state.scheduler.call(input).await.map_err(engine_error)?;
+    let entry = AuditWrite {
+        action: "instance.rerun".to_owned(),
+        job_id: Some(instance.job_id),
+        instance_id: Some(id),
+        reason: body.reason,
+        details: format!("mode {}", body.mode),
+        ..AuditWrite::default()
+    };
+    audit::record(&state, &user, entry).await;
     Ok(Json(instance_or_404(&state, id).await?))
+}
+
+/// Makes sure the engine holds an instance (and, when its downstream is affected, the instances
+/// of its downstream closure around its business time) before a command names it: the engine
+/// keeps only recent history in memory.
+async fn load_for_command(
+    state: &AppState,
+    instance: &Instance,
+    downstream: bool,
+) -> ApiResult<()> {
+    let mut jobs = vec![instance.job_id];
+    if downstream {
+        let graph = state.store.dependency_graph().await?;
+        jobs.extend(app::dag::downstream_closure(&graph, instance.job_id));
+    }
+    let at = instance.scheduled_at;
+    adopt_context(&state.store, &state.scheduler, &jobs, at, at).await?;
+    Ok(())
 }
 
 /// Forces the status of an instance that is not running: `success` releases its downstream,
@@ -175,7 +294,7 @@ pub async fn force_instance(
     ApiPath(id): ApiPath<InstanceId>,
     ApiJson(body): ApiJson<ForceState>,
 ) -> ApiResult<Json<Instance>> {
-    instance_or_404(&state, id).await?;
+    let instance = instance_or_404(&state, id).await?;
     let reason = body.reason.trim();
     if reason.is_empty() {
         return Err(ApiError::field("reason", "say why the status is forced"));
@@ -189,30 +308,51 @@ pub async fn force_instance(
             "must be success, failed or skipped",
         ));
     }
-    let reason = format!("forced to {} by {}: {reason}", body.state, user.username);
+    let recorded = format!("forced to {} by {}: {reason}", body.state, user.username);
     let input = Input::Force {
         instance: id,
         state: body.state,
-        reason,
+        reason: recorded,
     };
+    load_for_command(&state, &instance, body.state.releases_downstream()).await?;
     state.scheduler.call(input).await.map_err(engine_error)?;
+    let entry = AuditWrite {
+        action: "instance.force".to_owned(),
+        job_id: Some(instance.job_id),
+        instance_id: Some(id),
+        reason: Some(reason.to_owned()),
+        details: format!("state {} (was {})", body.state, instance.state),
+        ..AuditWrite::default()
+    };
+    audit::record(&state, &user, entry).await;
     Ok(Json(instance_or_404(&state, id).await?))
 }
 
 /// Cancels a waiting, queued or running instance (a running attempt's process tree is killed).
-#[utoipa::path(post, path = "/api/instances/{id}/cancel", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/instances/{id}/cancel", params(("id" = i64, Path)), request_body = ActionReason,
     responses((status = 200, body = Instance), (status = 404, body = app::api::ErrorBody), (status = 409, body = app::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel_instance(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<InstanceId>,
+    MaybeJson(body): MaybeJson<ActionReason>,
 ) -> ApiResult<Json<Instance>> {
-    instance_or_404(&state, id).await?;
+    let instance = instance_or_404(&state, id).await?;
     state
         .scheduler
         .call(Input::Cancel { instance: id })
         .await
         .map_err(engine_error)?;
+    let entry = AuditWrite {
+        action: "instance.cancel".to_owned(),
+        job_id: Some(instance.job_id),
+        instance_id: Some(id),
+        reason: body.reason,
+        details: format!("was {}", instance.state),
+        ..AuditWrite::default()
+    };
+    audit::record(&state, &user, entry).await;
     Ok(Json(instance_or_404(&state, id).await?))
 }
 

@@ -7,9 +7,12 @@ use std::{collections::BTreeMap, str::FromStr, time::Duration};
 use anyhow::Context as _;
 use app::{
     api,
-    domain::{AttemptState, DependencyWindow, InstanceState, JobType, TriggerKind},
-    engine::{AttemptRecord, InstanceRecord, JobSpec, Snapshot},
-    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+    domain::{
+        AttemptState, BackfillOrder, BackfillState, DayKind, DependencyWindow, InstanceState,
+        JobType, OnSkip, TriggerKind,
+    },
+    engine::{AttemptRecord, BackfillSpec, CalendarSpec, InstanceRecord, JobSpec, Snapshot},
+    ids::{AttemptId, AuditId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,7 +22,10 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
 };
 
-use super::{JobVersionRecord, JobWrite, Store, StoreError, StoreResult, UserRecord};
+use super::{
+    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, JobVersionRecord, JobWrite, Store,
+    StoreError, StoreResult, UserRecord,
+};
 
 /// SQLite, the default: one file in the data directory, WAL journal.
 pub struct SqliteStore {
@@ -119,10 +125,21 @@ struct JobRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    calendar_id: Option<i64>,
+    calendar_mode: String,
+    paused: bool,
+    paused_at: Option<DateTime<Utc>>,
+    retry_backoff: String,
+    retry_max_delay_secs: i64,
+    timeout_secs: Option<i64>,
+    expected_duration_secs: Option<i64>,
 }
 
+/// One dependency edge of a job: upstream, window, skip policy.
+type Edge = (JobId, DependencyWindow, OnSkip);
+
 impl JobRow {
-    fn into_api(self, dependencies: Vec<(JobId, DependencyWindow)>) -> StoreResult<api::Job> {
+    fn into_api(self, dependencies: Vec<Edge>) -> StoreResult<api::Job> {
         Ok(api::Job {
             id: JobId(self.id),
             folder_id: FolderId(self.folder_id),
@@ -134,11 +151,24 @@ impl JobRow {
             cron: self.cron,
             timezone: self.timezone,
             dependencies: dependencies.iter().map(|d| d.0).collect(),
-            dependency_windows: dependencies.into_iter().collect(),
+            dependency_windows: dependencies.iter().map(|d| (d.0, d.1)).collect(),
+            dependency_on_skip: dependencies
+                .iter()
+                .filter(|d| d.2 != OnSkip::Done)
+                .map(|d| (d.0, d.2))
+                .collect(),
             self_dependent: self.self_dependent,
+            calendar_id: self.calendar_id.map(CalendarId),
+            calendar_mode: parse(&self.calendar_mode)?,
+            paused: self.paused,
+            paused_at: self.paused_at,
             host_group: self.host_group,
             retry_count: u32::try_from(self.retry_count).unwrap_or(0),
             retry_delay_secs: u32::try_from(self.retry_delay_secs).unwrap_or(0),
+            retry_backoff: parse(&self.retry_backoff)?,
+            retry_max_delay_secs: count(self.retry_max_delay_secs),
+            timeout_secs: self.timeout_secs.map(count),
+            expected_duration_secs: self.expected_duration_secs.map(count),
             enabled: self.enabled,
             priority: u8::try_from(self.priority).unwrap_or(3),
             overlap_policy: parse(&self.overlap_policy)?,
@@ -169,6 +199,8 @@ struct InstanceRow {
     retry_at: Option<DateTime<Utc>>,
     next_trigger: String,
     cancel_requested: bool,
+    params: String,
+    backfill_id: Option<i64>,
 }
 
 impl InstanceRow {
@@ -190,6 +222,8 @@ impl InstanceRow {
             retry_at: self.retry_at,
             next_trigger: parse(&self.next_trigger)?,
             cancel_requested: self.cancel_requested,
+            params: parse_configs(&self.params)?,
+            backfill: self.backfill_id.map(BackfillId),
         })
     }
 }
@@ -207,6 +241,8 @@ struct InstanceViewRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    params: String,
+    backfill_id: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -255,6 +291,46 @@ struct AttemptViewRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(FromRow)]
+struct BackfillRow {
+    id: i64,
+    job_id: i64,
+    job_name: String,
+    include_downstream: bool,
+    parallelism: i64,
+    order_kind: String,
+    version_kind: String,
+    state: String,
+    created_by: String,
+    reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl BackfillRow {
+    fn spec(&self) -> StoreResult<BackfillSpec> {
+        Ok(BackfillSpec {
+            id: BackfillId(self.id),
+            parallelism: count(self.parallelism),
+            order: parse::<BackfillOrder>(&self.order_kind)?,
+            paused: self.state == BackfillState::Paused.as_str(),
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    job_id: Option<i64>,
+    instance_id: Option<i64>,
+    backfill_id: Option<i64>,
+    calendar_id: Option<i64>,
+    reason: Option<String>,
+    details: String,
 }
 
 fn parse<T: FromStr<Err = app::domain::UnknownValue>>(text: &str) -> StoreResult<T> {
@@ -321,6 +397,8 @@ fn views_to_api(
                 created_at: row.created_at,
                 started_at: row.started_at,
                 finished_at: row.finished_at,
+                params: parse_configs(&row.params)?,
+                backfill_id: row.backfill_id.map(BackfillId),
                 attempts: by_instance.remove(&row.id).unwrap_or_default(),
             })
         })
@@ -338,20 +416,24 @@ fn skip_bytes(text: &str, skip: usize) -> (&str, usize) {
 
 const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, configs, cron, timezone, \
     host_group, retry_count, retry_delay_secs, enabled, priority, overlap_policy, misfire_policy, \
-    self_dependent, owner, version, created_at, updated_at";
+    self_dependent, owner, version, created_at, updated_at, calendar_id, calendar_mode, paused, \
+    paused_at, retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs";
 const INSTANCE_COLUMNS: &str = "id, job_id, scheduled_at, job_version, trigger, state, reason, \
     created_at, started_at, finished_at, attempts, failed_attempts, lost_attempts, retry_at, \
-    next_trigger, cancel_requested";
+    next_trigger, cancel_requested, params, backfill_id";
+const BACKFILL_COLUMNS: &str = "b.id, b.job_id, j.name as job_name, b.include_downstream, \
+    b.parallelism, b.order_kind, b.version_kind, b.state, b.created_by, b.reason, b.created_at \
+    from backfills b join jobs j on j.id = b.job_id";
 const ATTEMPT_COLUMNS: &str = "id, instance_id, job_id, number, trigger, state, worker_id, \
     exit_code, created_at, started_at, finished_at";
 const INSTANCE_VIEW: &str = "select i.id, i.job_id, j.name as job_name, i.scheduled_at, \
-    i.job_version, i.trigger, i.state, i.reason, i.created_at, i.started_at, i.finished_at \
-    from instances i join jobs j on j.id = i.job_id";
+    i.job_version, i.trigger, i.state, i.reason, i.created_at, i.started_at, i.finished_at, \
+    i.params, i.backfill_id from instances i join jobs j on j.id = i.job_id";
 const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.state, \
     a.worker_id, w.name as worker_name, a.exit_code, a.created_at, a.started_at, a.finished_at \
     from attempts a left join workers w on w.id = a.worker_id";
 
-/// Binds a job definition's columns as `$1`–`$17` (shared by insert and update, which list them
+/// Binds a job definition's columns as `$1`–`$23` (shared by insert and update, which list them
 /// in the same order).
 macro_rules! bind_job {
     ($query:expr, $job:expr, $now:expr) => {
@@ -373,31 +455,124 @@ macro_rules! bind_job {
             .bind($job.overlap_policy.as_str())
             .bind($job.misfire_policy.as_str())
             .bind($job.self_dependent)
+            .bind($job.calendar_id.map(|c| c.0))
+            .bind($job.calendar_mode.as_str())
+            .bind($job.retry_backoff.as_str())
+            .bind(i64::from($job.retry_max_delay_secs))
+            .bind($job.timeout_secs.map(i64::from))
+            .bind($job.expected_duration_secs.map(i64::from))
     };
 }
 
 macro_rules! sql_store {
     ($store:ty) => {
         impl $store {
-            async fn dependencies_of(&self, job: Option<JobId>) -> StoreResult<BTreeMap<JobId, Vec<(JobId, DependencyWindow)>>> {
-                let rows: Vec<(i64, i64, String)> = match job {
+            async fn dependencies_of(&self, job: Option<JobId>) -> StoreResult<BTreeMap<JobId, Vec<Edge>>> {
+                let rows: Vec<(i64, i64, String, String)> = match job {
                     Some(job) => sqlx::query_as(
-                        "select job_id, upstream_id, window_kind from job_dependencies where job_id = $1 order by upstream_id",
+                        "select job_id, upstream_id, window_kind, on_skip from job_dependencies where job_id = $1 order by upstream_id",
                     )
                     .bind(job.0)
                     .fetch_all(&self.pool)
                     .await?,
                     None => sqlx::query_as(
-                        "select job_id, upstream_id, window_kind from job_dependencies order by job_id, upstream_id",
+                        "select job_id, upstream_id, window_kind, on_skip from job_dependencies order by job_id, upstream_id",
                     )
                     .fetch_all(&self.pool)
                     .await?,
                 };
-                let mut out: BTreeMap<JobId, Vec<(JobId, DependencyWindow)>> = BTreeMap::new();
-                for (job, upstream, window) in rows {
-                    out.entry(JobId(job)).or_default().push((JobId(upstream), parse(&window)?));
+                let mut out: BTreeMap<JobId, Vec<Edge>> = BTreeMap::new();
+                for (job, upstream, window, on_skip) in rows {
+                    out.entry(JobId(job)).or_default().push((JobId(upstream), parse(&window)?, parse(&on_skip)?));
                 }
                 Ok(out)
+            }
+
+            async fn calendar_days(&self, id: Option<CalendarId>) -> StoreResult<BTreeMap<CalendarId, Vec<api::CalendarDay>>> {
+                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+                    "select calendar_id, day, kind, note from calendar_days where ($1 is null or calendar_id = $1) order by calendar_id, day",
+                )
+                .bind(id.map(|c| c.0))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out: BTreeMap<CalendarId, Vec<api::CalendarDay>> = BTreeMap::new();
+                for (calendar, day, kind, note) in rows {
+                    let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                        .map_err(|err| StoreError::Other(anyhow::anyhow!("corrupt calendar day `{day}`: {err}")))?;
+                    out.entry(CalendarId(calendar)).or_default().push(api::CalendarDay { date, kind: parse::<DayKind>(&kind)?, note });
+                }
+                Ok(out)
+            }
+
+            async fn calendar_rows(&self, id: Option<CalendarId>) -> StoreResult<Vec<api::Calendar>> {
+                let rows: Vec<(i64, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+                    "select id, name, description, weekend, updated_at from calendars where ($1 is null or id = $1) order by name",
+                )
+                .bind(id.map(|c| c.0))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut days = self.calendar_days(id).await?;
+                let users: Vec<(i64, i64)> = sqlx::query_as(
+                    "select calendar_id, id from jobs where calendar_id is not null and deleted_at is null order by id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(cid, name, description, weekend, updated_at)| api::Calendar {
+                        id: CalendarId(cid),
+                        name,
+                        description,
+                        weekend: weekend.split(',').filter_map(|d| d.trim().parse().ok()).collect(),
+                        days: days.remove(&CalendarId(cid)).unwrap_or_default(),
+                        job_ids: users.iter().filter(|(c, _)| *c == cid).map(|(_, j)| JobId(*j)).collect(),
+                        updated_at,
+                    })
+                    .collect())
+            }
+
+            async fn backfill_progress(&self, row: BackfillRow) -> StoreResult<api::Backfill> {
+                let counts: Vec<(String, i64)> = sqlx::query_as(
+                    "select state, count(*) from instances where backfill_id = $1 group by state",
+                )
+                .bind(row.id)
+                .fetch_all(&self.pool)
+                .await?;
+                let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+                    "select min(scheduled_at), max(scheduled_at) from instances where backfill_id = $1",
+                )
+                .bind(row.id)
+                .fetch_one(&self.pool)
+                .await?;
+                let mut by_state = BTreeMap::new();
+                for (state, n) in counts {
+                    by_state.insert(parse::<InstanceState>(&state)?, count(n));
+                }
+                let total: u32 = by_state.values().sum();
+                let unfinished: u32 = by_state.iter().filter(|(s, _)| !s.is_terminal()).map(|(_, n)| n).sum();
+                let stored: BackfillState = parse(&row.state)?;
+                let state = if stored != BackfillState::Cancelled && unfinished == 0 {
+                    BackfillState::Finished
+                } else {
+                    stored
+                };
+                Ok(api::Backfill {
+                    id: BackfillId(row.id),
+                    job_id: JobId(row.job_id),
+                    job_name: row.job_name,
+                    include_downstream: row.include_downstream,
+                    state,
+                    parallelism: count(row.parallelism),
+                    order: parse(&row.order_kind)?,
+                    version: parse(&row.version_kind)?,
+                    created_by: row.created_by,
+                    reason: row.reason,
+                    created_at: row.created_at,
+                    total,
+                    counts: by_state,
+                    first_business_time: first,
+                    last_business_time: last,
+                })
             }
 
             async fn job_rows_to_api(&self, rows: Vec<JobRow>, job: Option<JobId>) -> StoreResult<Vec<api::Job>> {
@@ -506,8 +681,10 @@ macro_rules! sql_store {
                 let insert = sqlx::query_scalar(
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
                      host_group, retry_count, retry_delay_secs, enabled, created_at, updated_at, configs, \
-                     priority, overlap_policy, misfire_policy, self_dependent, owner, version) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, 1) \
+                     priority, overlap_policy, misfire_policy, self_dependent, calendar_id, calendar_mode, \
+                     retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, owner, version) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, \
+                     $20, $21, $22, $23, $24, 1) \
                      returning id",
                 );
                 let id: i64 = bind_job!(insert, job, now).bind(owner).fetch_one(&mut *tx)
@@ -523,7 +700,10 @@ macro_rules! sql_store {
                     "update jobs set folder_id = $1, name = $2, description = $3, job_type = $4, script = $5, \
                      cron = $6, timezone = $7, host_group = $8, retry_count = $9, retry_delay_secs = $10, \
                      enabled = $11, updated_at = $12, configs = $13, priority = $14, overlap_policy = $15, \
-                     misfire_policy = $16, self_dependent = $17, version = version + 1 where id = $18 returning version",
+                     misfire_policy = $16, self_dependent = $17, calendar_id = $18, calendar_mode = $19, \
+                     retry_backoff = $20, retry_max_delay_secs = $21, timeout_secs = $22, \
+                     expected_duration_secs = $23, version = version + 1 where id = $24 and deleted_at is null \
+                     returning version",
                 );
                 let version: i64 = bind_job!(update, job, now).bind(id.0).fetch_one(&mut *tx)
                 .await?;
@@ -608,8 +788,10 @@ macro_rules! sql_store {
                 for it in instances {
                     sqlx::query(&format!(
                         "insert into instances ({INSTANCE_COLUMNS}) values \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
                          on conflict (id) do update set trigger = excluded.trigger, state = excluded.state, \
+                         job_version = excluded.job_version, params = excluded.params, \
+                         backfill_id = excluded.backfill_id, \
                          reason = excluded.reason, started_at = excluded.started_at, \
                          finished_at = excluded.finished_at, attempts = excluded.attempts, \
                          failed_attempts = excluded.failed_attempts, lost_attempts = excluded.lost_attempts, \
@@ -632,6 +814,8 @@ macro_rules! sql_store {
                     .bind(it.retry_at)
                     .bind(it.next_trigger.as_str())
                     .bind(it.cancel_requested)
+                    .bind(configs_text(&it.params))
+                    .bind(it.backfill.map(|b| b.0))
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -664,31 +848,24 @@ macro_rules! sql_store {
                 let jobs: Vec<JobRow> = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where deleted_at is null"))
                     .fetch_all(&self.pool)
                     .await?;
-                let mut deps = self.dependencies_of(None).await?;
-                let jobs = jobs
-                    .into_iter()
-                    .map(|row| {
-                        let id = JobId(row.id);
-                        let edges = deps.remove(&id).unwrap_or_default();
-                        Ok(JobSpec {
-                            id,
-                            version: row.version,
-                            cron: row.cron,
-                            timezone: row.timezone,
-                            dependencies: edges.iter().map(|e| e.0).collect(),
-                            windows: edges.into_iter().collect(),
-                            self_dependent: row.self_dependent,
-                            host_group: row.host_group,
-                            retry_count: count(row.retry_count),
-                            retry_delay_secs: count(row.retry_delay_secs),
-                            enabled: row.enabled,
-                            priority: u8::try_from(row.priority).unwrap_or(3),
-                            overlap: parse(&row.overlap_policy)?,
-                            misfire: parse(&row.misfire_policy)?,
-                            schedule_from: row.created_at,
-                        })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
+                let jobs = self
+                    .job_rows_to_api(jobs, None)
+                    .await?
+                    .iter()
+                    .map(JobSpec::from_job)
+                    .collect();
+                let calendars = self
+                    .calendar_rows(None)
+                    .await?
+                    .iter()
+                    .map(CalendarSpec::from_calendar)
+                    .collect();
+                let backfill_rows: Vec<BackfillRow> = sqlx::query_as(&format!(
+                    "select {BACKFILL_COLUMNS} where b.state in ('running', 'paused')"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                let backfills = backfill_rows.iter().map(BackfillRow::spec).collect::<StoreResult<Vec<_>>>()?;
                 let last: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
                     "select job_id, max(scheduled_at) from instances where trigger = 'scheduled' group by job_id",
                 )
@@ -696,7 +873,8 @@ macro_rules! sql_store {
                 .await?;
                 let terminal = terminal_states();
                 let instances: Vec<InstanceRow> = sqlx::query_as(&format!(
-                    "select {INSTANCE_COLUMNS} from instances where state not in ({terminal}) or scheduled_at >= $1"
+                    "select {INSTANCE_COLUMNS} from instances where state not in ({terminal}) or scheduled_at >= $1 \
+                     or finished_at >= $1"
                 ))
                 .bind(keep_since)
                 .fetch_all(&self.pool)
@@ -717,6 +895,8 @@ macro_rules! sql_store {
                     attempts: attempts.into_iter().map(AttemptRow::into_record).collect::<StoreResult<_>>()?,
                     max_instance_id,
                     max_attempt_id,
+                    calendars,
+                    backfills,
                 })
             }
 
@@ -733,20 +913,32 @@ macro_rules! sql_store {
                 views_to_api(vec![row], attempts)?.pop().ok_or(StoreError::NotFound)
             }
 
-            async fn job_instances(&self, job: JobId, limit: i64) -> StoreResult<Vec<api::Instance>> {
+            async fn job_instances(
+                &self,
+                job: JobId,
+                limit: i64,
+                from: Option<DateTime<Utc>>,
+                to: Option<DateTime<Utc>>,
+            ) -> StoreResult<Vec<api::Instance>> {
+                let range = "($3 is null or scheduled_at >= $3) and ($4 is null or scheduled_at < $4)";
                 let rows: Vec<InstanceViewRow> = sqlx::query_as(&format!(
-                    "{INSTANCE_VIEW} where i.job_id = $1 order by i.scheduled_at desc, i.id desc limit $2"
+                    "{INSTANCE_VIEW} where i.job_id = $1 and {} order by i.scheduled_at desc, i.id desc limit $2",
+                    range.replace("scheduled_at", "i.scheduled_at")
                 ))
                 .bind(job.0)
                 .bind(limit)
+                .bind(from)
+                .bind(to)
                 .fetch_all(&self.pool)
                 .await?;
                 let attempts: Vec<AttemptViewRow> = sqlx::query_as(&format!(
-                    "{ATTEMPT_VIEW} where a.instance_id in (select id from instances where job_id = $1 \
+                    "{ATTEMPT_VIEW} where a.instance_id in (select id from instances where job_id = $1 and {range} \
                      order by scheduled_at desc, id desc limit $2) order by a.number"
                 ))
                 .bind(job.0)
                 .bind(limit)
+                .bind(from)
+                .bind(to)
                 .fetch_all(&self.pool)
                 .await?;
                 views_to_api(rows, attempts)
@@ -792,6 +984,256 @@ macro_rules! sql_store {
                         .fetch_one(&self.pool)
                         .await?;
                 Ok((WorkerId(worker), parse::<AttemptState>(&state)?.is_terminal()))
+            }
+
+            async fn job_version_at(&self, id: JobId, at: DateTime<Utc>) -> StoreResult<i64> {
+                let version: Option<i64> = sqlx::query_scalar(
+                    "select max(version) from job_versions where job_id = $1 and created_at <= $2",
+                )
+                .bind(id.0)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(version.unwrap_or(1))
+            }
+
+            async fn set_job_paused(&self, id: JobId, paused_at: Option<DateTime<Utc>>) -> StoreResult<api::Job> {
+                let done = sqlx::query("update jobs set paused = $2, paused_at = $3 where id = $1 and deleted_at is null")
+                    .bind(id.0)
+                    .bind(paused_at.is_some())
+                    .bind(paused_at)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                self.job(id).await
+            }
+
+            async fn calendars(&self) -> StoreResult<Vec<api::Calendar>> {
+                self.calendar_rows(None).await
+            }
+
+            async fn calendar(&self, id: CalendarId) -> StoreResult<api::Calendar> {
+                self.calendar_rows(Some(id)).await?.pop().ok_or(StoreError::NotFound)
+            }
+
+            async fn save_calendar(&self, id: Option<CalendarId>, calendar: &CalendarWrite, now: DateTime<Utc>) -> StoreResult<api::Calendar> {
+                let weekend = calendar.weekend.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = match id {
+                    None => sqlx::query_scalar(
+                        "insert into calendars (name, description, weekend, created_at, updated_at) \
+                         values ($1, $2, $3, $4, $4) returning id",
+                    )
+                    .bind(&calendar.name)
+                    .bind(&calendar.description)
+                    .bind(&weekend)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                    Some(id) => sqlx::query_scalar(
+                        "update calendars set name = $2, description = $3, weekend = $4, updated_at = $5 \
+                         where id = $1 returning id",
+                    )
+                    .bind(id.0)
+                    .bind(&calendar.name)
+                    .bind(&calendar.description)
+                    .bind(&weekend)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                };
+                sqlx::query("delete from calendar_days where calendar_id = $1").bind(id).execute(&mut *tx).await?;
+                for day in &calendar.days {
+                    sqlx::query("insert into calendar_days (calendar_id, day, kind, note) values ($1, $2, $3, $4)")
+                        .bind(id)
+                        .bind(day.date.format("%Y-%m-%d").to_string())
+                        .bind(day.kind.as_str())
+                        .bind(&day.note)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                self.calendar(CalendarId(id)).await
+            }
+
+            async fn delete_calendar(&self, id: CalendarId) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let users: Vec<String> = sqlx::query_scalar(
+                    "select name from jobs where calendar_id = $1 and deleted_at is null order by name",
+                )
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+                if !users.is_empty() {
+                    return Err(StoreError::Conflict(format!(
+                        "the calendar is used by {}: {}",
+                        if users.len() == 1 { "job" } else { "jobs" },
+                        users.join(", ")
+                    )));
+                }
+                // Deleted jobs keep no reference to it.
+                sqlx::query("update jobs set calendar_id = null where calendar_id = $1").bind(id.0).execute(&mut *tx).await?;
+                let done = sqlx::query("delete from calendars where id = $1").bind(id.0).execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_backfill(&self, backfill: &BackfillWrite, now: DateTime<Utc>) -> StoreResult<BackfillId> {
+                let id: i64 = sqlx::query_scalar(
+                    "insert into backfills (job_id, include_downstream, parallelism, order_kind, version_kind, state, \
+                     created_by, reason, created_at, updated_at) values ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $8) \
+                     returning id",
+                )
+                .bind(backfill.job_id.0)
+                .bind(backfill.include_downstream)
+                .bind(i64::from(backfill.parallelism))
+                .bind(backfill.order.as_str())
+                .bind(backfill.version.as_str())
+                .bind(&backfill.created_by)
+                .bind(&backfill.reason)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(BackfillId(id))
+            }
+
+            async fn set_backfill_state(&self, id: BackfillId, state: BackfillState, now: DateTime<Utc>) -> StoreResult<()> {
+                let done = sqlx::query("update backfills set state = $2, updated_at = $3 where id = $1")
+                    .bind(id.0)
+                    .bind(state.as_str())
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn backfill(&self, id: BackfillId) -> StoreResult<api::Backfill> {
+                let row: BackfillRow = sqlx::query_as(&format!("select {BACKFILL_COLUMNS} where b.id = $1"))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+                self.backfill_progress(row).await
+            }
+
+            async fn backfills(&self, job: Option<JobId>, limit: i64) -> StoreResult<Vec<api::Backfill>> {
+                let rows: Vec<BackfillRow> = sqlx::query_as(&format!(
+                    "select {BACKFILL_COLUMNS} where ($1 is null or b.job_id = $1) order by b.id desc limit $2"
+                ))
+                .bind(job.map(|j| j.0))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    out.push(self.backfill_progress(row).await?);
+                }
+                Ok(out)
+            }
+
+            async fn backfill_members(&self, id: BackfillId) -> StoreResult<Vec<api::BackfillMember>> {
+                let rows: Vec<(i64, i64, String, DateTime<Utc>, String, Option<String>)> = sqlx::query_as(
+                    "select i.id, i.job_id, j.name, i.scheduled_at, i.state, i.reason from instances i \
+                     join jobs j on j.id = i.job_id where i.backfill_id = $1 order by i.scheduled_at, i.id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(instance, job, name, at, state, reason)| {
+                        Ok(api::BackfillMember {
+                            instance_id: InstanceId(instance),
+                            job_id: JobId(job),
+                            job_name: name,
+                            business_time: at,
+                            state: parse(&state)?,
+                            reason,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn instance_record(&self, id: InstanceId) -> StoreResult<InstanceRecord> {
+                let row: InstanceRow = sqlx::query_as(&format!("select {INSTANCE_COLUMNS} from instances where id = $1"))
+                    .bind(id.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.into_record()
+            }
+
+            async fn instance_records(&self, jobs: &[JobId], from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<InstanceRecord>> {
+                let mut out = Vec::new();
+                for job in jobs {
+                    let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
+                        "select {INSTANCE_COLUMNS} from instances where job_id = $1 and scheduled_at >= $2 and scheduled_at < $3"
+                    ))
+                    .bind(job.0)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for row in rows {
+                        out.push(row.into_record()?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into audit_events (at, actor, action, job_id, instance_id, backfill_id, calendar_id, reason, details) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(now)
+                .bind(&entry.actor)
+                .bind(&entry.action)
+                .bind(entry.job_id.map(|j| j.0))
+                .bind(entry.instance_id.map(|i| i.0))
+                .bind(entry.backfill_id.map(|b| b.0))
+                .bind(entry.calendar_id.map(|c| c.0))
+                .bind(&entry.reason)
+                .bind(&entry.details)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn audit(&self, filter: &AuditFilter, limit: i64) -> StoreResult<Vec<api::AuditEntry>> {
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "select id, at, actor, action, job_id, instance_id, backfill_id, calendar_id, reason, details \
+                     from audit_events where ($1 is null or job_id = $1) and ($2 is null or instance_id = $2) \
+                     and ($3 is null or backfill_id = $3) and ($4 is null or calendar_id = $4) \
+                     order by id desc limit $5",
+                )
+                .bind(filter.job_id.map(|j| j.0))
+                .bind(filter.instance_id.map(|i| i.0))
+                .bind(filter.backfill_id.map(|b| b.0))
+                .bind(filter.calendar_id.map(|c| c.0))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| api::AuditEntry {
+                        id: AuditId(row.id),
+                        at: row.at,
+                        actor: row.actor,
+                        action: row.action,
+                        job_id: row.job_id.map(JobId),
+                        instance_id: row.instance_id.map(InstanceId),
+                        backfill_id: row.backfill_id.map(BackfillId),
+                        calendar_id: row.calendar_id.map(CalendarId),
+                        reason: row.reason,
+                        details: row.details,
+                    })
+                    .collect())
             }
 
             async fn append_log(&self, attempt: AttemptId, offset: u64, text: &str, now: DateTime<Utc>) -> StoreResult<u64> {
@@ -895,12 +1337,19 @@ where
             .get(upstream)
             .copied()
             .unwrap_or(DependencyWindow::SameDay);
+        let on_skip = job
+            .dependency_on_skip
+            .get(upstream)
+            .copied()
+            .unwrap_or(OnSkip::Done);
         sqlx::query(
-            "insert into job_dependencies (job_id, upstream_id, window_kind) values ($1, $2, $3)",
+            "insert into job_dependencies (job_id, upstream_id, window_kind, on_skip) \
+             values ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(upstream.0)
         .bind(window.as_str())
+        .bind(on_skip.as_str())
         .execute(&mut **tx)
         .await?;
     }

@@ -10,8 +10,9 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use app::{
     api,
+    domain::{BackfillOrder, BackfillState, BackfillVersion, CalendarMode, OnSkip},
     engine::{AttemptRecord, InstanceRecord, Snapshot},
-    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -83,6 +84,12 @@ pub struct JobWrite {
     pub dependencies: Vec<JobId>,
     /// Windows of the dependencies (missing: same business day).
     pub dependency_windows: BTreeMap<JobId, app::domain::DependencyWindow>,
+    /// Skip policy of the dependencies (missing: done).
+    pub dependency_on_skip: BTreeMap<JobId, OnSkip>,
+    /// Business calendar.
+    pub calendar_id: Option<CalendarId>,
+    /// How the calendar filters the cron slots.
+    pub calendar_mode: CalendarMode,
     /// Waits for its own previous instance.
     pub self_dependent: bool,
     /// Host group.
@@ -91,6 +98,14 @@ pub struct JobWrite {
     pub retry_count: u32,
     /// Retry delay.
     pub retry_delay_secs: u32,
+    /// Retry backoff.
+    pub retry_backoff: app::domain::RetryBackoff,
+    /// Longest retry delay.
+    pub retry_max_delay_secs: u32,
+    /// Hard timeout of an attempt.
+    pub timeout_secs: Option<u32>,
+    /// Expected duration of an attempt.
+    pub expected_duration_secs: Option<u32>,
     /// Enabled.
     pub enabled: bool,
     /// Priority 1–5.
@@ -99,6 +114,72 @@ pub struct JobWrite {
     pub overlap_policy: app::domain::OverlapPolicy,
     /// Misfire policy.
     pub misfire_policy: app::domain::MisfirePolicy,
+}
+
+/// A business calendar to write (validated by the caller).
+#[derive(Clone, Debug)]
+pub struct CalendarWrite {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// ISO weekend weekdays.
+    pub weekend: Vec<u8>,
+    /// The exceptions (replacing all).
+    pub days: Vec<api::CalendarDay>,
+}
+
+/// A backfill to record.
+#[derive(Clone, Debug)]
+pub struct BackfillWrite {
+    /// The job it starts from.
+    pub job_id: JobId,
+    /// Whether its downstream closure is included.
+    pub include_downstream: bool,
+    /// Instances at once.
+    pub parallelism: u32,
+    /// Start order.
+    pub order: BackfillOrder,
+    /// Version choice.
+    pub version: BackfillVersion,
+    /// Who started it.
+    pub created_by: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// An entry for the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct AuditWrite {
+    /// Who acted.
+    pub actor: String,
+    /// What was done (see [`api::AuditEntry::action`]).
+    pub action: String,
+    /// The job concerned.
+    pub job_id: Option<JobId>,
+    /// The instance concerned.
+    pub instance_id: Option<InstanceId>,
+    /// The backfill concerned.
+    pub backfill_id: Option<BackfillId>,
+    /// The calendar concerned.
+    pub calendar_id: Option<CalendarId>,
+    /// The user's reason.
+    pub reason: Option<String>,
+    /// What changed.
+    pub details: String,
+}
+
+/// Which audit entries to list (all given conditions must hold).
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Of this job.
+    pub job_id: Option<JobId>,
+    /// Of this instance.
+    pub instance_id: Option<InstanceId>,
+    /// Of this backfill.
+    pub backfill_id: Option<BackfillId>,
+    /// Of this calendar.
+    pub calendar_id: Option<CalendarId>,
 }
 
 /// What the worker needs of a pinned job version.
@@ -177,6 +258,63 @@ pub trait Store: Send + Sync {
     async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>>;
     /// A pinned job version.
     async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord>;
+    /// The version of a job that was current at `at` (its first version for earlier times).
+    async fn job_version_at(&self, id: JobId, at: DateTime<Utc>) -> StoreResult<i64>;
+    /// Pauses (`Some(since)`) or resumes (`None`) a job without making a new version.
+    async fn set_job_paused(
+        &self,
+        id: JobId,
+        paused_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<api::Job>;
+
+    /// Every business calendar, by name.
+    async fn calendars(&self) -> StoreResult<Vec<api::Calendar>>;
+    /// One calendar.
+    async fn calendar(&self, id: CalendarId) -> StoreResult<api::Calendar>;
+    /// Creates (`id` `None`) or replaces a calendar; `Conflict` if the name is taken.
+    async fn save_calendar(
+        &self,
+        id: Option<CalendarId>,
+        calendar: &CalendarWrite,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::Calendar>;
+    /// Deletes a calendar that no job uses (`Conflict` otherwise).
+    async fn delete_calendar(&self, id: CalendarId) -> StoreResult<()>;
+
+    /// Records a new backfill (state running).
+    async fn create_backfill(
+        &self,
+        backfill: &BackfillWrite,
+        now: DateTime<Utc>,
+    ) -> StoreResult<BackfillId>;
+    /// Sets a backfill's stored state.
+    async fn set_backfill_state(
+        &self,
+        id: BackfillId,
+        state: BackfillState,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// One backfill with its progress (state `finished` once all its instances ended).
+    async fn backfill(&self, id: BackfillId) -> StoreResult<api::Backfill>;
+    /// Backfills, newest first, optionally of one job.
+    async fn backfills(&self, job: Option<JobId>, limit: i64) -> StoreResult<Vec<api::Backfill>>;
+    /// A backfill's instances, by job and business time.
+    async fn backfill_members(&self, id: BackfillId) -> StoreResult<Vec<api::BackfillMember>>;
+
+    /// One instance record as the engine keeps it.
+    async fn instance_record(&self, id: InstanceId) -> StoreResult<InstanceRecord>;
+    /// The instance records of these jobs with a business time in `[from, to)`.
+    async fn instance_records(
+        &self,
+        jobs: &[JobId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<InstanceRecord>>;
+
+    /// Appends to the audit trail.
+    async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Audit entries, newest first.
+    async fn audit(&self, filter: &AuditFilter, limit: i64) -> StoreResult<Vec<api::AuditEntry>>;
 
     /// Writes engine decisions (upserts by id) in one transaction, instances first.
     async fn apply(
@@ -189,8 +327,15 @@ pub trait Store: Send + Sync {
     async fn snapshot(&self, keep_since: DateTime<Utc>) -> StoreResult<Snapshot>;
     /// One instance with its attempts.
     async fn instance(&self, id: InstanceId) -> StoreResult<api::Instance>;
-    /// A job's instances, newest business time first, with their attempts.
-    async fn job_instances(&self, job: JobId, limit: i64) -> StoreResult<Vec<api::Instance>>;
+    /// A job's instances with a business time in `[from, to)` (unbounded where `None`), newest
+    /// business time first, with their attempts.
+    async fn job_instances(
+        &self,
+        job: JobId,
+        limit: i64,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> StoreResult<Vec<api::Instance>>;
     /// The latest instance (id, state) of each of these jobs.
     async fn latest_states(
         &self,

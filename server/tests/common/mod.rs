@@ -90,6 +90,7 @@ impl TestServer {
             slots,
             work_dir: self.dir.path().join(format!("work-{name}")),
             kill_grace: Duration::from_secs(2),
+            yarn_kill_command: None,
             fence_after: Duration::from_secs(45),
         };
         let shutdown = self.shutdown.clone();
