@@ -2,7 +2,7 @@
 # Runs every check and test Hera has, the same way CI does:
 # formatting, clippy (native and wasm32), the wasm32 build of the core, all Rust tests (the store
 # suite on SQLite and on a throwaway PostgreSQL cluster), and the browser end-to-end test in
-# headless Chromium against a real `hera standalone`.
+# headless Chromium against a real `hera standalone`, and a smoke run of `hera bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -30,5 +30,8 @@ cargo test -p frontend
 step "end-to-end in Chromium"
 cargo build -p server
 end2end/run.sh target/debug/hera
+
+step "benchmark harness (smoke sizes: checks it works, not the timings)"
+target/debug/hera bench --smoke --json target/bench-smoke.json
 
 step "all green"

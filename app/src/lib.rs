@@ -8,6 +8,7 @@
 //! - [`engine`]: the scheduler state machine (`handle` / `poll_timeout` / `poll_effect`).
 //! - [`protocol`]: the server <-> worker WebSocket messages (the only contract between them).
 //! - [`api`]: the REST and browser WebSocket DTOs (the only contract with the frontend).
+//! - [`render`]: job scripts before they run: configs, `${zdt…}`/`$[…]` dates, quoted params.
 //!
 //! Invariant: nothing here performs IO, reads a clock, reads the environment or spawns.
 
@@ -18,3 +19,4 @@ pub mod domain;
 pub mod engine;
 pub mod ids;
 pub mod protocol;
+pub mod render;

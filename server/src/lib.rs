@@ -9,13 +9,17 @@
 //! - [`api`]: REST routes, browser sockets, the OpenAPI document.
 //! - [`auth`]: passwords, sessions, worker tokens, the auth layer.
 //! - [`ui`]: the embedded frontend.
+//! - [`standalone`]: the worker that runs inside a standalone server.
+//! - [`bench`]: `hera bench`, the benchmark harness.
 
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod error;
 pub mod hub;
 pub mod live;
 pub mod scheduler;
+pub mod standalone;
 pub mod store;
 pub mod ui;
 
@@ -23,7 +27,7 @@ use std::{net::SocketAddr, os::unix::fs::PermissionsExt as _, path::PathBuf, syn
 
 use anyhow::Context as _;
 use app::engine::{Config as EngineConfig, Engine};
-use axum::Router;
+use axum::{Router, serve::ListenerExt as _};
 use chrono::{Duration, Utc};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -142,6 +146,13 @@ pub async fn start(
         .layer(TraceLayer::new_for_http());
     let addr = listener.local_addr()?;
     tracker.spawn(async move {
+        // Small messages (a dispatch, a result) go out at once: without TCP_NODELAY, Nagle and
+        // delayed ACKs hold each for about 40 ms.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await;

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use server::{ServerConfig, auth};
+use server::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use worker::WorkerConfig;
@@ -38,6 +38,29 @@ enum Command {
     },
     /// A worker that connects to a server and runs attempts.
     Worker(WorkerArgs),
+    /// Measures Hera against its targets on this machine (starts its own standalone in a
+    /// temporary directory).
+    Bench {
+        /// Comma-separated: w1,w2,w3,s1,s2,s3,l0,idle (default all).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "l0,idle,w1,w2,w3,s1,s3,s2"
+        )]
+        workloads: Vec<server::bench::Workload>,
+        /// Also write the figures as flat JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// `postgres://…` to measure on PostgreSQL instead of SQLite.
+        #[arg(long, env = "HERA_DATABASE_URL")]
+        database: Option<String>,
+        /// Small sizes: checks the harness works in well under a minute.
+        #[arg(long)]
+        smoke: bool,
+        /// Attempts the local worker runs at once.
+        #[arg(long, default_value_t = 32)]
+        slots: u32,
+    },
     /// Prints the next fire times of a cron expression.
     Cron {
         /// Quartz (6/7 fields, seconds first) or Unix (5 fields).
@@ -168,31 +191,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             slots,
             kill,
         } => {
-            let data_dir = server.data_dir.clone();
+            let work_dir = server.data_dir.join("work");
             let running = start_server(server, &shutdown, &tracker).await?;
-            // The embedded worker gets a fresh token at every start; only its hash is stored.
-            let token = auth::random_secret(32);
-            running
-                .store
-                .upsert_worker_token("local", &auth::hash_token(&token), Utc::now())
-                .await?;
-            let config = WorkerConfig {
-                server: format!("http://{}", running.addr),
-                token,
-                host_group: "default".to_owned(),
+            server::standalone::start_local_worker(
+                &running,
+                work_dir,
                 slots,
-                work_dir: data_dir.join("work"),
-                kill_grace: Duration::from_secs(10),
-                yarn_kill_command: kill.yarn_kill_command,
-                fence_after: Duration::from_secs(45),
-            };
-            let worker_shutdown = shutdown.clone();
-            tracker.spawn(async move {
-                if let Err(err) = worker::run(config, worker_shutdown.clone()).await {
-                    tracing::error!(error = %err, "the local worker stopped");
-                    worker_shutdown.cancel();
-                }
-            });
+                kill.yarn_kill_command,
+                shutdown.clone(),
+                &tracker,
+            )
+            .await?;
         }
         Command::Server { server } => {
             start_server(server, &shutdown, &tracker).await?;
@@ -210,6 +219,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             worker::run(config, shutdown.clone()).await?;
             shutdown.cancel();
+        }
+        Command::Bench {
+            workloads,
+            json,
+            database,
+            smoke,
+            slots,
+        } => {
+            let options = server::bench::BenchOptions {
+                workloads,
+                json,
+                database,
+                smoke,
+                slots,
+            };
+            server::bench::run(options).await?;
+            return Ok(());
         }
         Command::Cron { .. } => unreachable!("handled before the runtime starts"),
     }

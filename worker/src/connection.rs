@@ -17,7 +17,9 @@ use app::{
 use futures_util::{SinkExt as _, StreamExt as _};
 use sysinfo::System;
 use tokio::{net::TcpStream, sync::mpsc};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async_with_config, tungstenite::Message,
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
@@ -89,8 +91,12 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         if shutdown.is_cancelled() {
             break;
         }
-        let connected =
-            tokio::time::timeout(Duration::from_secs(10), connect_async(url.as_str())).await;
+        let connected = tokio::time::timeout(
+            Duration::from_secs(10),
+            // TCP_NODELAY: results and log chunks go out at once, not after a delayed ACK.
+            connect_async_with_config(url.as_str(), None, true),
+        )
+        .await;
         match connected {
             Err(_) => tracing::warn!(server = %url, "timed out connecting to the server"),
             Ok(Err(err)) => tracing::warn!(error = %err, server = %url, "cannot reach the server"),

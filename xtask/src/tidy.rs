@@ -120,13 +120,25 @@ fn server_and_worker_share_only_the_core() {
         !dependencies("worker").iter().any(|d| d == "server"),
         "the worker must not depend on the server"
     );
-    // The server embeds the worker only to run it in standalone mode (from main.rs).
+    // The server embeds the worker only to run it in standalone mode (main.rs and standalone.rs).
     assert!(dependencies("server").iter().any(|d| d == "worker"));
-    let lib = fs::read_to_string(root().join("server/src/lib.rs")).unwrap_or_default();
-    assert!(
-        !lib.contains("worker::"),
-        "only the binary's main.rs uses the worker crate"
-    );
+    let mut files = Vec::new();
+    rust_files(&root().join("server/src"), &mut files);
+    for file in files {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "main.rs" || name == "standalone.rs" {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !text.contains("worker::"),
+            "{}: only main.rs and standalone.rs use the worker crate",
+            file.display()
+        );
+    }
     for krate in ["frontend", "app"] {
         let deps = dependencies(krate);
         assert!(

@@ -110,15 +110,14 @@ async fn plan(state: &AppState, request: &Checked) -> ApiResult<BackfillPlan> {
         .map_err(engine_error)?;
     let jobs: BTreeSet<JobId> = pairs.iter().map(|p| p.0).collect();
     let existing = existing_instances(state, &pairs).await?;
-    let all_jobs = state.store.jobs(None).await?;
-    let current: BTreeMap<JobId, (&str, i64)> = all_jobs
-        .iter()
-        .filter(|j| jobs.contains(&j.id))
-        .map(|j| (j.id, (j.name.as_str(), j.version)))
-        .collect();
+    let mut current: BTreeMap<JobId, (String, i64)> = BTreeMap::new();
+    for job in &jobs {
+        let found = job_or_404(state, *job).await?;
+        current.insert(*job, (found.name, found.version));
+    }
     let mut items = Vec::with_capacity(pairs.len());
     for (job, at) in pairs {
-        let (name, latest) = current.get(&job).copied().unwrap_or(("", 1));
+        let (name, latest) = current.get(&job).cloned().unwrap_or_default();
         let record = existing.get(&(job, at));
         let action = match record {
             None => "create",
@@ -132,7 +131,7 @@ async fn plan(state: &AppState, request: &Checked) -> ApiResult<BackfillPlan> {
         };
         items.push(BackfillPlanItem {
             job_id: job,
-            job_name: name.to_owned(),
+            job_name: name,
             business_time: at,
             instance_id: record.map(|r| r.id),
             state: record.map(|r| r.state),

@@ -85,15 +85,30 @@ pub async fn create_folder(
 pub struct JobFilter {
     /// Only the jobs of this folder.
     folder_id: Option<FolderId>,
+    /// Only jobs whose name contains this text (any case), or whose id it is.
+    q: Option<String>,
+    /// With `q`: at most this many (default 50, at most 1000).
+    limit: Option<i64>,
 }
 
-/// Jobs, optionally of one folder.
+/// Jobs, optionally of one folder, optionally matching a search, by name.
 #[utoipa::path(get, path = "/api/jobs", params(JobFilter), responses((status = 200, body = Vec<Job>)), security(("bearer" = [])))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     Query(filter): Query<JobFilter>,
 ) -> ApiResult<Json<Vec<Job>>> {
-    Ok(Json(state.store.jobs(filter.folder_id).await?))
+    match filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(text) => {
+            let limit = filter.limit.unwrap_or(50).clamp(1, 1000);
+            Ok(Json(
+                state
+                    .store
+                    .search_jobs(text, filter.folder_id, limit)
+                    .await?,
+            ))
+        }
+        None => Ok(Json(state.store.jobs(filter.folder_id).await?)),
+    }
 }
 
 /// One job.
@@ -353,10 +368,17 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
     let mut dependencies = body.dependencies.unwrap_or_default();
     dependencies.sort();
     dependencies.dedup();
-    let graph = state.store.dependency_graph().await?;
+    // A job without dependencies closes no cycle: the graph is read only when there are some.
+    let graph = if dependencies.is_empty() {
+        BTreeMap::new()
+    } else {
+        state.store.dependency_graph().await?
+    };
     // A new job has no downstream yet, so only existence and self-reference can fail for it.
     let candidate = id.unwrap_or(JobId(i64::MAX));
-    if let Err(err) = dag::check_dependencies(&graph, candidate, &dependencies) {
+    if !dependencies.is_empty()
+        && let Err(err) = dag::check_dependencies(&graph, candidate, &dependencies)
+    {
         let reason = match err {
             DagError::Cycle { path } => {
                 let names = job_names(state).await?;

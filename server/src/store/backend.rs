@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{
     FromRow, PgPool, SqlitePool,
     postgres::PgPoolOptions,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 use super::{
@@ -39,6 +39,9 @@ impl SqliteStore {
             .with_context(|| format!("bad SQLite URL `{url}`"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL stays consistent and survives a crash of Hera; only a power
+            // loss can drop the last commits. FULL would add an fsync to every scheduling step.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
@@ -467,20 +470,28 @@ macro_rules! bind_job {
 macro_rules! sql_store {
     ($store:ty) => {
         impl $store {
-            async fn dependencies_of(&self, job: Option<JobId>) -> StoreResult<BTreeMap<JobId, Vec<Edge>>> {
-                let rows: Vec<(i64, i64, String, String)> = match job {
-                    Some(job) => sqlx::query_as(
-                        "select job_id, upstream_id, window_kind, on_skip from job_dependencies where job_id = $1 order by upstream_id",
-                    )
-                    .bind(job.0)
-                    .fetch_all(&self.pool)
-                    .await?,
-                    None => sqlx::query_as(
-                        "select job_id, upstream_id, window_kind, on_skip from job_dependencies order by job_id, upstream_id",
-                    )
-                    .fetch_all(&self.pool)
-                    .await?,
-                };
+            /// The edges of these jobs (`None`: of every job).
+            async fn dependencies_of(&self, jobs: Option<&[i64]>) -> StoreResult<BTreeMap<JobId, Vec<Edge>>> {
+                const COLUMNS: &str = "select job_id, upstream_id, window_kind, on_skip from job_dependencies";
+                let mut rows: Vec<(i64, i64, String, String)> = Vec::new();
+                match jobs {
+                    None => {
+                        rows = sqlx::query_as(&format!("{COLUMNS} order by job_id, upstream_id"))
+                            .fetch_all(&self.pool)
+                            .await?;
+                    }
+                    Some(ids) => {
+                        for chunk in ids.chunks(500) {
+                            let list: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+                            let sql = format!("{COLUMNS} where job_id in ({}) order by job_id, upstream_id", list.join(", "));
+                            let mut query = sqlx::query_as(&sql);
+                            for id in chunk {
+                                query = query.bind(*id);
+                            }
+                            rows.extend(query.fetch_all(&self.pool).await?);
+                        }
+                    }
+                }
                 let mut out: BTreeMap<JobId, Vec<Edge>> = BTreeMap::new();
                 for (job, upstream, window, on_skip) in rows {
                     out.entry(JobId(job)).or_default().push((JobId(upstream), parse(&window)?, parse(&on_skip)?));
@@ -575,8 +586,10 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn job_rows_to_api(&self, rows: Vec<JobRow>, job: Option<JobId>) -> StoreResult<Vec<api::Job>> {
-                let mut deps = self.dependencies_of(job).await?;
+            /// Jobs with their edges; `all` when the rows are every job (one query for all edges).
+            async fn job_rows_to_api(&self, rows: Vec<JobRow>, all: bool) -> StoreResult<Vec<api::Job>> {
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                let mut deps = self.dependencies_of((!all).then_some(ids.as_slice())).await?;
                 rows.into_iter()
                     .map(|row| {
                         let id = JobId(row.id);
@@ -718,7 +731,7 @@ macro_rules! sql_store {
                     .bind(id.0)
                     .fetch_one(&self.pool)
                     .await?;
-                let mut jobs = self.job_rows_to_api(vec![row], Some(id)).await?;
+                let mut jobs = self.job_rows_to_api(vec![row], false).await?;
                 jobs.pop().ok_or(StoreError::NotFound)
             }
 
@@ -734,7 +747,52 @@ macro_rules! sql_store {
                         .fetch_all(&self.pool)
                         .await?,
                 };
-                self.job_rows_to_api(rows, None).await
+                self.job_rows_to_api(rows, folder.is_none()).await
+            }
+
+            async fn search_jobs(&self, text: &str, folder: Option<FolderId>, limit: i64) -> StoreResult<Vec<api::Job>> {
+                let id: Option<i64> = text.trim().trim_start_matches('#').parse().ok();
+                let pattern = format!(
+                    "%{}%",
+                    text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                );
+                let rows: Vec<JobRow> = sqlx::query_as(&format!(
+                    "select {JOB_COLUMNS} from jobs where deleted_at is null \
+                     and ($1 is null or folder_id = $1) \
+                     and (lower(name) like $2 escape '\\' or id = $3) order by name, id limit $4"
+                ))
+                .bind(folder.map(|f| f.0))
+                .bind(pattern)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                self.job_rows_to_api(rows, false).await
+            }
+
+            async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<super::AttemptTiming>> {
+                let rows: Vec<(i64, i64, i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String)> =
+                    sqlx::query_as(
+                        "select a.id, a.instance_id, a.job_id, i.scheduled_at, a.created_at, a.started_at, a.finished_at, a.state \
+                         from attempts a join instances i on i.id = a.instance_id where a.created_at >= $1 order by a.id",
+                    )
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(attempt, instance, job, scheduled_at, created_at, started_at, finished_at, state)| {
+                        Ok(super::AttemptTiming {
+                            attempt: AttemptId(attempt),
+                            instance: InstanceId(instance),
+                            job: JobId(job),
+                            scheduled_at,
+                            created_at,
+                            started_at,
+                            finished_at,
+                            state: parse(&state)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn delete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()> {
@@ -849,7 +907,7 @@ macro_rules! sql_store {
                     .fetch_all(&self.pool)
                     .await?;
                 let jobs = self
-                    .job_rows_to_api(jobs, None)
+                    .job_rows_to_api(jobs, true)
                     .await?
                     .iter()
                     .map(JobSpec::from_job)

@@ -182,6 +182,27 @@ pub struct AuditFilter {
     pub calendar_id: Option<CalendarId>,
 }
 
+/// When an attempt ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptTiming {
+    /// The attempt.
+    pub attempt: AttemptId,
+    /// Its instance.
+    pub instance: InstanceId,
+    /// Its job.
+    pub job: JobId,
+    /// The instance's business time.
+    pub scheduled_at: DateTime<Utc>,
+    /// When it was dispatched.
+    pub created_at: DateTime<Utc>,
+    /// When its process started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Its state.
+    pub state: app::domain::AttemptState,
+}
+
 /// What the worker needs of a pinned job version.
 #[derive(Clone, Debug)]
 pub struct JobVersionRecord {
@@ -254,6 +275,16 @@ pub trait Store: Send + Sync {
     async fn delete_job(&self, id: JobId, now: DateTime<Utc>) -> StoreResult<()>;
     /// Jobs, optionally of one folder, by name.
     async fn jobs(&self, folder: Option<FolderId>) -> StoreResult<Vec<api::Job>>;
+    /// Jobs whose name contains `text` (any case) or whose id is `text`, by name, at most `limit`.
+    async fn search_jobs(
+        &self,
+        text: &str,
+        folder: Option<FolderId>,
+        limit: i64,
+    ) -> StoreResult<Vec<api::Job>>;
+    /// The start, end and state of every attempt created at or after `since`, with its
+    /// instance's business time (timelines and benchmarks).
+    async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<AttemptTiming>>;
     /// The whole dependency graph: job -> its upstreams (every job has an entry).
     async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>>;
     /// A pinned job version.

@@ -1,0 +1,204 @@
+//! A standalone Hera started inside the benchmark process, and a small client of its REST API.
+
+use std::{
+    collections::BTreeSet,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use app::ids::JobId;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    ServerConfig,
+    store::{AttemptTiming, Store},
+};
+
+/// A running standalone (server + local worker) with a logged-in client.
+pub struct Harness {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The session token.
+    pub token: String,
+    /// The server's store (the figures come from its timestamps).
+    pub store: Arc<dyn Store>,
+    http: reqwest::Client,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Harness {
+    /// Starts a standalone on `data_dir` and logs in as admin; returns once the local worker is
+    /// connected.
+    pub async fn start(
+        data_dir: &Path,
+        database: Option<String>,
+        slots: u32,
+    ) -> anyhow::Result<Harness> {
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let config = ServerConfig {
+            data_dir: data_dir.to_owned(),
+            database_url: database,
+            worker_grace: chrono::Duration::seconds(60),
+        };
+        let running = crate::start(config, listener, shutdown.clone(), &tracker).await?;
+        crate::standalone::start_local_worker(
+            &running,
+            data_dir.join("work"),
+            slots,
+            None,
+            shutdown.clone(),
+            &tracker,
+        )
+        .await?;
+        let base = format!("http://{}", running.addr);
+        let password = std::fs::read_to_string(data_dir.join("initial-admin-password"))
+            .context("the admin password file is missing")?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(16)
+            .build()?;
+        let login: Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({ "username": "admin", "password": password.trim() }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = login["token"]
+            .as_str()
+            .context("no token in the login answer")?
+            .to_owned();
+        let harness = Harness {
+            base,
+            token,
+            store: running.store,
+            http,
+            shutdown,
+            tracker,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let workers = harness.get("/api/workers").await?;
+            let connected = workers
+                .as_array()
+                .is_some_and(|list| list.iter().any(|w| w["connected"] == true));
+            if connected {
+                return Ok(harness);
+            }
+            if Instant::now() > deadline {
+                bail!("the local worker did not connect within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server and the worker and waits for their tasks.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.tracker.wait()).await;
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let response = request.bearer_auth(&self.token).send().await?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// `GET path` → JSON.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// `POST path body` → JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    /// Creates a folder named `name` (unique per run) and returns its id.
+    pub async fn folder(&self, name: &str) -> anyhow::Result<i64> {
+        let unique = format!("{name}-{}", Utc::now().timestamp_millis());
+        let folder = self
+            .post("/api/folders", &json!({ "name": unique }))
+            .await?;
+        folder["id"].as_i64().context("no folder id")
+    }
+
+    /// Creates a shell job from `fields` (merged into a minimal body) and returns its id.
+    pub async fn job(&self, folder: i64, name: &str, fields: Value) -> anyhow::Result<JobId> {
+        let mut body = json!({
+            "name": name, "folder_id": folder, "job_type": "shell", "script": "true",
+            "timezone": "UTC",
+        });
+        for (key, value) in fields.as_object().into_iter().flatten() {
+            body[key] = value.clone();
+        }
+        let job = self.post("/api/jobs", &body).await?;
+        Ok(JobId(job["id"].as_i64().context("no job id")?))
+    }
+
+    /// Waits until every job of `jobs` has an ended attempt created since `since` (one per job)
+    /// and returns those attempts.
+    pub async fn wait_attempts(
+        &self,
+        jobs: &BTreeSet<JobId>,
+        since: DateTime<Utc>,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<AttemptTiming>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let ended: Vec<AttemptTiming> = self
+                .store
+                .attempt_times(since)
+                .await?
+                .into_iter()
+                .filter(|a| jobs.contains(&a.job) && a.state.is_terminal())
+                .collect();
+            let done: BTreeSet<JobId> = ended.iter().map(|a| a.job).collect();
+            if done.len() == jobs.len() {
+                return Ok(ended);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "only {} of {} jobs ran within {timeout:?}",
+                    done.len(),
+                    jobs.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A Quartz expression that fires exactly at `at` (UTC, whole second).
+pub fn cron_at(at: DateTime<Utc>) -> String {
+    format!(
+        "{} {} {} {} {} ?",
+        at.format("%-S"),
+        at.format("%-M"),
+        at.format("%-H"),
+        at.format("%-d"),
+        at.format("%-m")
+    )
+}
+
+/// The first whole second at least `lead` from now.
+pub fn due_in(lead: Duration) -> DateTime<Utc> {
+    let at = Utc::now() + chrono::Duration::from_std(lead).unwrap_or_default();
+    let next = at.timestamp() + 1;
+    DateTime::from_timestamp(next, 0).unwrap_or(at)
+}
