@@ -91,8 +91,79 @@ pub struct Folder {
     pub name: String,
     /// The parent folder; `None` for top-level folders.
     pub parent_id: Option<FolderId>,
+    /// Configs (key=value) inherited by the folders and jobs inside it.
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// `PUT /api/folders/{id}`: rename a folder and set its configs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FolderUpdate {
+    /// Its name.
+    pub name: String,
+    /// Its configs (replacing all); default none.
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
+}
+
+/// `GET /api/jobs/{id}/configs`: a job's own configs and what it inherits from its folders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfigView {
+    /// The job's own configs.
+    pub own: BTreeMap<String, String>,
+    /// The configs of its folders, outermost first; a nearer folder or the job overrides.
+    pub inherited: Vec<InheritedConfig>,
+    /// What the script sees: every key with its winning value.
+    pub effective: BTreeMap<String, String>,
+}
+
+/// One config of a folder above a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InheritedConfig {
+    /// The key.
+    pub key: String,
+    /// The folder's value.
+    pub value: String,
+    /// The folder.
+    pub folder_id: FolderId,
+    /// The folder's name.
+    pub folder_name: String,
+    /// A nearer folder or the job sets the same key.
+    pub overridden: bool,
+}
+
+/// `POST /api/render`: a script rendered as an attempt would see it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RenderRequest {
+    /// The script.
+    pub script: String,
+    /// The business time to render for (RFC 3339).
+    pub business_time: DateTime<Utc>,
+    /// The job's IANA zone.
+    pub timezone: String,
+    /// The folder whose configs (and its parents') are inherited.
+    #[serde(default)]
+    pub folder_id: Option<FolderId>,
+    /// The job's own configs (they override the folders').
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
+    /// Run-time parameters to render as a trigger would give them.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// The answer of `POST /api/render`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rendered {
+    /// The rendered script.
+    pub rendered: String,
 }
 
 /// `POST /api/folders`.
@@ -827,4 +898,74 @@ fn default_backoff() -> RetryBackoff {
 
 fn default_max_delay() -> u32 {
     3600
+}
+
+/// `GET /api/dashboard`: the home page's figures for one day in a zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dashboard {
+    /// The day the figures are for (today in `timezone` unless asked otherwise).
+    pub date: NaiveDate,
+    /// The zone the day is taken in.
+    pub timezone: String,
+    /// That day's instances (by business time) in each state.
+    pub counts: BTreeMap<InstanceState, u32>,
+    /// Instances running now, longest-running first (at most 50).
+    pub running: Vec<DashboardInstance>,
+    /// That day's failed instances, newest first (at most 50).
+    pub failures: Vec<DashboardInstance>,
+    /// The seven days up to the date: succeeded and failed instances per day, oldest first.
+    pub trend: Vec<DayCounts>,
+    /// That day's ten longest runs, with the same jobs' longest run the day before.
+    pub longest: Vec<LongRun>,
+}
+
+/// An instance as the dashboard lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DashboardInstance {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// Its job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// Its business time.
+    pub business_time: DateTime<Utc>,
+    /// Its state.
+    pub state: InstanceState,
+    /// When its first attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why it is in its state.
+    pub reason: Option<String>,
+}
+
+/// Succeeded and failed instances of one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayCounts {
+    /// The day.
+    pub date: NaiveDate,
+    /// Instances that succeeded.
+    pub success: u32,
+    /// Instances that failed.
+    pub failed: u32,
+}
+
+/// One of the day's longest runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LongRun {
+    /// The instance.
+    pub instance_id: InstanceId,
+    /// Its job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// How long its attempt ran, in seconds.
+    pub seconds: f64,
+    /// The same job's longest run the day before, in seconds.
+    pub yesterday_seconds: Option<f64>,
 }

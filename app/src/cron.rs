@@ -12,7 +12,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Timelike as _, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Timelike as _, Utc};
 use chrono_tz::Tz;
 use croner::{
     Cron,
@@ -139,6 +139,19 @@ impl Schedule {
 /// Parses an IANA zone name such as `Asia/Shanghai` or `UTC`.
 pub fn parse_zone(zone: &str) -> Result<Tz, CronError> {
     Tz::from_str(zone.trim()).map_err(|_| CronError::UnknownZone(zone.to_owned()))
+}
+
+/// Local midnight; where midnight falls in a DST gap, the first valid instant after it.
+pub fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let mut naive = date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(t) = zone.from_local_datetime(&naive).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        naive += Duration::minutes(30);
+    }
+    zone.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+        .with_timezone(&Utc)
 }
 
 #[cfg(test)]

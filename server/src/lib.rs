@@ -3,6 +3,7 @@
 //!
 //! Layout:
 //! - [`store`]: the `Store` trait with SQLite and PostgreSQL backends (the only SQL).
+//! - [`rendering`]: scripts as their attempts see them (configs inherited, macros rendered).
 //! - [`scheduler`]: the driver task that owns the engine and applies its effects write-ahead.
 //! - [`hub`]: worker connections (`/api/ws/worker`).
 //! - [`live`]: fan-out of events and log chunks to browsers.
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod error;
 pub mod hub;
 pub mod live;
+pub mod rendering;
 pub mod scheduler;
 pub mod standalone;
 pub mod store;

@@ -8,7 +8,6 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use app::{
     api::{Event, WhyNotStarted},
-    domain::AttemptOutcome,
     engine::{
         AttemptRecord, Effect, Engine, EngineError, Handled, Input, InstanceRecord, PlanTimes,
     },
@@ -19,7 +18,12 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::{hub::Hub, live::Live, store::Store};
+use crate::{
+    hub::Hub,
+    live::Live,
+    rendering::{Script, render_script},
+    store::Store,
+};
 
 type Reply = oneshot::Sender<Result<Handled, EngineError>>;
 /// A backfill plan: (job, business time) pairs.
@@ -358,13 +362,30 @@ impl Driver {
             Ok(version) => version,
             Err(err) => {
                 tracing::error!(job = %attempt.job, version = job_version, error = %err, "cannot load the pinned job version");
-                self.feedback.push(Input::AttemptFinished {
-                    worker,
-                    attempt: attempt.id,
-                    outcome: AttemptOutcome::Failed,
-                    exit_code: None,
-                    at: Utc::now(),
-                });
+                let reason = format!("job version {job_version} cannot be loaded");
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+        };
+        let script = Script {
+            text: &version.script,
+            configs: &version.configs,
+            folder: Some(version.folder_id),
+            timezone: &version.timezone,
+            business_time: scheduled_at,
+            params: &params,
+        };
+        let rendered = match render_script(self.store.as_ref(), &script).await {
+            Ok(Ok(rendered)) => rendered,
+            Ok(Err(reason)) => {
+                let reason = format!("the script cannot be rendered: {reason}");
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+            Err(err) => {
+                tracing::error!(job = %attempt.job, error = %err, "cannot read the job's folder configs");
+                let reason = "the job's folder configs cannot be read".to_owned();
+                self.not_started(&attempt, reason).await;
                 return;
             }
         };
@@ -376,7 +397,7 @@ impl Driver {
             job_name: version.name,
             job_version,
             job_type: version.job_type,
-            script: version.script,
+            script: rendered,
             scheduled_at,
             trigger: attempt.trigger,
             // Run-time parameters of the trigger, for this run only.
@@ -387,5 +408,24 @@ impl Driver {
             // the attempt is declared lost after the grace period unless the worker returns.
             self.feedback.push(Input::WorkerDisconnected { worker });
         }
+    }
+
+    /// An attempt that cannot be sent: the reason goes into its log, and it fails.
+    async fn not_started(&mut self, attempt: &AttemptRecord, reason: String) {
+        let line = format!(
+            "{}hera: {reason}\n",
+            Utc::now().format("[%Y-%m-%d %H:%M:%S%.3f] ")
+        );
+        if let Err(err) = self
+            .store
+            .append_log(attempt.id, 0, &line, Utc::now())
+            .await
+        {
+            tracing::error!(attempt = %attempt.id, error = %err, "cannot write the attempt's log");
+        }
+        self.feedback.push(Input::AttemptNotStarted {
+            attempt: attempt.id,
+            reason,
+        });
     }
 }

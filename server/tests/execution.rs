@@ -105,3 +105,188 @@ async fn a_timeout_kills_the_attempt_and_an_overrun_is_noticed() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_the_day_and_lists_failures_and_long_runs() {
+    let server = TestServer::start(2).await;
+    let folder = server.folder("dash").await;
+    let good = server.job(folder, "good", "sleep 0.3", json!({})).await;
+    let bad = server.job(folder, "bad", "exit 4", json!({})).await;
+    for job in [good, bad] {
+        let (_, created) = server
+            .post(&format!("/api/jobs/{job}/run"), json!({}))
+            .await;
+        server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    }
+    let dash: app::api::Dashboard = server.ok(Method::GET, "/api/dashboard", None).await;
+    assert_eq!(dash.timezone, "UTC");
+    assert_eq!(dash.counts[&InstanceState::Success], 1);
+    assert_eq!(dash.counts[&InstanceState::Failed], 1);
+    assert_eq!(dash.failures.len(), 1);
+    assert_eq!(dash.failures[0].job_name, "bad");
+    assert_eq!(dash.trend.len(), 7);
+    let today = dash.trend.last().unwrap();
+    assert_eq!((today.date, today.success, today.failed), (dash.date, 1, 1));
+    assert_eq!(dash.longest[0].job_name, "good");
+    assert!(dash.longest[0].seconds >= 0.3, "{:?}", dash.longest);
+    assert!(dash.running.is_empty());
+    let (status, body) = server.get("/api/dashboard?timezone=Mars/Base").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = server
+        .get("/api/dashboard?timezone=Asia/Shanghai&date=2026-01-01")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
+    let server = TestServer::start(2).await;
+    let outer = server.folder("dw").await;
+    let (status, inner) = server
+        .post(
+            "/api/folders",
+            json!({ "name": "daily", "parent_id": outer }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inner}");
+    let inner = inner["id"].as_i64().unwrap();
+    for (folder, name, configs) in [
+        (outer, "dw", json!({ "table": "dw.orders", "env": "prod" })),
+        (inner, "daily", json!({ "env": "test" })),
+    ] {
+        let (status, body) = server
+            .put(
+                &format!("/api/folders/{folder}"),
+                json!({ "name": name, "configs": configs }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let script =
+        "echo \"${table} ${env} ${zdt.addDay(-1).format('yyyyMMdd')} $[yyyyMMdd] [${unknown}]\"";
+    let job = server
+        .job(
+            inner,
+            "render",
+            script,
+            json!({ "timezone": "Asia/Shanghai", "configs": { "table": "dw.items" } }),
+        )
+        .await;
+    let view: app::api::ConfigView = server
+        .ok(Method::GET, &format!("/api/jobs/{job}/configs"), None)
+        .await;
+    assert_eq!(view.effective["table"], "dw.items");
+    assert_eq!(view.effective["env"], "test");
+    let inherited: Vec<(String, String, bool)> = view
+        .inherited
+        .iter()
+        .map(|c| (c.key.clone(), c.folder_name.clone(), c.overridden))
+        .collect();
+    assert_eq!(
+        inherited,
+        [
+            ("env".to_owned(), "dw".to_owned(), true),
+            ("table".to_owned(), "dw".to_owned(), true),
+            ("env".to_owned(), "daily".to_owned(), false),
+        ]
+    );
+    // 01:00 UTC is 09:00 on the 24th in Shanghai.
+    let (status, created) = server
+        .post(
+            &format!("/api/jobs/{job}/run"),
+            json!({ "business_time": "2026-11-24T01:00:00Z" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Success, "{instance:?}");
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
+            None,
+        )
+        .await;
+    assert!(
+        log.text.contains("] dw.items test 20261123 20261124 []\n"),
+        "{}",
+        log.text
+    );
+    // The preview renders the same; a bad macro is a 422 saying where.
+    let (status, preview) = server
+        .post(
+            "/api/render",
+            json!({ "script": script, "business_time": "2026-11-24T01:00:00Z",
+                    "timezone": "Asia/Shanghai", "folder_id": inner, "configs": { "table": "dw.items" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        preview["rendered"],
+        "echo \"dw.items test 20261123 20261124 [${unknown}]\""
+    );
+    let (status, bad) = server
+        .post(
+            "/api/render",
+            json!({ "script": "echo ok\necho $[yyyyMMdd+x]", "business_time": "2026-11-24T01:00:00Z", "timezone": "UTC" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(
+        bad["error"]["fields"]["script"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2"),
+        "{bad}"
+    );
+    // A script that cannot be rendered fails before it starts, with the reason.
+    let broken = server
+        .job(inner, "broken", "echo $[yyyyMMdd+x]", json!({}))
+        .await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{broken}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Failed);
+    assert!(
+        instance
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("attempt 1 failed (the script cannot be rendered: line 1"),
+        "{instance:?}"
+    );
+    // Run-time parameters are data: nothing injected runs.
+    let dir = tempfile::tempdir().unwrap();
+    let pwned = dir.path().join("pwned");
+    let echo = server.job(inner, "echo-p", "echo [${P}]", json!({})).await;
+    let value = format!(
+        "$(touch {}); `touch {}`\nrm -rf /",
+        pwned.display(),
+        pwned.display()
+    );
+    let (_, created) = server
+        .post(
+            &format!("/api/jobs/{echo}/run"),
+            json!({ "params": { "P": value } }),
+        )
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Success);
+    assert!(!pwned.exists(), "an injected command ran");
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
+            None,
+        )
+        .await;
+    assert!(
+        log.text
+            .contains(&format!("] [$(touch {});", pwned.display())),
+        "{}",
+        log.text
+    );
+    server.stop().await;
+}

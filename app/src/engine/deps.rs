@@ -10,10 +10,11 @@
 //! every edge has the same-hour window, else per business day — created once the upstreams of that
 //! period are done, at the latest of their business times.
 
-use chrono::{DateTime, Duration, DurationRound, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, SubsecRound, Utc};
 use chrono_tz::Tz;
 
 use super::{Engine, InstanceRecord};
+pub(super) use crate::cron::local_midnight;
 use crate::{
     api,
     cron::parse_zone,
@@ -29,19 +30,6 @@ pub(super) fn business_day(
     let date = at.with_timezone(&zone).date_naive();
     let next = date.succ_opt().unwrap_or(date);
     (date, local_midnight(zone, date), local_midnight(zone, next))
-}
-
-/// Local midnight; where midnight falls in a DST gap, the first valid instant after it.
-pub(super) fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let mut naive = date.and_time(NaiveTime::MIN);
-    for _ in 0..4 {
-        if let Some(t) = zone.from_local_datetime(&naive).earliest() {
-            return t.with_timezone(&Utc);
-        }
-        naive += Duration::minutes(30);
-    }
-    zone.from_utc_datetime(&date.and_time(NaiveTime::MIN))
-        .with_timezone(&Utc)
 }
 
 /// Why an instance is not queued.

@@ -337,6 +337,14 @@ pub enum Input {
         /// When it started.
         at: DateTime<Utc>,
     },
+    /// The server could not send a dispatched attempt (its script could not be loaded or
+    /// rendered): it fails before it starts, with the reason.
+    AttemptNotStarted {
+        /// The attempt.
+        attempt: AttemptId,
+        /// Why.
+        reason: String,
+    },
     /// A worker reports how an attempt ended.
     AttemptFinished {
         /// The reporting worker.
@@ -762,6 +770,16 @@ impl Engine {
                 exit_code,
                 at,
             } => Ok(self.attempt_finished(now, worker, attempt, outcome, exit_code, at)),
+            Input::AttemptNotStarted { attempt, reason } => {
+                let Some(instance) = self.current_attempt_instance(attempt).map(|r| r.id) else {
+                    return Ok(Handled::Ignored);
+                };
+                let Some(ended) = self.end_attempt(attempt, AttemptState::Failed, None, now) else {
+                    return Ok(Handled::Ignored);
+                };
+                self.attempt_failed(now, instance, &ended, &reason);
+                Ok(Handled::Done)
+            }
         };
         self.settle(now);
         self.dispatch(now);

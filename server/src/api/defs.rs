@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::{
-    api::{ActionReason, DagEdge, DagNode, DagView, Folder, Job, JobInput, NewFolder},
+    api::{
+        ActionReason, ConfigView, DagEdge, DagNode, DagView, Folder, FolderUpdate, Job, JobInput,
+        NewFolder, RenderRequest, Rendered,
+    },
     cron::{CronError, Schedule},
     dag::{self, DagError},
     domain::{CalendarMode, MisfirePolicy, OverlapPolicy, RetryBackoff},
@@ -24,6 +27,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     error::{ApiError, ApiResult},
+    rendering::{Script, config_view, render_script},
     store::{AuditWrite, JobWrite},
 };
 
@@ -78,6 +82,78 @@ pub async fn create_folder(
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(folder)))
+}
+
+/// Renames a folder and sets its configs (inherited by its folders and jobs; the nearest wins).
+#[utoipa::path(put, path = "/api/folders/{id}", params(("id" = i64, Path)), request_body = FolderUpdate,
+    responses((status = 200, body = Folder), (status = 404, body = app::api::ErrorBody),
+        (status = 409, body = app::api::ErrorBody), (status = 422, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_folder(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<FolderId>,
+    ApiJson(body): ApiJson<FolderUpdate>,
+) -> ApiResult<Json<Folder>> {
+    let name = check_name(&body.name)?;
+    check_configs(&body.configs).map_err(|reason| ApiError::field("configs", reason))?;
+    if !state.store.folders().await?.iter().any(|f| f.id == id) {
+        return Err(ApiError::NotFound(format!("folder {id} does not exist")));
+    }
+    let folder = state
+        .store
+        .update_folder(id, &name, &body.configs)
+        .await
+        .map_err(|err| match err {
+            crate::store::StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("a folder named `{name}` already exists here"))
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(folder))
+}
+
+/// A job's own configs, the ones it inherits from its folders, and the effective set.
+#[utoipa::path(get, path = "/api/jobs/{id}/configs", params(("id" = i64, Path)),
+    responses((status = 200, body = ConfigView), (status = 404, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn job_configs(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<JobId>,
+) -> ApiResult<Json<ConfigView>> {
+    let job = job_or_404(&state, id).await?;
+    Ok(Json(
+        config_view(state.store.as_ref(), job.folder_id, &job.configs).await?,
+    ))
+}
+
+/// Renders a script as an attempt at `business_time` would see it: configs (the folder's, then
+/// the given own ones), `${zdt…}` and `$[…]` date macros, run-time parameters (shell-quoted). A
+/// script that cannot be rendered is a 422 saying where and why.
+#[utoipa::path(post, path = "/api/render", request_body = RenderRequest,
+    responses((status = 200, body = Rendered), (status = 422, body = app::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn render_preview(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RenderRequest>,
+) -> ApiResult<Json<Rendered>> {
+    if let Some(folder) = body.folder_id
+        && !state.store.folders().await?.iter().any(|f| f.id == folder)
+    {
+        return Err(ApiError::field(
+            "folder_id",
+            format!("folder {folder} does not exist"),
+        ));
+    }
+    let script = Script {
+        text: &body.script,
+        configs: &body.configs,
+        folder: body.folder_id,
+        timezone: &body.timezone,
+        business_time: body.business_time,
+        params: &body.params,
+    };
+    match render_script(state.store.as_ref(), &script).await? {
+        Ok(rendered) => Ok(Json(Rendered { rendered })),
+        Err(reason) => Err(ApiError::field("script", reason)),
+    }
 }
 
 /// `GET /api/jobs` filters.

@@ -6,6 +6,7 @@ mod audit;
 mod backfills;
 mod calendars;
 mod cluster;
+mod dashboard;
 mod defs;
 mod runs;
 mod session;
@@ -70,7 +71,10 @@ pub fn router(state: AppState) -> Router {
             "/api/folders",
             get(defs::list_folders).post(defs::create_folder),
         )
+        .route("/api/folders/{id}", axum::routing::put(defs::update_folder))
         .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
+        .route("/api/jobs/{id}/configs", get(defs::job_configs))
+        .route("/api/render", post(defs::render_preview))
         .route(
             "/api/jobs/{id}",
             get(defs::get_job)
@@ -90,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/attempts/{id}", get(runs::get_attempt))
         .route("/api/attempts/{id}/log", get(runs::attempt_log))
         .route("/api/audit", get(audit::list_audit))
+        .route("/api/dashboard", get(dashboard::dashboard))
         .route(
             "/api/calendars",
             get(calendars::list_calendars).post(calendars::create_calendar),
@@ -168,9 +173,10 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         session::health, session::login, session::me,
-        defs::list_folders, defs::create_folder, defs::list_jobs, defs::create_job, defs::get_job,
+        defs::list_folders, defs::create_folder, defs::update_folder, defs::job_configs,
+        defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,
-        audit::list_audit,
+        audit::list_audit, dashboard::dashboard,
         calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,
         calendars::update_calendar, calendars::delete_calendar, calendars::import_calendar,
         backfills::dry_run, backfills::start_backfill, backfills::list_backfills,

@@ -91,17 +91,19 @@ struct FolderRow {
     id: i64,
     name: String,
     parent_id: Option<i64>,
+    configs: String,
     created_at: DateTime<Utc>,
 }
 
-impl From<FolderRow> for api::Folder {
-    fn from(row: FolderRow) -> Self {
-        api::Folder {
-            id: FolderId(row.id),
-            name: row.name,
-            parent_id: row.parent_id.map(FolderId),
-            created_at: row.created_at,
-        }
+impl FolderRow {
+    fn into_api(self) -> StoreResult<api::Folder> {
+        Ok(api::Folder {
+            id: FolderId(self.id),
+            name: self.name,
+            parent_id: self.parent_id.map(FolderId),
+            configs: parse_configs(&self.configs)?,
+            created_at: self.created_at,
+        })
     }
 }
 
@@ -671,22 +673,50 @@ macro_rules! sql_store {
             async fn create_folder(&self, name: &str, parent: Option<FolderId>, now: DateTime<Utc>) -> StoreResult<api::Folder> {
                 let row: FolderRow = sqlx::query_as(
                     "insert into folders (name, parent_id, created_at) values ($1, $2, $3) \
-                     returning id, name, parent_id, created_at",
+                     returning id, name, parent_id, configs, created_at",
                 )
                 .bind(name)
                 .bind(parent.map(|p| p.0))
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await?;
-                Ok(row.into())
+                row.into_api()
+            }
+
+            async fn folder_path(&self, folder: FolderId) -> StoreResult<Vec<api::Folder>> {
+                let rows: Vec<FolderRow> = sqlx::query_as(
+                    "with recursive path (id, name, parent_id, configs, created_at, depth) as ( \
+                         select id, name, parent_id, configs, created_at, 0 from folders where id = $1 \
+                         union all \
+                         select f.id, f.name, f.parent_id, f.configs, f.created_at, p.depth + 1 \
+                         from folders f join path p on f.id = p.parent_id where p.depth < 64 \
+                     ) select id, name, parent_id, configs, created_at from path order by depth desc",
+                )
+                .bind(folder.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(FolderRow::into_api).collect()
+            }
+
+            async fn update_folder(&self, id: FolderId, name: &str, configs: &BTreeMap<String, String>) -> StoreResult<api::Folder> {
+                let row: FolderRow = sqlx::query_as(
+                    "update folders set name = $2, configs = $3 where id = $1 \
+                     returning id, name, parent_id, configs, created_at",
+                )
+                .bind(id.0)
+                .bind(name)
+                .bind(configs_text(configs))
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_api()
             }
 
             async fn folders(&self) -> StoreResult<Vec<api::Folder>> {
                 let rows: Vec<FolderRow> =
-                    sqlx::query_as("select id, name, parent_id, created_at from folders order by name, id")
+                    sqlx::query_as("select id, name, parent_id, configs, created_at from folders order by name, id")
                         .fetch_all(&self.pool)
                         .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                rows.into_iter().map(FolderRow::into_api).collect()
             }
 
             async fn create_job(&self, job: &JobWrite, owner: &str, now: DateTime<Utc>) -> StoreResult<api::Job> {
@@ -770,6 +800,77 @@ macro_rules! sql_store {
                 self.job_rows_to_api(rows, false).await
             }
 
+            async fn state_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<BTreeMap<InstanceState, u32>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "select state, count(*) from instances where scheduled_at >= $1 and scheduled_at < $2 group by state",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|(state, n)| Ok((parse(&state)?, count(n)))).collect()
+            }
+
+            async fn instances_in_state(
+                &self,
+                state: InstanceState,
+                range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+                limit: i64,
+            ) -> StoreResult<Vec<api::DashboardInstance>> {
+                let order = if state == InstanceState::Running {
+                    "i.started_at, i.id"
+                } else {
+                    "i.finished_at desc, i.id desc"
+                };
+                let rows: Vec<(i64, i64, String, DateTime<Utc>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>)> =
+                    sqlx::query_as(&format!(
+                        "select i.id, i.job_id, j.name, i.scheduled_at, i.state, i.started_at, i.finished_at, i.reason \
+                         from instances i join jobs j on j.id = i.job_id where i.state = $1 \
+                         and ($2 is null or i.scheduled_at >= $2) and ($3 is null or i.scheduled_at < $3) \
+                         order by {order} limit $4"
+                    ))
+                    .bind(state.as_str())
+                    .bind(range.map(|r| r.0))
+                    .bind(range.map(|r| r.1))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(id, job, name, at, state, started_at, finished_at, reason)| {
+                        Ok(api::DashboardInstance {
+                            instance_id: InstanceId(id),
+                            job_id: JobId(job),
+                            job_name: name,
+                            business_time: at,
+                            state: parse(&state)?,
+                            started_at,
+                            finished_at,
+                            reason,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn attempt_durations(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<(InstanceId, JobId, String, f64)>> {
+                let rows: Vec<(i64, i64, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+                    "select a.instance_id, a.job_id, j.name, a.started_at, a.finished_at from attempts a \
+                     join instances i on i.id = a.instance_id join jobs j on j.id = a.job_id \
+                     where i.scheduled_at >= $1 and i.scheduled_at < $2 \
+                     and a.started_at is not null and a.finished_at is not null",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(instance, job, name, start, end)| {
+                        let seconds = (end - start).num_milliseconds() as f64 / 1000.0;
+                        (InstanceId(instance), JobId(job), name, seconds)
+                    })
+                    .collect())
+            }
+
             async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<super::AttemptTiming>> {
                 let rows: Vec<(i64, i64, i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String)> =
                     sqlx::query_as(
@@ -825,19 +926,22 @@ macro_rules! sql_store {
             }
 
             async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord> {
-                let (name, job_type, script, configs): (String, String, String, String) = sqlx::query_as(
-                    "select j.name, v.job_type, v.script, v.configs from job_versions v join jobs j on j.id = v.job_id \
-                     where v.job_id = $1 and v.version = $2",
-                )
-                .bind(id.0)
-                .bind(version)
-                .fetch_one(&self.pool)
-                .await?;
+                let (name, job_type, script, configs, folder, timezone): (String, String, String, String, i64, String) =
+                    sqlx::query_as(
+                        "select j.name, v.job_type, v.script, v.configs, j.folder_id, j.timezone from job_versions v \
+                         join jobs j on j.id = v.job_id where v.job_id = $1 and v.version = $2",
+                    )
+                    .bind(id.0)
+                    .bind(version)
+                    .fetch_one(&self.pool)
+                    .await?;
                 Ok(JobVersionRecord {
                     name,
                     job_type: parse::<JobType>(&job_type)?,
                     script,
                     configs: parse_configs(&configs)?,
+                    folder_id: FolderId(folder),
+                    timezone,
                 })
             }
 

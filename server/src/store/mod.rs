@@ -214,6 +214,10 @@ pub struct JobVersionRecord {
     pub script: String,
     /// Own configs at that version.
     pub configs: BTreeMap<String, String>,
+    /// The job's folder (now: configs are inherited from the current folders).
+    pub folder_id: FolderId,
+    /// The job's zone (now).
+    pub timezone: String,
 }
 
 /// The persistence interface. Methods are domain intents, not tables.
@@ -254,6 +258,15 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<api::Folder>;
     /// Every folder.
     async fn folders(&self) -> StoreResult<Vec<api::Folder>>;
+    /// A folder and its ancestors, outermost first (configs are inherited down this path).
+    async fn folder_path(&self, folder: FolderId) -> StoreResult<Vec<api::Folder>>;
+    /// Renames a folder and replaces its configs; `Conflict` if a sibling has that name.
+    async fn update_folder(
+        &self,
+        id: FolderId,
+        name: &str,
+        configs: &BTreeMap<String, String>,
+    ) -> StoreResult<api::Folder>;
 
     /// Creates a job (version 1) with its dependencies.
     async fn create_job(
@@ -282,6 +295,27 @@ pub trait Store: Send + Sync {
         folder: Option<FolderId>,
         limit: i64,
     ) -> StoreResult<Vec<api::Job>>;
+    /// How many instances with a business time in `[from, to)` are in each state.
+    async fn state_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<BTreeMap<app::domain::InstanceState, u32>>;
+    /// Instances in `state` (with a business time in `[from, to)` when given): running ones by
+    /// start, others newest end first; at most `limit`.
+    async fn instances_in_state(
+        &self,
+        state: app::domain::InstanceState,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        limit: i64,
+    ) -> StoreResult<Vec<api::DashboardInstance>>;
+    /// The ended attempts of instances with a business time in `[from, to)`: instance, job, job
+    /// name, seconds run.
+    async fn attempt_durations(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<(InstanceId, JobId, String, f64)>>;
     /// The start, end and state of every attempt created at or after `since`, with its
     /// instance's business time (timelines and benchmarks).
     async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<AttemptTiming>>;
