@@ -35,7 +35,11 @@ use futures_util::{SinkExt as _, StreamExt as _, stream::SplitSink};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::{AppState, auth::hash_token, store::StoreError};
+use crate::{
+    AppState,
+    auth::hash_token,
+    store::{LogChunkWrite, StoreError},
+};
 
 /// How often workers send heartbeats.
 pub const HEARTBEAT_SECS: u32 = 5;
@@ -241,6 +245,8 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         }
     });
 
+    let (reports, reports_rx) = mpsc::channel::<Report>(4096);
+    let recorder = tokio::spawn(record(state.clone(), reports_rx, tx.clone()));
     let mut owned: HashSet<AttemptId> = HashSet::new();
     loop {
         let next = tokio::select! {
@@ -273,12 +279,15 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
                 continue;
             }
         };
-        if let Some(reply) = handle_message(&state, worker, &mut owned, msg).await
+        if let Some(reply) = handle_message(&state, worker, &mut owned, msg, &reports).await
             && tx.send(reply).await.is_err()
         {
             break;
         }
     }
+    // What was read is still recorded (logs stored, results persisted) before the writer stops.
+    drop(reports);
+    let _ = recorder.await;
     writer.abort();
     if state.hub.unregister(worker, conn_id) {
         tracing::info!(worker = %worker, "worker disconnected");
@@ -317,6 +326,7 @@ async fn handle_message(
     worker: WorkerId,
     owned: &mut HashSet<AttemptId>,
     msg: WorkerMsg,
+    reports: &mpsc::Sender<Report>,
 ) -> Option<ServerMsg> {
     match msg {
         WorkerMsg::Hello { .. } => Some(ServerMsg::Error {
@@ -347,24 +357,13 @@ async fn handle_message(
                     message: format!("attempt {attempt} is not yours"),
                 });
             }
-            match state
-                .store
-                .append_log(attempt, offset, &text, Utc::now())
-                .await
-            {
-                Ok(next_offset) => {
-                    state.live.publish_log(attempt, offset, &text);
-                    Some(ServerMsg::LogAck {
-                        attempt,
-                        next_offset,
-                    })
-                }
-                Err(err) => {
-                    // No ack: the worker keeps the chunk and sends it again.
-                    tracing::error!(attempt = %attempt, error = %err, "cannot store a log chunk");
-                    None
-                }
-            }
+            let chunk = LogChunkWrite {
+                attempt,
+                offset,
+                text,
+            };
+            let _ = reports.send(Report::Log(chunk)).await;
+            None
         }
         WorkerMsg::Finished {
             attempt,
@@ -383,13 +382,94 @@ async fn handle_message(
                 exit_code,
                 at,
             };
-            match state.scheduler.call(input).await {
-                // Acknowledged only once the result is persisted (or known to be a duplicate).
-                Ok(_) | Err(crate::scheduler::CallError::Refused(_)) => {
-                    Some(ServerMsg::FinishedAck { attempt })
-                }
-                Err(crate::scheduler::CallError::Stopped) => None,
-            }
+            let _ = reports
+                .send(Report::Finished(Box::new(input), attempt))
+                .await;
+            None
         }
     }
+}
+
+/// What the recorder of a connection stores, in the order the worker sent it.
+enum Report {
+    /// A log chunk.
+    Log(LogChunkWrite),
+    /// A result.
+    Finished(Box<Input>, AttemptId),
+}
+
+/// The most reports stored together.
+const RECORD_BATCH: usize = 512;
+
+/// Stores a connection's log chunks and results in order, batching what has arrived meanwhile:
+/// chunks go into one transaction (then are acknowledged and fanned out to browsers), and a
+/// result is handed to the scheduler only after the chunks before it are stored, so a finished
+/// attempt's log is complete. Results are acknowledged once persisted; the scheduler commits
+/// results that arrive together in one transaction.
+async fn record(state: AppState, mut reports: mpsc::Receiver<Report>, tx: mpsc::Sender<ServerMsg>) {
+    let mut batch = Vec::new();
+    let mut chunks = Vec::new();
+    while let Some(first) = reports.recv().await {
+        batch.push(first);
+        while batch.len() < RECORD_BATCH {
+            match reports.try_recv() {
+                Ok(report) => batch.push(report),
+                Err(_) => break,
+            }
+        }
+        for report in batch.drain(..) {
+            match report {
+                Report::Log(chunk) => chunks.push(chunk),
+                Report::Finished(input, attempt) => {
+                    store_chunks(&state, &mut chunks, &tx).await;
+                    let (scheduler, tx) = (state.scheduler.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        match scheduler.call(*input).await {
+                            // Acknowledged only once persisted (or known to be a duplicate).
+                            Ok(_) | Err(crate::scheduler::CallError::Refused(_)) => {
+                                let _ = tx.send(ServerMsg::FinishedAck { attempt }).await;
+                            }
+                            Err(crate::scheduler::CallError::Stopped) => {}
+                        }
+                    });
+                }
+            }
+        }
+        store_chunks(&state, &mut chunks, &tx).await;
+    }
+}
+
+async fn store_chunks(
+    state: &AppState,
+    chunks: &mut Vec<LogChunkWrite>,
+    tx: &mpsc::Sender<ServerMsg>,
+) {
+    if chunks.is_empty() {
+        return;
+    }
+    let mut stored = state.store.append_logs(chunks, Utc::now()).await;
+    for backoff in [50, 200, 1000] {
+        if stored.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(backoff)).await;
+        stored = state.store.append_logs(chunks, Utc::now()).await;
+    }
+    match stored {
+        Ok(ends) => {
+            for (chunk, next_offset) in chunks.iter().zip(ends) {
+                state
+                    .live
+                    .publish_log(chunk.attempt, chunk.offset, &chunk.text);
+                let ack = ServerMsg::LogAck {
+                    attempt: chunk.attempt,
+                    next_offset,
+                };
+                let _ = tx.send(ack).await;
+            }
+        }
+        // No ack: the worker keeps the chunks and sends them again.
+        Err(err) => tracing::error!(error = %err, "cannot store log chunks"),
+    }
+    chunks.clear();
 }

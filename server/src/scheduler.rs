@@ -26,6 +26,9 @@ use crate::{
 };
 
 type Reply = oneshot::Sender<Result<Handled, EngineError>>;
+/// The most commands served before their decisions are persisted together.
+const MAX_BATCH: usize = 256;
+
 /// A backfill plan: (job, business time) pairs.
 type Plan = Vec<(JobId, DateTime<Utc>)>;
 
@@ -229,24 +232,7 @@ impl Driver {
                 () = cancel.cancelled() => break,
                 received = self.rx.recv() => match received {
                     None => break,
-                    Some(Command::Why(instance, reply)) => {
-                        let _ = reply.send(self.engine.why(instance));
-                    }
-                    Some(Command::Plan(request, reply)) => {
-                        let plan = self.engine.plan_backfill(
-                            request.job,
-                            request.include_downstream,
-                            &request.times,
-                        );
-                        let _ = reply.send(plan);
-                    }
-                    Some(Command::Input(input, reply)) => {
-                        let res = self.engine.handle(Utc::now(), *input);
-                        self.apply_effects(&cancel).await;
-                        if let Some(reply) = reply {
-                            let _ = reply.send(res);
-                        }
-                    }
+                    Some(first) => self.serve_batch(first, &cancel).await,
                 },
                 () = tokio::time::sleep(sleep) => {
                     self.engine.handle_timeout(Utc::now());
@@ -255,6 +241,44 @@ impl Driver {
             }
         }
         tracing::info!("scheduler stopped");
+    }
+
+    /// Handles `first` and whatever else is already queued (up to [`MAX_BATCH`]), then persists
+    /// all their decisions in one transaction (group commit) before anything is sent or any
+    /// caller hears back. Under load this turns one commit per worker report into one per batch.
+    async fn serve_batch(&mut self, first: Command, cancel: &CancellationToken) {
+        let mut replies = Vec::new();
+        let mut next = Some(first);
+        let mut served = 0;
+        while let Some(command) = next.take() {
+            match command {
+                Command::Why(instance, reply) => {
+                    let _ = reply.send(self.engine.why(instance));
+                }
+                Command::Plan(request, reply) => {
+                    let plan = self.engine.plan_backfill(
+                        request.job,
+                        request.include_downstream,
+                        &request.times,
+                    );
+                    let _ = reply.send(plan);
+                }
+                Command::Input(input, reply) => {
+                    let res = self.engine.handle(Utc::now(), *input);
+                    replies.push((reply, res));
+                }
+            }
+            served += 1;
+            if served < MAX_BATCH {
+                next = self.rx.try_recv().ok();
+            }
+        }
+        self.apply_effects(cancel).await;
+        for (reply, res) in replies {
+            if let Some(reply) = reply {
+                let _ = reply.send(res);
+            }
+        }
     }
 
     async fn apply_effects(&mut self, cancel: &CancellationToken) {

@@ -1221,12 +1221,13 @@ macro_rules! sql_store {
             }
 
             async fn delete_calendar(&self, id: CalendarId) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                // Read before the write transaction (one that reads first cannot wait for SQLite's
+                // write lock); a job that takes the calendar meanwhile makes the delete a conflict.
                 let users: Vec<String> = sqlx::query_scalar(
                     "select name from jobs where calendar_id = $1 and deleted_at is null order by name",
                 )
                 .bind(id.0)
-                .fetch_all(&mut *tx)
+                .fetch_all(&self.pool)
                 .await?;
                 if !users.is_empty() {
                     return Err(StoreError::Conflict(format!(
@@ -1235,8 +1236,12 @@ macro_rules! sql_store {
                         users.join(", ")
                     )));
                 }
+                let mut tx = self.pool.begin().await?;
                 // Deleted jobs keep no reference to it.
-                sqlx::query("update jobs set calendar_id = null where calendar_id = $1").bind(id.0).execute(&mut *tx).await?;
+                sqlx::query("update jobs set calendar_id = null where calendar_id = $1 and deleted_at is not null")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
                 let done = sqlx::query("delete from calendars where id = $1").bind(id.0).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
@@ -1398,36 +1403,54 @@ macro_rules! sql_store {
                     .collect())
             }
 
-            async fn append_log(&self, attempt: AttemptId, offset: u64, text: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-                let end: Option<i64> = sqlx::query_scalar(
-                    "select end_offset from log_chunks where attempt_id = $1 order by start_offset desc limit 1",
-                )
-                .bind(attempt.0)
-                .fetch_optional(&self.pool)
-                .await?;
-                let end = end.map_or(0, |e| e as u64);
-                let stop = offset + text.len() as u64;
-                if offset > end || stop <= end || text.is_empty() {
-                    return Ok(end);
+            async fn append_logs(&self, chunks: &[super::LogChunkWrite], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
+                // The end of each attempt's stored log, read before the write transaction (a
+                // transaction that reads first cannot wait for SQLite's write lock), then extended
+                // by this batch. Only the worker running an attempt appends to its log.
+                let mut known: BTreeMap<AttemptId, u64> = BTreeMap::new();
+                for chunk in chunks {
+                    if known.contains_key(&chunk.attempt) {
+                        continue;
+                    }
+                    let end: Option<i64> = sqlx::query_scalar(
+                        "select end_offset from log_chunks where attempt_id = $1 order by start_offset desc limit 1",
+                    )
+                    .bind(chunk.attempt.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    known.insert(chunk.attempt, end.map_or(0, |e| e as u64));
                 }
-                // Store only the part not stored yet (a resend may overlap what arrived before).
-                let (tail, skipped) = skip_bytes(text, (end - offset) as usize);
-                let start = offset + skipped as u64;
-                if tail.is_empty() {
-                    return Ok(end);
+                let mut tx = self.pool.begin().await?;
+                let mut ends = Vec::with_capacity(chunks.len());
+                for chunk in chunks {
+                    let end = known[&chunk.attempt];
+                    let (offset, text) = (chunk.offset, chunk.text.as_str());
+                    let stop = offset + text.len() as u64;
+                    // A gap stores nothing; a resend stores only the part not stored yet.
+                    let new_end = if offset > end || stop <= end || text.is_empty() {
+                        end
+                    } else {
+                        let (tail, skipped) = skip_bytes(text, (end - offset) as usize);
+                        if !tail.is_empty() {
+                            sqlx::query(
+                                "insert into log_chunks (attempt_id, start_offset, end_offset, text, created_at) \
+                                 values ($1, $2, $3, $4, $5) on conflict (attempt_id, start_offset) do nothing",
+                            )
+                            .bind(chunk.attempt.0)
+                            .bind((offset + skipped as u64) as i64)
+                            .bind(stop as i64)
+                            .bind(tail)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        stop
+                    };
+                    known.insert(chunk.attempt, new_end);
+                    ends.push(new_end);
                 }
-                sqlx::query(
-                    "insert into log_chunks (attempt_id, start_offset, end_offset, text, created_at) \
-                     values ($1, $2, $3, $4, $5) on conflict (attempt_id, start_offset) do nothing",
-                )
-                .bind(attempt.0)
-                .bind(start as i64)
-                .bind(stop as i64)
-                .bind(tail)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                Ok(stop)
+                tx.commit().await?;
+                Ok(ends)
             }
 
             async fn read_log(&self, attempt: AttemptId, offset: u64, max_bytes: usize) -> StoreResult<(String, u64)> {

@@ -182,6 +182,17 @@ pub struct AuditFilter {
     pub calendar_id: Option<CalendarId>,
 }
 
+/// A log chunk to store.
+#[derive(Clone, Debug)]
+pub struct LogChunkWrite {
+    /// The attempt.
+    pub attempt: AttemptId,
+    /// Its byte offset in the attempt's log.
+    pub offset: u64,
+    /// The text.
+    pub text: String,
+}
+
 /// When an attempt ran.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttemptTiming {
@@ -413,15 +424,31 @@ pub trait Store: Send + Sync {
     /// The worker an attempt was sent to and whether it has ended.
     async fn attempt_owner(&self, id: AttemptId) -> StoreResult<(WorkerId, bool)>;
 
-    /// Appends log text at byte `offset`. Idempotent: text at an offset already stored is
-    /// ignored. Returns the end of the stored log; a gap (offset beyond the end) stores nothing.
+    /// Appends log chunks in one transaction, in order. Idempotent: text at an offset already
+    /// stored is ignored. Returns, per chunk, the end of its attempt's stored log after it; a gap
+    /// (offset beyond the end) stores nothing.
+    async fn append_logs(
+        &self,
+        chunks: &[LogChunkWrite],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<u64>>;
+
+    /// Appends one chunk of log text at byte `offset` (see [`Store::append_logs`]).
     async fn append_log(
         &self,
         attempt: AttemptId,
         offset: u64,
         text: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<u64> {
+        let chunk = LogChunkWrite {
+            attempt,
+            offset,
+            text: text.to_owned(),
+        };
+        let ends = self.append_logs(std::slice::from_ref(&chunk), now).await?;
+        Ok(ends.first().copied().unwrap_or_default())
+    }
     /// Up to about `max_bytes` of log from `offset`: (text, next offset).
     async fn read_log(
         &self,
