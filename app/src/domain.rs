@@ -68,10 +68,20 @@ pub struct UnknownValue {
 }
 
 text_enum!(
-    /// What a job runs. Only `shell` exists in the walking skeleton.
+    /// What a job runs.
     JobType {
         /// A bash script.
         Shell => "shell",
+        /// A Python script, run by the worker's configured interpreter.
+        Python => "python",
+        /// A Hive script (`hive -f`, or the worker's configured command such as beeline).
+        Hive => "hive",
+        /// A Spark SQL script (`spark-sql <hera.spark.conf> -f`).
+        SparkSql => "spark_sql",
+        /// The arguments of a `spark-submit` (`spark-submit <hera.spark.conf> <script>`).
+        SparkSubmit => "spark_submit",
+        /// An HTTP request: `METHOD URL`, header lines, a blank line, the body.
+        Http => "http",
     }
 );
 

@@ -164,6 +164,9 @@ pub struct AttemptSpec {
     /// Extra environment variables for the process.
     #[serde(default)]
     pub env: Vec<(String, String)>,
+    /// The job's effective `hera.*` configs (e.g. `hera.spark.conf`, `hera.http.timeout_secs`).
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 #[cfg(test)]

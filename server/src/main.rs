@@ -29,7 +29,7 @@ enum Command {
         #[arg(long, env = "HERA_SLOTS", default_value_t = 4)]
         slots: u32,
         #[command(flatten)]
-        kill: KillArgs,
+        run: RunArgs,
     },
     /// The server alone (API, UI, scheduler); workers connect to it.
     Server {
@@ -93,12 +93,44 @@ struct ServerArgs {
     worker_grace_secs: u32,
 }
 
+/// How the worker runs jobs: the commands of the job types' tools and the YARN kill command.
 #[derive(Args)]
-struct KillArgs {
+struct RunArgs {
     /// Kills a YARN application whose id a cancelled attempt printed; `{}` is replaced by the id,
     /// e.g. "yarn application -kill {}".
     #[arg(long, env = "HERA_YARN_KILL_COMMAND")]
     yarn_kill_command: Option<String>,
+    /// Runs a Python job's script (`{file}`).
+    #[arg(long, env = "HERA_PYTHON", default_value = "python3 {file}")]
+    python: String,
+    /// Runs a Hive job's script (`{file}`), e.g. "beeline -u jdbc:hive2://host:10000 -f {file}".
+    #[arg(long, env = "HERA_HIVE", default_value = "hive -f {file}")]
+    hive: String,
+    /// Runs a Spark SQL job's script (`{file}`) with the job's `hera.spark.conf` (`{conf}`).
+    #[arg(
+        long,
+        env = "HERA_SPARK_SQL",
+        default_value = "spark-sql {conf} -f {file}"
+    )]
+    spark_sql: String,
+    /// Submits a spark-submit job: `{conf}` as above, `{args}` the job's script.
+    #[arg(
+        long,
+        env = "HERA_SPARK_SUBMIT",
+        default_value = "spark-submit {conf} {args}"
+    )]
+    spark_submit: String,
+}
+
+impl RunArgs {
+    fn tools(&self) -> worker::jobtypes::Tools {
+        worker::jobtypes::Tools {
+            python: self.python.clone(),
+            hive: self.hive.clone(),
+            spark_sql: self.spark_sql.clone(),
+            spark_submit: self.spark_submit.clone(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -119,7 +151,7 @@ struct WorkerArgs {
     #[arg(long, env = "HERA_WORK_DIR", default_value = "hera-work")]
     work_dir: PathBuf,
     #[command(flatten)]
-    kill: KillArgs,
+    run: RunArgs,
 }
 
 fn main() -> ExitCode {
@@ -186,18 +218,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     });
     match command {
-        Command::Standalone {
-            server,
-            slots,
-            kill,
-        } => {
+        Command::Standalone { server, slots, run } => {
             let work_dir = server.data_dir.join("work");
             let running = start_server(server, &shutdown, &tracker).await?;
             server::standalone::start_local_worker(
                 &running,
                 work_dir,
                 slots,
-                kill.yarn_kill_command,
+                run.yarn_kill_command.clone(),
+                run.tools(),
                 shutdown.clone(),
                 &tracker,
             )
@@ -214,7 +243,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 slots: args.slots.max(1),
                 work_dir: args.work_dir,
                 kill_grace: Duration::from_secs(10),
-                yarn_kill_command: args.kill.yarn_kill_command,
+                tools: args.run.tools(),
+                yarn_kill_command: args.run.yarn_kill_command,
                 fence_after: Duration::from_secs(45),
             };
             worker::run(config, shutdown.clone()).await?;

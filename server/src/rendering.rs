@@ -61,11 +61,19 @@ pub struct Script<'a> {
     pub params: &'a BTreeMap<String, String>,
 }
 
+/// A rendered script with the job's `hera.*` settings (how its type runs it).
+pub struct RenderedScript {
+    /// The script to run.
+    pub text: String,
+    /// The effective configs whose key starts with `hera.`.
+    pub settings: BTreeMap<String, String>,
+}
+
 /// Renders a script; the outer error is the store's, the inner one the script's.
 pub async fn render_script(
     store: &dyn Store,
     script: &Script<'_>,
-) -> StoreResult<Result<String, String>> {
+) -> StoreResult<Result<RenderedScript, String>> {
     let configs = match script.folder {
         Some(folder) => config_view(store, folder, script.configs).await?.effective,
         None => script.configs.clone(),
@@ -81,5 +89,12 @@ pub async fn render_script(
         configs: &configs,
         params: script.params,
     };
-    Ok(render(script.text, &context).map_err(|err| err.to_string()))
+    let settings = configs
+        .iter()
+        .filter(|(key, _)| key.starts_with("hera."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(render(script.text, &context)
+        .map(|text| RenderedScript { text, settings })
+        .map_err(|err| err.to_string()))
 }

@@ -421,7 +421,8 @@ impl Driver {
             job_name: version.name,
             job_version,
             job_type: version.job_type,
-            script: rendered,
+            script: rendered.text,
+            settings: rendered.settings,
             scheduled_at,
             trigger: attempt.trigger,
             // Run-time parameters of the trigger, for this run only.

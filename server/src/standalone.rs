@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+/// The commands of the job types' tools on the local worker.
+pub use worker::jobtypes::Tools;
+
 use chrono::Utc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -13,6 +16,7 @@ pub async fn start_local_worker(
     work_dir: PathBuf,
     slots: u32,
     yarn_kill_command: Option<String>,
+    tools: Tools,
     shutdown: CancellationToken,
     tracker: &TaskTracker,
 ) -> anyhow::Result<()> {
@@ -29,6 +33,7 @@ pub async fn start_local_worker(
         work_dir,
         kill_grace: std::time::Duration::from_secs(10),
         yarn_kill_command,
+        tools,
         fence_after: std::time::Duration::from_secs(45),
     };
     tracker.spawn(async move {

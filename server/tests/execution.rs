@@ -290,3 +290,140 @@ async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
     );
     server.stop().await;
 }
+
+/// A stand-in for a tool: prints its name and arguments, then the script file it was given.
+fn stand_in(dir: &std::path::Path, name: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join(name);
+    let script = format!(
+        "#!/bin/sh\necho \"{name} $*\"\nfor a in \"$@\"; do if [ -f \"$a\" ]; then cat \"$a\"; fi; done\n"
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+async fn run_and_log(server: &TestServer, job: i64) -> (Instance, String) {
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
+            None,
+        )
+        .await;
+    (instance, log.text)
+}
+
+#[tokio::test]
+async fn each_job_type_runs_its_tool_or_request() {
+    let server = TestServer::start(0).await;
+    let tools_dir = tempfile::tempdir().unwrap();
+    let tools = worker::jobtypes::Tools {
+        python: "python3 {file}".to_owned(),
+        hive: format!("{} -f {{file}}", stand_in(tools_dir.path(), "hive")),
+        spark_sql: format!(
+            "{} {{conf}} -f {{file}}",
+            stand_in(tools_dir.path(), "spark-sql")
+        ),
+        spark_submit: format!(
+            "{} {{conf}} {{args}}",
+            stand_in(tools_dir.path(), "spark-submit")
+        ),
+    };
+    server.add_worker_with("tools", "default", 4, tools).await;
+    let folder = server.folder("types").await;
+    let spark_conf = json!({ "configs": { "hera.spark.conf": "--master yarn --num-executors 2" } });
+    let cases = [
+        ("python", "print('py', 6 * 7)", json!({}), "] py 42\n"),
+        (
+            "hive",
+            "select count(*) from dw.orders where dt = '$[yyyyMMdd]';",
+            json!({}),
+            "] hive -f job.hql\n",
+        ),
+        (
+            "spark_sql",
+            "insert overwrite table t select 1;",
+            spark_conf.clone(),
+            "] spark-sql --master yarn --num-executors 2 -f job.sql\n",
+        ),
+        (
+            "spark_submit",
+            "--class org.example.Load \\\n  app.jar 2026",
+            spark_conf,
+            "] spark-submit --master yarn --num-executors 2 --class org.example.Load app.jar 2026\n",
+        ),
+    ];
+    for (kind, script, extra, expected) in cases {
+        let mut fields = extra;
+        fields["job_type"] = json!(kind);
+        let job = server.job(folder, kind, script, fields).await;
+        let (instance, log) = run_and_log(&server, job).await;
+        assert_eq!(instance.state, InstanceState::Success, "{kind}: {log}");
+        assert!(log.contains(expected), "{kind}: {log}");
+    }
+    // The Hive script was rendered before it ran.
+    let hive = server
+        .job(
+            folder,
+            "hive-render",
+            "select '$[yyyy]';",
+            json!({ "job_type": "hive" }),
+        )
+        .await;
+    let (_, log) = run_and_log(&server, hive).await;
+    assert!(
+        !log.contains("$[yyyy]") && log.contains("select '20"),
+        "{log}"
+    );
+
+    // HTTP: a local endpoint answers 201 with a body.
+    let app = axum::Router::new().route(
+        "/load",
+        axum::routing::post(|body: String| async move {
+            (axum::http::StatusCode::CREATED, format!("loaded {body}"))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let request =
+        format!("POST http://127.0.0.1:{port}/load\nContent-Type: text/plain\n\nday $[yyyyMMdd]");
+    let http = server
+        .job(folder, "http", &request, json!({ "job_type": "http" }))
+        .await;
+    let (instance, log) = run_and_log(&server, http).await;
+    assert_eq!(instance.state, InstanceState::Success, "{log}");
+    assert!(log.contains("] loaded day 20"), "{log}");
+    assert!(log.contains("hera: HTTP 201 Created; succeeded"), "{log}");
+    let strict = server
+        .job(
+            folder,
+            "http-strict",
+            &request,
+            json!({ "job_type": "http", "configs": { "hera.http.expect_status": "200" } }),
+        )
+        .await;
+    let (instance, log) = run_and_log(&server, strict).await;
+    assert_eq!(instance.state, InstanceState::Failed, "{log}");
+    assert!(log.contains("hera: HTTP 201 Created; failed"), "{log}");
+    let broken = server
+        .job(
+            folder,
+            "http-bad",
+            "FETCH nowhere",
+            json!({ "job_type": "http" }),
+        )
+        .await;
+    let (instance, log) = run_and_log(&server, broken).await;
+    assert_eq!(instance.state, InstanceState::Failed);
+    assert!(
+        log.contains("hera: cannot run this http job: `FETCH` is not an HTTP method"),
+        "{log}"
+    );
+    server.stop().await;
+}

@@ -255,6 +255,7 @@ impl Worker {
                     root: self.config.work_dir.clone(),
                     kill_grace: self.config.kill_grace,
                     yarn_kill: self.config.yarn_kill_command.clone(),
+                    tools: self.config.tools.clone(),
                 };
                 self.tracker
                     .spawn(run_attempt(spec, settings, self.events_tx.clone(), stop));

@@ -4,11 +4,13 @@
 //!
 //! Layout:
 //! - [`connection`]: the session loop (connect, hello, reconnect with backoff, heartbeats).
+//! - [`jobtypes`]: how each job type runs (bash wrappers around the tools, HTTP requests).
 //! - [`outbox`]: the spool of unacknowledged log chunks and results, resent after a reconnect.
 //! - [`runner`]: one attempt: work directory, script file, process group, output capture, kill.
 //! - [`reaper`]: finding every process of an attempt (group and token) and YARN application ids.
 
 pub mod connection;
+pub mod jobtypes;
 pub mod outbox;
 pub mod reaper;
 pub mod runner;
@@ -32,6 +34,8 @@ pub struct WorkerConfig {
     pub kill_grace: Duration,
     /// Kills a YARN application named in a cancelled attempt's log (`{}` is its id).
     pub yarn_kill_command: Option<String>,
+    /// The commands of the job types' tools on this worker.
+    pub tools: jobtypes::Tools,
     /// A worker cut off from the server this long stops its attempts (the server gives them to
     /// another worker after its own, longer, grace period), so no attempt runs twice at once.
     pub fence_after: Duration,

@@ -25,7 +25,10 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::reaper;
+use crate::{
+    jobtypes::{self, HttpCall, Launch, Tools},
+    reaper,
+};
 
 /// How attempts are run on this worker.
 #[derive(Clone, Debug)]
@@ -37,6 +40,8 @@ pub struct RunSettings {
     /// The command that kills a YARN application named in a cancelled attempt's log (`{}` is the
     /// application id), e.g. `yarn application -kill {}`.
     pub yarn_kill: Option<String>,
+    /// The commands of the job types' tools.
+    pub tools: Tools,
 }
 
 /// A request to stop a running attempt, with the reason for its log.
@@ -117,15 +122,16 @@ pub fn work_dir(root: &Path, attempt: AttemptId) -> PathBuf {
     root.join("attempts").join(attempt.to_string())
 }
 
-fn prepare(root: &Path, spec: &AttemptSpec) -> std::io::Result<PathBuf> {
+/// Creates the attempt's private work directory and its files (see [`jobtypes::prepare`]).
+fn prepare(
+    root: &Path,
+    spec: &AttemptSpec,
+    tools: &Tools,
+) -> std::io::Result<Result<Launch, String>> {
     let dir = work_dir(root, spec.attempt);
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-    let script = dir.join("script.sh");
-    // Scripts pasted from Windows editors run as the user meant them.
-    std::fs::write(&script, spec.script.replace("\r\n", "\n"))?;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700))?;
-    Ok(script)
+    jobtypes::prepare(&dir, spec, tools)
 }
 
 /// Runs the attempt to its end, reporting through `events`.
@@ -139,6 +145,7 @@ pub async fn run_attempt(
         root,
         kill_grace,
         yarn_kill,
+        tools,
     } = settings;
     let attempt = spec.attempt;
     let token = reaper::token(attempt);
@@ -148,8 +155,23 @@ pub async fn run_attempt(
         exit_code,
         at: Utc::now(),
     };
-    let script = match prepare(&root, &spec) {
-        Ok(script) => script,
+    let script = match prepare(&root, &spec, &tools) {
+        Ok(Ok(Launch::Bash(script))) => script,
+        Ok(Ok(Launch::Http(call))) => {
+            let (outcome, code) = run_http(&spec, call, &events, &stop).await;
+            let _ = events.send(finish(outcome, code)).await;
+            return;
+        }
+        Ok(Err(reason)) => {
+            say(
+                &events,
+                attempt,
+                &format!("cannot run this {} job: {reason}", spec.job_type),
+            )
+            .await;
+            let _ = events.send(finish(AttemptOutcome::Failed, None)).await;
+            return;
+        }
         Err(err) => {
             say(
                 &events,
@@ -306,6 +328,99 @@ fn outcome_word(outcome: AttemptOutcome) -> &'static str {
     }
 }
 
+/// The most response body an HTTP job prints.
+const HTTP_BODY_SHOWN: usize = 64 << 10;
+
+/// Makes an HTTP job's request: logs the request line, the status and (the start of) the body;
+/// succeeds when the status is an expected one (any 2xx by default).
+async fn run_http(
+    spec: &AttemptSpec,
+    call: HttpCall,
+    events: &mpsc::Sender<RunnerEvent>,
+    stop: &Stop,
+) -> (AttemptOutcome, Option<i32>) {
+    let attempt = spec.attempt;
+    let _ = events
+        .send(RunnerEvent::Started {
+            attempt,
+            at: Utc::now(),
+        })
+        .await;
+    say(events, attempt, &format!("{} {}", call.method, call.url)).await;
+    let started = Instant::now();
+    let client = match reqwest::Client::builder().timeout(call.timeout).build() {
+        Ok(client) => client,
+        Err(err) => {
+            say(
+                events,
+                attempt,
+                &format!("cannot make an HTTP client: {err}"),
+            )
+            .await;
+            return (AttemptOutcome::Failed, None);
+        }
+    };
+    let method =
+        reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut request = client.request(method, &call.url);
+    for (name, value) in &call.headers {
+        request = request.header(name, value);
+    }
+    if !call.body.is_empty() {
+        request = request.body(call.body.clone());
+    }
+    let response = tokio::select! {
+        response = request.send() => response,
+        () = stop.token.cancelled() => {
+            say(events, attempt, &format!("{}: the request was abandoned", stop.reason())).await;
+            return (AttemptOutcome::Cancelled, None);
+        }
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(err) => {
+            say(events, attempt, &format!("request failed: {err}")).await;
+            return (AttemptOutcome::Failed, None);
+        }
+    };
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let shown: String = body.chars().take(HTTP_BODY_SHOWN).collect();
+    for line in shown.lines() {
+        let text = format!("{}{line}\n", stamp());
+        let _ = events.send(RunnerEvent::Log { attempt, text }).await;
+    }
+    if shown.len() < body.len() {
+        say(
+            events,
+            attempt,
+            &format!("(body cut at {HTTP_BODY_SHOWN} of {} bytes)", body.len()),
+        )
+        .await;
+    }
+    let ok = if call.expect.is_empty() {
+        status.is_success()
+    } else {
+        call.expect.contains(&status.as_u16())
+    };
+    let outcome = if ok {
+        AttemptOutcome::Succeeded
+    } else {
+        AttemptOutcome::Failed
+    };
+    say(
+        events,
+        attempt,
+        &format!(
+            "HTTP {status}; {} after {:.1} s",
+            outcome_word(outcome),
+            started.elapsed().as_secs_f64()
+        ),
+    )
+    .await;
+    (outcome, Some(i32::from(!ok)))
+}
+
 /// Runs the configured kill command for every YARN application the attempt's log named.
 async fn kill_applications(
     template: Option<&str>,
@@ -440,6 +555,7 @@ mod tests {
             scheduled_at: Utc::now(),
             trigger: TriggerKind::Manual,
             env: vec![],
+            settings: Default::default(),
         }
     }
 
@@ -469,6 +585,7 @@ mod tests {
             root: root.path().to_owned(),
             kill_grace: Duration::from_secs(2),
             yarn_kill,
+            tools: Tools::default(),
         };
         let task = tokio::spawn(run_attempt(spec(script), settings, tx, stop));
         let mut log = String::new();

@@ -31,6 +31,7 @@ fn config(port: u16, dir: &std::path::Path) -> WorkerConfig {
         work_dir: dir.to_owned(),
         kill_grace: Duration::from_secs(1),
         yarn_kill_command: None,
+        tools: Default::default(),
         fence_after: Duration::from_secs(1),
     }
 }
@@ -81,6 +82,7 @@ async fn a_cut_off_worker_stops_its_attempts() {
         scheduled_at: Utc::now(),
         trigger: TriggerKind::Manual,
         env: vec![],
+        settings: Default::default(),
     };
     socket
         .send(Message::Text(

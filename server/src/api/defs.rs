@@ -151,7 +151,9 @@ pub async fn render_preview(
         params: &body.params,
     };
     match render_script(state.store.as_ref(), &script).await? {
-        Ok(rendered) => Ok(Json(Rendered { rendered })),
+        Ok(rendered) => Ok(Json(Rendered {
+            rendered: rendered.text,
+        })),
         Err(reason) => Err(ApiError::field("script", reason)),
     }
 }

@@ -54,6 +54,7 @@ impl Harness {
             data_dir.join("work"),
             slots,
             None,
+            crate::standalone::Tools::default(),
             shutdown.clone(),
             &tracker,
         )

@@ -78,6 +78,18 @@ impl TestServer {
 
     /// Registers a worker token and runs a real worker with it.
     pub async fn add_worker(&self, name: &str, group: &str, slots: u32) {
+        self.add_worker_with(name, group, slots, Default::default())
+            .await;
+    }
+
+    /// Like [`TestServer::add_worker`], with the commands of the job types' tools.
+    pub async fn add_worker_with(
+        &self,
+        name: &str,
+        group: &str,
+        slots: u32,
+        tools: worker::jobtypes::Tools,
+    ) {
         let token = auth::random_secret(32);
         self.store
             .upsert_worker_token(name, &auth::hash_token(&token), chrono::Utc::now())
@@ -91,6 +103,7 @@ impl TestServer {
             work_dir: self.dir.path().join(format!("work-{name}")),
             kill_grace: Duration::from_secs(2),
             yarn_kill_command: None,
+            tools,
             fence_after: Duration::from_secs(45),
         };
         let shutdown = self.shutdown.clone();
