@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bundles js/entry.js (cytoscape + dagre) into bundle/hera.js with esbuild, installing the npm
+# Bundles js/entry.js (cytoscape + dagre, CodeMirror) into bundle/hera.js with esbuild, installing the npm
 # packages first when they are missing. Trunk runs this as its pre_build hook; the file is only
 # replaced when its content changed, so cargo does not rebuild the crate needlessly.
 set -eu

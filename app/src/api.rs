@@ -969,3 +969,27 @@ pub struct LongRun {
     /// The same job's longest run the day before, in seconds.
     pub yesterday_seconds: Option<f64>,
 }
+
+/// `PUT /api/jobs/{id}/secrets/{name}` and `PUT /api/folders/{id}/secrets/{name}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretValue {
+    /// The value; it is stored encrypted and never shown again.
+    pub value: String,
+}
+
+/// A secret as the API shows it: that it is set, never its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretInfo {
+    /// Its name (the environment variable the attempt gets).
+    pub name: String,
+    /// Set on this folder (`None`: on the job itself).
+    pub folder_id: Option<FolderId>,
+    /// That folder's name.
+    pub folder_name: Option<String>,
+    /// A nearer folder or the job sets the same name.
+    pub overridden: bool,
+    /// When it was last set.
+    pub updated_at: DateTime<Utc>,
+}

@@ -167,6 +167,10 @@ pub struct AttemptSpec {
     /// The job's effective `hera.*` configs (e.g. `hera.spark.conf`, `hera.http.timeout_secs`).
     #[serde(default)]
     pub settings: std::collections::BTreeMap<String, String>,
+    /// Values the log must not show (the job's secrets): the worker replaces them, raw and
+    /// URL-encoded, with `******`.
+    #[serde(default)]
+    pub masks: Vec<String>,
 }
 
 #[cfg(test)]

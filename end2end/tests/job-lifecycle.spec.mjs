@@ -58,7 +58,12 @@ test("create a job, run it and follow its log", async ({ page }) => {
   const jobName = `hello-${suffix}`;
   await page.getByTestId("job-name").fill(jobName);
   await expect(page.getByTestId("job-folder").locator("option:checked")).toHaveText(folderName);
-  await page.getByTestId("job-script").fill(SCRIPT);
+  // The script editor is CodeMirror: type into it as a user does (its bracket and quote closing
+  // must leave the text as typed).
+  const editor = page.getByTestId("job-script").locator(".cm-content");
+  await editor.click();
+  await page.keyboard.type(SCRIPT);
+  await expect(editor).toHaveText(SCRIPT);
   // One config; its key is checked as it is typed.
   await page.getByTestId("config-add").click();
   const config = page.getByTestId("config-row").first();

@@ -22,6 +22,7 @@ use crate::{
         instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage, log::LogPage,
         login::LoginPage, workers::WorkersPage,
     },
+    theme::{self, Theme},
 };
 
 const SESSION_KEY: &str = "hera.session";
@@ -46,6 +47,8 @@ pub struct AppState {
     pub auth: RwSignal<Option<Auth>>,
     /// The UI language.
     pub lang: RwSignal<Lang>,
+    /// The colour theme.
+    pub theme: RwSignal<Theme>,
 }
 
 thread_local! {
@@ -63,6 +66,7 @@ impl AppState {
         let state = AppState {
             auth: RwSignal::new(auth),
             lang: RwSignal::new(lang),
+            theme: RwSignal::new(theme::initial()),
         };
         STATE.with(|cell| cell.set(Some(state)));
         state
@@ -105,13 +109,21 @@ impl AppState {
         browser::store(LANG_KEY, Some(lang.tag()));
         self.lang.set(lang);
     }
+
+    /// Switches to the other theme and remembers the choice.
+    pub fn toggle_theme(self) {
+        let next = self.theme.get_untracked().toggled();
+        theme::remember(next);
+        self.theme.set(next);
+    }
 }
 
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::init();
-    Effect::new(move || browser::set_document_lang(state.lang.get().tag()));
+    Effect::new(move || browser::set_document_attribute("lang", state.lang.get().tag()));
+    theme::follow(state.theme);
     view! {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>

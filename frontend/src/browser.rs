@@ -29,13 +29,13 @@ pub fn language() -> Option<String> {
     web_sys::window()?.navigator().language()
 }
 
-/// Sets `<html lang>`.
-pub fn set_document_lang(tag: &str) {
+/// Sets an attribute of `<html>` (`lang`, `data-theme`).
+pub fn set_document_attribute(name: &str, value: &str) {
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
-        let _ = root.set_attribute("lang", tag);
+        let _ = root.set_attribute(name, value);
     }
 }
 
@@ -171,6 +171,32 @@ pub async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Option<(Stri
         .await
         .ok()?;
     Some((file.name(), text.as_string()?))
+}
+
+/// Saves `parts` (JS strings) as a text file named `name`: a Blob behind a clicked download link.
+pub fn save_file(name: &str, parts: &js_sys::Array) -> Result<(), JsValue> {
+    use wasm_bindgen::JsCast;
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let link = document
+        .create_element("a")?
+        .dyn_into::<web_sys::HtmlAnchorElement>()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The browser has taken the file once the click is handled.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(10),
+    );
+    Ok(())
 }
 
 /// Bytes as `1.5 GiB`.

@@ -72,6 +72,8 @@ catalogue! {
     NavBackfills => "Backfills", "补数据";
     Logout => "Log out", "退出";
     Tagline => "Distributed job scheduler", "分布式任务调度";
+    ThemeDark => "Switch to the dark theme", "切换到深色主题";
+    ThemeLight => "Switch to the light theme", "切换到浅色主题";
     NotFoundTitle => "Nothing here", "页面不存在";
     BackHome => "Back to the start page", "返回首页";
     // Login
@@ -108,12 +110,19 @@ catalogue! {
     TopLevel => "(top level)", "（顶层）";
     TreeEmpty => "No folders yet. Create one to start.", "还没有目录，先创建一个。";
     // Home
-    Welcome => "Welcome to Hera", "欢迎使用 Hera";
-    WelcomeHint => "Pick a job in the tree on the left, or create a folder and a job.",
-        "在左侧目录树中选择任务，或新建目录和任务。";
     Folders => "Folders", "目录";
     Jobs => "Jobs", "任务";
     WorkersConnected => "Workers connected", "在线执行机器";
+    DashboardHint => "Today's instances by business time, live.", "今日实例（按业务时间），实时更新。";
+    RunningNow => "Running now", "正在运行";
+    NothingRunning => "Nothing is running", "没有正在运行的实例";
+    FailuresToday => "Failures today", "今日失败";
+    NoFailuresToday => "No failures today", "今日没有失败";
+    Trend7Days => "Last 7 days", "最近 7 天";
+    TrendTip => "{date}: {success} succeeded, {failed} failed", "{date}：成功 {success}，失败 {failed}";
+    LongestRuns => "Longest runs today", "今日最长运行";
+    Yesterday => "Yesterday", "昨天";
+    Change => "Change", "变化";
     // Job editor and summary
     Name => "Name", "名称";
     Folder => "Folder", "目录";
@@ -275,7 +284,17 @@ catalogue! {
     LogComplete => "Complete", "已结束";
     Lines => "lines", "行";
     Follow => "Follow", "自动滚动";
-    LinesHidden => "… {n} earlier lines are not shown", "… 前面 {n} 行未显示";
+    LinesHidden => "{n} earlier lines are not kept", "前面 {n} 行未保留";
+    SearchLog => "Search the log", "搜索日志";
+    PreviousMatch => "Previous match (Shift+Enter)", "上一个匹配（Shift+Enter）";
+    NextMatch => "Next match (Enter)", "下一个匹配（Enter）";
+    FirstError => "First error", "第一个错误";
+    NoErrorFound => "No error found", "未发现错误";
+    Download => "Download", "下载";
+    Downloading => "Downloading…", "下载中…";
+    FullScreen => "Full screen", "全屏";
+    ExitFullScreen => "Exit full screen", "退出全屏";
+    LineCut => "… ({size} more)", "…（还有 {size}）";
     AttemptMissing => "This attempt cannot be shown", "无法显示此执行记录";
     // DAG
     DagHint => "Click a job to open it.", "点击任务以打开。";

@@ -8,3 +8,15 @@ alter table jobs add column expected_duration_secs bigint;
 
 -- key=value configs of a folder as a JSON object of strings, inherited by what it contains
 alter table folders add column configs text not null default '{}';
+
+-- Secret configs of folders and jobs: AES-256-GCM under the installation's key, bound to their
+-- owner and name; base64 text so both databases store the same form.
+create table secrets (
+    owner_kind text not null,
+    owner_id bigint not null,
+    name text not null,
+    nonce text not null,
+    sealed text not null,
+    updated_at timestamptz not null,
+    primary key (owner_kind, owner_id, name)
+);

@@ -73,27 +73,8 @@ impl Sessions {
     /// Loads the installation's signing key from `<data-dir>/jwt-secret`, creating it (0600) on
     /// first start.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join("jwt-secret");
-        let key = if path.exists() {
-            let text = fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            base64::engine::general_purpose::STANDARD
-                .decode(text.trim())
-                .with_context(|| format!("{} is corrupt", path.display()))?
-        } else {
-            let mut key = vec![0u8; 64];
-            rand::thread_rng().fill_bytes(&mut key);
-            write_private(
-                &path,
-                &base64::engine::general_purpose::STANDARD.encode(&key),
-            )?;
-            key
-        };
-        anyhow::ensure!(
-            key.len() >= 32,
-            "{} holds a key shorter than 32 bytes",
-            path.display()
-        );
+        let key = load_or_create_key(&data_dir.join("jwt-secret"), 64)?;
+        anyhow::ensure!(key.len() >= 32, "the JWT key is shorter than 32 bytes");
         Ok(Sessions {
             encoding: Arc::new(EncodingKey::from_secret(&key)),
             decoding: Arc::new(DecodingKey::from_secret(&key)),
@@ -159,6 +140,25 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     })
+}
+
+/// A base64 key file of the data directory (mode 0600), created with `len` random bytes the
+/// first time.
+pub fn load_or_create_key(path: &Path, len: usize) -> anyhow::Result<Vec<u8>> {
+    if path.exists() {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .with_context(|| format!("{} is corrupt", path.display()));
+    }
+    let mut key = vec![0u8; len];
+    rand::thread_rng().fill_bytes(&mut key);
+    write_private(
+        path,
+        &base64::engine::general_purpose::STANDARD.encode(&key),
+    )?;
+    Ok(key)
 }
 
 /// A random URL-safe secret of `bytes` random bytes.

@@ -3,6 +3,7 @@
 //!
 //! Layout:
 //! - [`store`]: the `Store` trait with SQLite and PostgreSQL backends (the only SQL).
+//! - [`secrets`]: secret configs encrypted at rest, decrypted for attempts.
 //! - [`rendering`]: scripts as their attempts see them (configs inherited, macros rendered).
 //! - [`scheduler`]: the driver task that owns the engine and applies its effects write-ahead.
 //! - [`hub`]: worker connections (`/api/ws/worker`).
@@ -21,6 +22,7 @@ pub mod hub;
 pub mod live;
 pub mod rendering;
 pub mod scheduler;
+pub mod secrets;
 pub mod standalone;
 pub mod store;
 pub mod ui;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub live: Live,
     /// Session tokens.
     pub sessions: Sessions,
+    /// Encrypts secret configs.
+    pub secrets: secrets::SecretBox,
     /// Serialises job saves, so concurrent edits cannot create a dependency cycle together.
     pub definitions: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
@@ -65,6 +69,8 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// How long a disconnected worker may be away before its attempts are retried elsewhere.
     pub worker_grace: Duration,
+    /// The key of secret configs (base64, 32 bytes); default the data directory's `secret-key`.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// A started server.
@@ -102,6 +108,7 @@ pub async fn start(
     let store = store::open(&url).await?;
     tracing::info!(database = %store::redact(&url), "store ready");
     let sessions = Sessions::load_or_create(&config.data_dir)?;
+    let secrets = secrets::SecretBox::load(&config.data_dir, config.secret_key_file.as_deref())?;
     let admin_password_file =
         auth::ensure_admin(store.as_ref(), &config.data_dir, Utc::now()).await?;
 
@@ -126,6 +133,7 @@ pub async fn start(
         store.clone(),
         hub.clone(),
         live.clone(),
+        secrets.clone(),
         shutdown.clone(),
     );
     tracker.spawn(driver);
@@ -136,6 +144,7 @@ pub async fn start(
         hub,
         live,
         sessions,
+        secrets,
         definitions: Arc::default(),
         shutdown: shutdown.clone(),
     };

@@ -91,6 +91,10 @@ struct ServerArgs {
     /// Seconds a disconnected worker may stay away before its attempts run elsewhere.
     #[arg(long, env = "HERA_WORKER_GRACE_SECS", default_value_t = 60)]
     worker_grace_secs: u32,
+    /// A file holding the key of secret configs (32 bytes, base64); default `secret-key` in the
+    /// data directory, created on first start.
+    #[arg(long, env = "HERA_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 /// How the worker runs jobs: the commands of the job types' tools and the YARN kill command.
@@ -292,6 +296,7 @@ async fn start_server(
         data_dir: args.data_dir.clone(),
         database_url: args.database,
         worker_grace: chrono::Duration::seconds(i64::from(args.worker_grace_secs)),
+        secret_key_file: args.secret_key_file,
     };
     let running = server::start(config, listener, shutdown.clone(), tracker).await?;
     let password_file = args.data_dir.join("initial-admin-password");

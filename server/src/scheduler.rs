@@ -22,6 +22,7 @@ use crate::{
     hub::Hub,
     live::Live,
     rendering::{Script, render_script},
+    secrets::SecretBox,
     store::Store,
 };
 
@@ -190,6 +191,7 @@ pub fn driver(
     store: Arc<dyn Store>,
     hub: Hub,
     live: Live,
+    secrets: SecretBox,
     cancel: CancellationToken,
 ) -> (SchedulerHandle, impl Future<Output = ()>) {
     let (tx, rx) = mpsc::channel(1024);
@@ -198,6 +200,7 @@ pub fn driver(
         store,
         hub,
         live,
+        secrets,
         rx,
         feedback: Vec::new(),
     };
@@ -209,6 +212,7 @@ struct Driver {
     store: Arc<dyn Store>,
     hub: Hub,
     live: Live,
+    secrets: SecretBox,
     rx: mpsc::Receiver<Command>,
     /// Inputs the driver itself produced (a worker turned out to be gone) for the next step.
     feedback: Vec<Input>,
@@ -413,6 +417,30 @@ impl Driver {
                 return;
             }
         };
+        let secrets = match crate::secrets::values_for(
+            self.store.as_ref(),
+            &self.secrets,
+            version.folder_id,
+            attempt.job,
+        )
+        .await
+        {
+            Ok(secrets) => secrets,
+            Err(err) => {
+                let reason = format!("the job's secrets cannot be read: {err}");
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+        };
+        // Secrets reach the process as environment variables; the log never shows them (values
+        // shorter than 4 characters would mask unrelated text and are not masked).
+        let masks = secrets
+            .values()
+            .filter(|v| v.chars().count() >= 4)
+            .cloned()
+            .collect();
+        let mut env: Vec<(String, String)> = secrets.into_iter().collect();
+        env.extend(params);
         let spec = AttemptSpec {
             attempt: attempt.id,
             number: attempt.number,
@@ -425,8 +453,9 @@ impl Driver {
             settings: rendered.settings,
             scheduled_at,
             trigger: attempt.trigger,
-            // Run-time parameters of the trigger, for this run only.
-            env: params.into_iter().collect(),
+            // Secrets, then the trigger's run-time parameters (for this run only).
+            env,
+            masks,
         };
         if !self.hub.send(worker, ServerMsg::Dispatch(spec)) {
             // The worker vanished between the engine's choice and the send: let the engine know;

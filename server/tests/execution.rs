@@ -427,3 +427,124 @@ async fn each_job_type_runs_its_tool_or_request() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
+    let server = TestServer::start(1).await;
+    let folder = server.folder("sec").await;
+    let job = server
+        .job(
+            folder,
+            "uses-secret",
+            "echo \"token=$API_TOKEN db=$DB_URL\"; echo \"$DB_URL\" | wc -c",
+            json!({}),
+        )
+        .await;
+    for (path, value) in [
+        (
+            format!("/api/folders/{folder}/secrets/API_TOKEN"),
+            "folder-token-1",
+        ),
+        (format!("/api/jobs/{job}/secrets/API_TOKEN"), "job-token-2"),
+        (
+            format!("/api/jobs/{job}/secrets/DB_URL"),
+            "postgres://etl:p@ss w0rd@db/dw",
+        ),
+    ] {
+        let res = server
+            .client
+            .put(format!("{}{path}", server.base))
+            .bearer_auth(&server.token)
+            .json(&json!({ "value": value }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    // Reads say what is set and where, never the value.
+    let (status, infos) = server.get(&format!("/api/jobs/{job}/secrets")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = infos.to_string();
+    assert!(!text.contains("token-") && !text.contains("w0rd"), "{text}");
+    let listed: Vec<(String, bool, bool)> = infos
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["folder_id"].is_null(),
+                i["overridden"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("API_TOKEN".to_owned(), false, true),
+            ("API_TOKEN".to_owned(), true, false),
+            ("DB_URL".to_owned(), true, false),
+        ]
+    );
+    // Stored encrypted: the plain value is nowhere in the database file.
+    let db = std::fs::read(server.dir.path().join("data/hera.db")).unwrap_or_default();
+    assert!(!db.windows(11).any(|w| w == b"job-token-2"));
+    // The process gets them; the log masks them.
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Success);
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
+            None,
+        )
+        .await;
+    assert!(
+        log.text.contains("] token=****** db=******\n"),
+        "{}",
+        log.text
+    );
+    assert!(!log.text.contains("job-token-2") && !log.text.contains("w0rd"));
+    // `wc -c` saw the whole value (30 bytes and a newline).
+    assert!(log.text.contains("] 31\n"), "{}", log.text);
+    // Bad names are refused; deleting twice is a 404.
+    let res = server
+        .client
+        .put(format!("{}/api/jobs/{job}/secrets/HERA_X", server.base))
+        .bearer_auth(&server.token)
+        .json(&json!({ "value": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for expected in [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND] {
+        let res = server
+            .client
+            .delete(format!("{}/api/jobs/{job}/secrets/DB_URL", server.base))
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected);
+    }
+    let actions: Vec<String> = server
+        .ok::<Vec<app::api::AuditEntry>>(Method::GET, &format!("/api/audit?job_id={job}"), None)
+        .await
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "secret.delete",
+            "job.run",
+            "secret.set",
+            "secret.set",
+            "job.create"
+        ]
+    );
+    server.stop().await;
+}

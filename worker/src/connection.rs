@@ -42,6 +42,8 @@ struct Worker {
     config: WorkerConfig,
     outbox: Outbox,
     running: HashMap<AttemptId, Stop>,
+    /// Per running attempt: the texts its log must not show (secrets, raw and URL-encoded).
+    masks: HashMap<AttemptId, Vec<String>>,
     tracker: TaskTracker,
     events_tx: mpsc::Sender<RunnerEvent>,
     system: System,
@@ -80,6 +82,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         config,
         outbox: Outbox::default(),
         running: HashMap::new(),
+        masks: HashMap::new(),
         tracker: TaskTracker::new(),
         events_tx,
         system: System::new(),
@@ -251,6 +254,9 @@ impl Worker {
                 tracing::info!(%attempt, job = %spec.job_id, "running attempt");
                 let stop = Stop::default();
                 self.running.insert(attempt, stop.clone());
+                if !spec.masks.is_empty() {
+                    self.masks.insert(attempt, masks_of(&spec.masks));
+                }
                 let settings = RunSettings {
                     root: self.config.work_dir.clone(),
                     kill_grace: self.config.kill_grace,
@@ -283,7 +289,10 @@ impl Worker {
     fn absorb(&mut self, event: RunnerEvent) -> Vec<WorkerMsg> {
         match event {
             RunnerEvent::Started { attempt, at } => vec![WorkerMsg::Started { attempt, at }],
-            RunnerEvent::Log { attempt, text } => self.outbox.push_log(attempt, &text),
+            RunnerEvent::Log { attempt, text } => match self.masks.get(&attempt) {
+                Some(masks) => self.outbox.push_log(attempt, &mask(&text, masks)),
+                None => self.outbox.push_log(attempt, &text),
+            },
             RunnerEvent::Finished {
                 attempt,
                 outcome,
@@ -291,6 +300,7 @@ impl Worker {
                 at,
             } => {
                 self.running.remove(&attempt);
+                self.masks.remove(&attempt);
                 let msg = WorkerMsg::Finished {
                     attempt,
                     outcome,
@@ -344,6 +354,41 @@ async fn send(
     socket.send(Message::Text(text.into())).await
 }
 
+/// What a log shows instead of a secret.
+const MASK: &str = "******";
+
+/// The texts to hide for these secret values: each raw and URL-encoded, longest first (so a
+/// value that contains another is hidden whole).
+fn masks_of(values: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = values
+        .iter()
+        .flat_map(|v| [v.clone(), url_encoded(v)])
+        .collect();
+    out.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    out.dedup();
+    out
+}
+
+/// Percent-encoding of everything but RFC 3986's unreserved characters.
+fn url_encoded(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `text` with every mask replaced.
+fn mask(text: &str, masks: &[String]) -> String {
+    masks.iter().fold(text.to_owned(), |text, secret| {
+        text.replace(secret.as_str(), MASK)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +404,17 @@ mod tests {
             "wss://hera.example.com/api/ws/worker"
         );
         assert!(socket_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn secrets_are_masked_raw_and_url_encoded() {
+        let masks = masks_of(&["p@ss w0rd".to_owned(), "p@ss".to_owned()]);
+        assert_eq!(
+            mask(
+                "[t] url=https://u:p%40ss%20w0rd@h/ pw=p@ss w0rd short=p@ss\n",
+                &masks
+            ),
+            "[t] url=https://u:******@h/ pw=****** short=******\n"
+        );
     }
 }

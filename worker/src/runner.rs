@@ -556,6 +556,7 @@ mod tests {
             trigger: TriggerKind::Manual,
             env: vec![],
             settings: Default::default(),
+            masks: Vec::new(),
         }
     }
 

@@ -83,6 +83,7 @@ async fn a_cut_off_worker_stops_its_attempts() {
         trigger: TriggerKind::Manual,
         env: vec![],
         settings: Default::default(),
+        masks: Vec::new(),
     };
     socket
         .send(Message::Text(

@@ -7,7 +7,7 @@ use leptos::{html::Div, prelude::*};
 use leptos_router::hooks::use_navigate;
 use serde_json::json;
 
-use crate::interop::cytoscape::Graph;
+use crate::{app::AppState, interop::cytoscape::Graph};
 
 /// The graph of `dag` (a signal: it changes as instances do).
 #[component]
@@ -38,6 +38,17 @@ pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
                 node_count.set(dag.nodes.len());
             }
         });
+    });
+    // The colours come from the theme's CSS variables: draw again in the new ones, on the next
+    // frame (once `<html data-theme>` has changed).
+    let theme = AppState::get().theme;
+    Effect::new(move |first: Option<()>| {
+        theme.track();
+        if first.is_some() {
+            request_animation_frame(move || {
+                drawn.try_with_value(|drawn| drawn.iter().for_each(|(_, graph)| graph.restyle()));
+            });
+        }
     });
     view! {
         <div

@@ -20,6 +20,7 @@ use crate::{
     },
     browser,
     components::{
+        code_editor::CodeEditor,
         error_view::ActionError,
         kv_rows::{KvRow, KvRows},
     },
@@ -122,6 +123,15 @@ fn split_placeholder<'a>(template: &'a str, name: &str) -> (&'a str, &'a str) {
     template
         .split_once(&format!("{{{name}}}"))
         .unwrap_or((template, ""))
+}
+
+/// The syntax the script of a job type is edited in (see [`CodeEditor`]).
+fn script_language(kind: JobType) -> &'static str {
+    match kind {
+        JobType::Shell | JobType::SparkSubmit | JobType::Http => "shell",
+        JobType::Python => "python",
+        JobType::Hive | JobType::SparkSql => "sql",
+    }
 }
 
 /// The editor. With `job` it edits that job (PUT), otherwise it creates one (POST) in `folder`.
@@ -437,13 +447,11 @@ pub fn JobEditor(
                 </Field>
             </div>
             <Field label=K::Script name="script" errors=errors>
-                <textarea
-                    class="input code"
-                    rows="10"
-                    spellcheck="false"
-                    data-testid="job-script"
-                    bind:value=script
-                ></textarea>
+                <CodeEditor
+                    value=script
+                    language=Signal::derive(move || script_language(job_type.get()))
+                    testid="job-script"
+                />
             </Field>
             <ConfigsField configs problems=row_problems error=configs_error />
             <div class="grid-2">

@@ -1,4 +1,4 @@
-//! The signed-in shell: header (product, navigation, language, user, logout), the folder/job tree
+//! The signed-in shell: header (product, navigation, theme, language, user, logout), the folder/job tree
 //! on the left, and the routed page on the right.
 
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ use crate::{
     app::AppState,
     components::tree::Sidebar,
     i18n::{K, Lang, t},
+    theme::Theme,
 };
 
 /// Everything behind the login: redirects to `/login` while (or as soon as) there is no session.
@@ -68,6 +69,7 @@ fn Header() -> impl IntoView {
                 </a>
             </nav>
             <div class="spacer"></div>
+            <ThemeToggle />
             <LangSwitch />
             <span class="user" data-testid="current-user">
                 {username}
@@ -76,6 +78,26 @@ fn Header() -> impl IntoView {
                 {move || t(K::Logout)}
             </button>
         </header>
+    }
+}
+
+/// The light / dark switch: shows the theme a click switches to.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let state = AppState::get();
+    let dark = move || state.theme.get() == Theme::Dark;
+    let label = move || t(if dark() { K::ThemeLight } else { K::ThemeDark });
+    view! {
+        <button
+            class="btn ghost theme-toggle"
+            data-testid="theme-toggle"
+            data-theme=move || state.theme.get().name()
+            title=label
+            aria-label=label
+            on:click=move |_| state.toggle_theme()
+        >
+            {move || if dark() { "☀" } else { "☾" }}
+        </button>
     }
 }
 

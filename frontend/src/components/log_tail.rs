@@ -1,96 +1,157 @@
-//! A live log: follows `/api/ws/attempts/{id}/log` from the last offset it has (so a reconnection
-//! resumes where it stopped), keeps at most [`MAX_LINES`] lines in the DOM, highlights the lines
-//! Hera itself wrote (`hera: …`), and scrolls along while "follow" is on.
+//! A live log viewer. It follows `/api/ws/attempts/{id}/log` from the last offset it has (so a
+//! reconnection resumes where it stopped) into a compact [`LogBuffer`], and stays smooth on a
+//! 100 MB log or 10,000 lines a second:
+//! - chunks are parsed as they arrive, but the view is updated once per animation frame;
+//! - the list is virtualised: lines have a fixed height, and only the visible ones (plus a margin)
+//!   are in the DOM, so its cost does not grow with the log.
+//!
+//! On top: line numbers, ANSI colours, a follow mode (scrolling up leaves it), search with
+//! highlighted hits, "jump to the first error", download of the whole log and full screen.
 
-use std::{collections::VecDeque, sync::Arc};
-
-use app::{api::LogMessage, ids::AttemptId};
-use leptos::{html::Div, prelude::*};
+use app::{
+    api::{LogMessage, LogPage},
+    ids::AttemptId,
+};
+use leptos::{ev, html::Div, prelude::*};
 
 use crate::{
-    api::ws::Socket,
-    i18n::{K, t},
+    api::{
+        http::{self, ApiError},
+        ws::Socket,
+    },
+    browser,
+    components::error_view::{ActionError, action_error},
+    i18n::{K, fill, t},
+    log_buffer::{self, Hit, LINE_PX, LogBuffer, Search, Window, content_height, window},
 };
 
-/// How many lines the view keeps; older ones are dropped (and counted).
-pub const MAX_LINES: usize = 20_000;
-
-/// The lines received so far: a bounded ring plus the unfinished last line.
-#[derive(Clone, Debug, Default)]
-struct LogBuffer {
-    lines: VecDeque<(u64, Arc<str>)>,
-    next_seq: u64,
-    partial: String,
-    next_offset: u64,
-    dropped: u64,
-    complete: bool,
+/// Where the view scrolls to when it is laid out again.
+#[derive(Clone, Copy)]
+enum ScrollTo {
+    /// Where it is.
+    Here,
+    /// The end (while following).
+    End,
+    /// Line `n`, in the middle.
+    Line(usize),
 }
 
-impl LogBuffer {
-    /// Adds text that starts at byte `offset` of the log, skipping what was already received
-    /// (a reconnection may resend it) and marking a gap.
-    fn push(&mut self, offset: u64, text: &str) {
-        let end = offset + text.len() as u64;
-        if end <= self.next_offset {
-            return;
-        }
-        let text = if offset < self.next_offset {
-            let skip = usize::try_from(self.next_offset - offset).unwrap_or(usize::MAX);
-            // A resend that does not start on a character boundary is dropped whole.
-            let Some(rest) = text.get(skip..) else { return };
-            rest
-        } else {
-            if offset > self.next_offset {
-                let missing = offset - self.next_offset;
-                self.line(format!("hera: … {missing} bytes of log are missing here").into());
-            }
-            text
-        };
-        self.next_offset = end;
-        self.partial.push_str(text);
-        if let Some(cut) = self.partial.rfind('\n') {
-            let rest = self.partial.split_off(cut + 1);
-            let done = std::mem::replace(&mut self.partial, rest);
-            for line in done.lines() {
-                self.line(line.into());
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        if !self.partial.is_empty() {
-            let last = std::mem::take(&mut self.partial);
-            self.line(last.into());
-        }
-        self.complete = true;
-    }
-
-    fn line(&mut self, text: Arc<str>) {
-        self.lines.push_back((self.next_seq, text));
-        self.next_seq += 1;
-        if self.lines.len() > MAX_LINES {
-            self.lines.pop_front();
-            self.dropped += 1;
-        }
-    }
+/// One drawn line.
+struct Row {
+    /// Its 1-based number in the log.
+    number: u64,
+    /// What decides whether it must be drawn again: number, length, search, marks.
+    key: (u64, usize, u64, Option<usize>, bool),
+    class: &'static str,
+    /// Its pieces: text and CSS class.
+    pieces: Vec<(String, String)>,
+    /// Bytes not drawn (a very long line).
+    cut: usize,
 }
 
 /// The live log of `attempt`; `on_complete` runs once when the whole log was received.
 #[component]
 pub fn LogTail(attempt: AttemptId, #[prop(into)] on_complete: Callback<()>) -> impl IntoView {
-    let log = RwSignal::new(LogBuffer::default());
+    let log = StoredValue::new_local(LogBuffer::default());
+    let search = StoredValue::new_local(Search::default());
+    // Moves when the search changes (new query, new current hit): its hits are drawn again.
+    let search_version = RwSignal::new(0u64);
+    let hits = RwSignal::new((0usize, false));
+    let current = RwSignal::new(None::<usize>);
+    let query = RwSignal::new(String::new());
+    let search_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    // The number of the line "jump to first error" found; `no_error` when it found none.
+    let target = RwSignal::new(None::<u64>);
+    let no_error = RwSignal::new(false);
     let follow = RwSignal::new(true);
+    let fullscreen = RwSignal::new(false);
+    let lines = RwSignal::new(0usize);
+    let dropped = RwSignal::new(0u64);
+    let complete = RwSignal::new(false);
+    let drawn = RwSignal::new(Window::default());
+    // Moves once per frame in which lines arrived.
+    let version = RwSignal::new(0u64);
+    let frame_pending = StoredValue::new_local(false);
+    let last_scroll_top = StoredValue::new_local(0.0f64);
+    let scroller = NodeRef::<Div>::new();
+    let spacer = NodeRef::<Div>::new();
+
+    // Sizes the content for the lines there are, scrolls, and picks the lines to draw.
+    let layout = move |to: ScrollTo| {
+        // Also called from animation frames, which may come after the view is gone.
+        let (Some(Some(el)), Some(Some(spacer))) =
+            (scroller.try_get_untracked(), spacer.try_get_untracked())
+        else {
+            return;
+        };
+        let total = log.with_value(LogBuffer::len);
+        let height = content_height(total);
+        let _ = web_sys::HtmlElement::style(&spacer).set_property("height", &format!("{height}px"));
+        let viewport = f64::from(el.client_height());
+        match to {
+            ScrollTo::Here => {}
+            ScrollTo::End => el.set_scroll_top(height as i32),
+            ScrollTo::Line(line) => {
+                el.set_scroll_top(log_buffer::scroll_to_line(total, line, viewport) as i32);
+            }
+        }
+        let scroll_top = f64::from(el.scroll_top());
+        last_scroll_top.set_value(scroll_top);
+        let next = window(total, scroll_top, viewport);
+        if drawn.get_untracked() != next {
+            drawn.set(next);
+        }
+    };
+    let show_line = move |line: usize| {
+        follow.set(false);
+        layout(ScrollTo::Line(line));
+    };
+
+    // Everything that arrived since the last frame, shown at once.
+    let flush = move || {
+        if frame_pending.try_update_value(|p| *p = false).is_none() {
+            return; // the view is gone
+        }
+        let (total, gone, done) = log.with_value(|log| {
+            search.update_value(|search| search.extend(log));
+            (log.len(), log.dropped, log.complete)
+        });
+        let found = search.with_value(|s| (s.hits.len(), s.capped));
+        if hits.get_untracked() != found {
+            hits.set(found);
+        }
+        lines.set(total);
+        dropped.set(gone);
+        complete.set(done);
+        layout(if follow.get_untracked() {
+            ScrollTo::End
+        } else {
+            ScrollTo::Here
+        });
+        version.update(|v| *v += 1);
+    };
+    let schedule = move || {
+        if !frame_pending.get_value() {
+            frame_pending.set_value(true);
+            request_animation_frame(flush);
+        }
+    };
+
     let socket = Socket::open(
         move || {
-            let offset = log.with_untracked(|log| log.next_offset);
+            let offset = log.with_value(|log| log.next_offset);
             format!("/api/ws/attempts/{attempt}/log?offset={offset}")
         },
         || {},
         move |text| match serde_json::from_str::<LogMessage>(text) {
-            Ok(LogMessage::Chunk { offset, text }) => log.update(|log| log.push(offset, &text)),
+            Ok(LogMessage::Chunk { offset, text }) => {
+                log.update_value(|log| log.push(offset, &text));
+                schedule();
+            }
             Ok(LogMessage::Complete { .. }) => {
-                if !log.with_untracked(|log| log.complete) {
-                    log.update(LogBuffer::finish);
+                if !log.with_value(|log| log.complete) {
+                    log.update_value(LogBuffer::finish);
+                    schedule();
                     on_complete.run(());
                 }
             }
@@ -100,25 +161,145 @@ pub fn LogTail(attempt: AttemptId, #[prop(into)] on_complete: Callback<()>) -> i
     let connected = socket.connected();
     // Once complete the server has nothing more to send: stop reconnecting.
     Effect::new(move || {
-        if log.with(|log| log.complete) {
+        if complete.get() {
             socket.close();
         }
     });
-
-    let scroller = NodeRef::<Div>::new();
+    // Following again jumps to the end; the view is laid out once it exists.
     Effect::new(move || {
-        log.track();
-        if follow.get() {
-            request_animation_frame(move || {
-                if let Some(el) = scroller.get_untracked() {
-                    el.set_scroll_top(el.scroll_height());
-                }
-            });
+        if scroller.get().is_some() && follow.get() {
+            layout(ScrollTo::End);
         }
     });
+    let resize = window_event_listener(ev::resize, move |_| layout(ScrollTo::Here));
+    let on_scroll = move |_| {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let top = f64::from(el.scroll_top());
+        let at_end = top + f64::from(el.client_height()) >= f64::from(el.scroll_height()) - LINE_PX;
+        // Scrolling up stops following.
+        if top < last_scroll_top.get_value() - 1.0 && !at_end && follow.get_untracked() {
+            follow.set(false);
+        }
+        layout(ScrollTo::Here);
+    };
+    let toggle_fullscreen = move || {
+        fullscreen.update(|on| *on = !*on);
+        request_animation_frame(move || {
+            layout(if follow.get_untracked() {
+                ScrollTo::End
+            } else {
+                ScrollTo::Here
+            })
+        });
+    };
 
+    // Search: run after a pause in typing, then step through the hits.
+    let go_to_hit = move |n: usize| {
+        current.set(Some(n));
+        search_version.update(|v| *v += 1);
+        if let Some((line, _)) = search.with_value(|s| s.locate(n)) {
+            show_line(line);
+        }
+    };
+    let run_search = move || {
+        let mut found = Search::new(&query.get_untracked());
+        log.with_value(|log| found.extend(log));
+        let first = found.first_from(drawn.get_untracked().first);
+        hits.set((found.hits.len(), found.capped));
+        search.set_value(found);
+        current.set(None);
+        search_version.update(|v| *v += 1);
+        if let Some(n) = first {
+            go_to_hit(n);
+        }
+    };
+    let on_query = move |ev: ev::Event| {
+        query.set(event_target_value(&ev));
+        if let Some(timer) = search_timer.get_value() {
+            timer.clear();
+        }
+        let timer = set_timeout_with_handle(run_search, std::time::Duration::from_millis(150));
+        search_timer.set_value(timer.ok());
+    };
+    let step = move |forward: bool| {
+        let count = hits.get_untracked().0;
+        if count == 0 {
+            return;
+        }
+        let next = match current.get_untracked() {
+            None => 0,
+            Some(n) if forward => (n + 1) % count,
+            Some(n) => (n + count - 1) % count,
+        };
+        go_to_hit(next);
+    };
+    let on_search_key = move |ev: ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            step(!ev.shift_key());
+        }
+    };
+    let escape = window_event_listener(ev::keydown, move |ev| {
+        if ev.key() == "Escape" && fullscreen.get_untracked() {
+            toggle_fullscreen();
+        }
+    });
+    on_cleanup(move || {
+        resize.remove();
+        escape.remove();
+        if let Some(Some(timer)) = search_timer.try_get_value() {
+            timer.clear();
+        }
+    });
+    let hit_count = move || {
+        let (count, capped) = hits.get();
+        let at = current.get().map_or(0, |n| n + 1);
+        format!("{at} / {count}{}", if capped { "+" } else { "" })
+    };
+
+    let jump_to_error = move |_| match log.with_value(LogBuffer::first_error) {
+        Some(line) => {
+            no_error.set(false);
+            target.set(Some(dropped.get_untracked() + line as u64 + 1));
+            show_line(line);
+        }
+        None => {
+            target.set(None);
+            no_error.set(true);
+        }
+    };
+
+    let download = Action::new_local(move |()| save_log(attempt));
+    let download_error = action_error(download);
+
+    let rows = move || {
+        version.track();
+        search_version.track();
+        let Window { first, end, .. } = drawn.get();
+        let target = target.get();
+        let current = current.get_untracked();
+        log.with_value(|log| {
+            search.with_value(|search| {
+                let current = current.and_then(|n| search.locate(n));
+                (first..end.min(log.len()))
+                    .map(|i| {
+                        let hit = current.and_then(|(line, k)| (line == i).then_some(k));
+                        row(
+                            log,
+                            i,
+                            &search.needle,
+                            hit,
+                            search_version.get_untracked(),
+                            target,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
     let status = move || {
-        if log.with(|log| log.complete) {
+        if complete.get() {
             (K::LogComplete, "complete")
         } else if connected.get() {
             (K::LogLive, "live")
@@ -126,8 +307,10 @@ pub fn LogTail(attempt: AttemptId, #[prop(into)] on_complete: Callback<()>) -> i
             (K::LogReconnecting, "reconnecting")
         }
     };
+    let digits = move || lines.get().max(1).to_string().len().max(3);
+
     view! {
-        <div class="log-tail">
+        <div class="log-tail" class:fullscreen=fullscreen data-testid="log-tail">
             <div class="log-toolbar">
                 <span
                     class=move || format!("live-dot {}", status().1)
@@ -136,79 +319,191 @@ pub fn LogTail(attempt: AttemptId, #[prop(into)] on_complete: Callback<()>) -> i
                 >
                     {move || t(status().0)}
                 </span>
-                <span class="muted">
-                    {move || log.with(|log| log.lines.len())} " " {move || t(K::Lines)}
+                <span class="muted" data-testid="log-lines" data-lines=lines>
+                    {lines} " " {move || t(K::Lines)}
                 </span>
+                {move || {
+                    let gone = dropped.get();
+                    (gone > 0)
+                        .then(|| {
+                            view! {
+                                <span class="muted">
+                                    {move || fill(t(K::LinesHidden), &[("n", &gone.to_string())])}
+                                </span>
+                            }
+                        })
+                }}
                 <div class="spacer"></div>
+                <div class="log-search-box">
+                    <input
+                        class="input small log-search"
+                        type="search"
+                        data-testid="log-search"
+                        placeholder=move || t(K::SearchLog)
+                        aria-label=move || t(K::SearchLog)
+                        prop:value=query
+                        on:input=on_query
+                        on:keydown=on_search_key
+                    />
+                    <span class="log-search-count" data-testid="log-search-count">
+                        {hit_count}
+                    </span>
+                    <button
+                        class="btn small"
+                        data-testid="log-search-prev"
+                        title=move || t(K::PreviousMatch)
+                        aria-label=move || t(K::PreviousMatch)
+                        on:click=move |_| step(false)
+                    >
+                        "↑"
+                    </button>
+                    <button
+                        class="btn small"
+                        data-testid="log-search-next"
+                        title=move || t(K::NextMatch)
+                        aria-label=move || t(K::NextMatch)
+                        on:click=move |_| step(true)
+                    >
+                        "↓"
+                    </button>
+                </div>
+                <button class="btn small" data-testid="log-first-error" on:click=jump_to_error>
+                    {move || t(K::FirstError)}
+                </button>
+                <Show when=move || no_error.get()>
+                    <span class="muted" data-testid="log-no-error">
+                        {move || t(K::NoErrorFound)}
+                    </span>
+                </Show>
                 <label class="check">
                     <input type="checkbox" data-testid="follow" bind:checked=follow />
                     {move || t(K::Follow)}
                 </label>
+                <button
+                    class="btn small"
+                    data-testid="log-download"
+                    disabled=move || download.pending().get()
+                    on:click=move |_| {
+                        download.dispatch(());
+                    }
+                >
+                    {move || t(if download.pending().get() { K::Downloading } else { K::Download })}
+                </button>
+                <button
+                    class="btn small"
+                    data-testid="log-fullscreen"
+                    aria-pressed=move || fullscreen.get().to_string()
+                    on:click=move |_| toggle_fullscreen()
+                >
+                    {move || t(if fullscreen.get() { K::ExitFullScreen } else { K::FullScreen })}
+                </button>
             </div>
-            <div class="log" node_ref=scroller data-testid="log">
-                {move || {
-                    let dropped = log.with(|log| log.dropped);
-                    (dropped > 0)
-                        .then(|| {
-                            view! {
-                                <div class="log-line system">
-                                    {move || t(K::LinesHidden).replace("{n}", &dropped.to_string())}
-                                </div>
-                            }
-                        })
-                }}
-                <For
-                    each=move || log.with(|log| log.lines.iter().cloned().collect::<Vec<_>>())
-                    key=|(seq, _)| *seq
-                    children=|(_, text)| line_view(&text)
-                />
-                <div class="log-line">{move || log.with(|log| log.partial.clone())}</div>
+            <ActionError message=download_error />
+            <div
+                class="log"
+                node_ref=scroller
+                data-testid="log"
+                style=move || format!("--line: {LINE_PX}px; --digits: {}ch", digits())
+                on:scroll=on_scroll
+                tabindex="0"
+            >
+                <div class="log-spacer" node_ref=spacer></div>
+                <div
+                    class="log-window"
+                    style:transform=move || format!("translateY({}px)", drawn.get().top_px)
+                >
+                    <For each=rows key=|row| row.key children=row_view />
+                </div>
             </div>
         </div>
     }
 }
 
-/// One line: the `[timestamp]` prefix dimmed, Hera's own lines highlighted.
-fn line_view(text: &str) -> impl IntoView + use<> {
-    let (stamp, rest) = match text.find("] ") {
-        Some(end) if text.starts_with('[') => text.split_at(end + 2),
-        _ => ("", text),
+/// Line `i` of `log` as drawn: `needle` hits marked (the `current`-th of the line as current),
+/// Hera's own lines and the `target` line (a number) set apart.
+fn row(
+    log: &LogBuffer,
+    i: usize,
+    needle: &[u8],
+    current: Option<usize>,
+    search_version: u64,
+    target: Option<u64>,
+) -> Row {
+    let number = log.dropped + i as u64 + 1;
+    let text = log.line(i);
+    let (pieces, cut) = log.pieces(i, needle, current);
+    let is_target = target == Some(number);
+    let class = match (is_target, log_buffer::is_system(text)) {
+        (true, _) => "log-row target",
+        (false, true) => "log-row system",
+        (false, false) => "log-row",
     };
-    let class = if rest.starts_with("hera: ") {
-        "log-line system"
-    } else {
-        "log-line"
-    };
+    let pieces = pieces
+        .into_iter()
+        .map(|piece| {
+            let mut class = Vec::new();
+            if piece.stamp {
+                class.push("ts".to_owned());
+            }
+            if piece.style.colour > 0 {
+                class.push(format!("c{}", piece.style.colour));
+            }
+            if piece.style.bold {
+                class.push("b".to_owned());
+            }
+            match piece.hit {
+                Hit::No => {}
+                Hit::Yes => class.push("hit".to_owned()),
+                Hit::Current => class.push("hit current".to_owned()),
+            }
+            (text[piece.range].to_owned(), class.join(" "))
+        })
+        .collect();
+    Row {
+        number,
+        key: (number, text.len(), search_version, current, is_target),
+        class,
+        pieces,
+        cut,
+    }
+}
+
+fn row_view(row: Row) -> impl IntoView {
     view! {
-        <div class=class>
-            <span class="ts">{stamp.to_owned()}</span>
-            {rest.to_owned()}
+        <div class=row.class data-testid="log-row">
+            <span class="ln">{row.number}</span>
+            {row
+                .pieces
+                .into_iter()
+                .map(|(text, class)| view! { <span class=class>{text}</span> })
+                .collect_view()}
+            {(row.cut > 0)
+                .then(|| {
+                    let cut = browser::bytes(row.cut as u64);
+                    view! {
+                        <span class="cut">{move || fill(t(K::LineCut), &[("size", &cut)])}</span>
+                    }
+                })}
         </div>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_lines_across_chunks_and_skips_resent_text() {
-        let mut log = LogBuffer::default();
-        log.push(0, "a\nb");
-        log.push(3, "c\nd\n");
-        log.push(0, "a\nbc\n"); // resent after a reconnection
-        log.push(5, "d\ne"); // overlaps the last two bytes
-        log.finish();
-        let lines: Vec<_> = log.lines.iter().map(|(_, l)| l.to_string()).collect();
-        assert_eq!(lines, ["a", "bc", "d", "e"]);
+/// Downloads the whole log of `attempt`, page by page, and saves it as `attempt-N.log`.
+async fn save_log(attempt: AttemptId) -> Result<(), ApiError> {
+    let parts = js_sys::Array::new();
+    let mut offset = 0;
+    loop {
+        let page =
+            http::get::<LogPage>(format!("/api/attempts/{attempt}/log?offset={offset}")).await?;
+        if page.text.is_empty() {
+            break;
+        }
+        parts.push(&page.text.as_str().into());
+        offset = page.next_offset;
+        if page.complete {
+            break;
+        }
     }
-
-    #[test]
-    fn keeps_a_bounded_ring() {
-        let mut log = LogBuffer::default();
-        let text = "x\n".repeat(MAX_LINES + 5);
-        log.push(0, &text);
-        assert_eq!(log.lines.len(), MAX_LINES);
-        assert_eq!(log.dropped, 5);
-    }
+    browser::save_file(&format!("attempt-{attempt}.log"), &parts)
+        .map_err(|err| ApiError::Network(format!("{err:?}")))
 }

@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 pub mod audit_list;
+pub mod code_editor;
 pub mod confirm;
 pub mod dag_graph;
 pub mod error_view;

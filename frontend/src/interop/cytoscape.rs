@@ -1,4 +1,4 @@
-//! The only `extern "C"` binding to the JavaScript bundle: cytoscape.js with the dagre layout,
+//! The only `extern "C"` binding to cytoscape.js with the dagre layout (`js/dag.js` in the bundle),
 //! wrapped in a safe [`Graph`] handle that destroys the drawing when dropped.
 
 use wasm_bindgen::{JsValue, closure::Closure, prelude::wasm_bindgen};
@@ -15,6 +15,9 @@ extern "C" {
 
     #[wasm_bindgen(js_name = updateState)]
     fn update_state(cy: &JsValue, id: &str, state: &str);
+
+    #[wasm_bindgen(js_name = restyleDag)]
+    fn restyle_dag(cy: &JsValue);
 
     #[wasm_bindgen(js_name = destroyDag)]
     fn destroy_dag(cy: &JsValue);
@@ -46,6 +49,11 @@ impl Graph {
     /// Recolours node `id` with `state` (an instance state, or `none`) without a new layout.
     pub fn set_state(&self, id: &str, state: &str) {
         update_state(&self.cy, id, state);
+    }
+
+    /// Draws the graph again in the colours of the current theme (read from the CSS variables).
+    pub fn restyle(&self) {
+        restyle_dag(&self.cy);
     }
 }
 

@@ -9,6 +9,7 @@ mod cluster;
 mod dashboard;
 mod defs;
 mod runs;
+mod secrets;
 mod session;
 mod sockets;
 
@@ -74,6 +75,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/folders/{id}", axum::routing::put(defs::update_folder))
         .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
         .route("/api/jobs/{id}/configs", get(defs::job_configs))
+        .route("/api/jobs/{id}/secrets", get(secrets::job_secrets))
+        .route(
+            "/api/jobs/{id}/secrets/{name}",
+            axum::routing::put(secrets::set_job_secret).delete(secrets::delete_job_secret),
+        )
+        .route("/api/folders/{id}/secrets", get(secrets::folder_secrets))
+        .route(
+            "/api/folders/{id}/secrets/{name}",
+            axum::routing::put(secrets::set_folder_secret).delete(secrets::delete_folder_secret),
+        )
         .route("/api/render", post(defs::render_preview))
         .route(
             "/api/jobs/{id}",
@@ -177,6 +188,8 @@ impl Modify for BearerAuth {
         defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,
         audit::list_audit, dashboard::dashboard,
+        secrets::job_secrets, secrets::folder_secrets, secrets::set_job_secret,
+        secrets::set_folder_secret, secrets::delete_job_secret, secrets::delete_folder_secret,
         calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,
         calendars::update_calendar, calendars::delete_calendar, calendars::import_calendar,
         backfills::dry_run, backfills::start_backfill, backfills::list_backfills,

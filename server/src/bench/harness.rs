@@ -47,6 +47,7 @@ impl Harness {
             data_dir: data_dir.to_owned(),
             database_url: database,
             worker_grace: chrono::Duration::seconds(60),
+            secret_key_file: None,
         };
         let running = crate::start(config, listener, shutdown.clone(), &tracker).await?;
         crate::standalone::start_local_worker(

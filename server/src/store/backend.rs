@@ -1353,6 +1353,67 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
+            async fn set_secret(&self, secret: &super::SecretRecord) -> StoreResult<()> {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                sqlx::query(
+                    "insert into secrets (owner_kind, owner_id, name, nonce, sealed, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6) on conflict (owner_kind, owner_id, name) do update \
+                     set nonce = excluded.nonce, sealed = excluded.sealed, updated_at = excluded.updated_at",
+                )
+                .bind(secret.owner.kind())
+                .bind(secret.owner.id())
+                .bind(&secret.name)
+                .bind(b64.encode(&secret.nonce))
+                .bind(b64.encode(&secret.sealed))
+                .bind(secret.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_secret(&self, owner: super::SecretOwner, name: &str) -> StoreResult<()> {
+                let done = sqlx::query("delete from secrets where owner_kind = $1 and owner_id = $2 and name = $3")
+                    .bind(owner.kind())
+                    .bind(owner.id())
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn secrets(&self, owners: &[super::SecretOwner]) -> StoreResult<Vec<super::SecretRecord>> {
+                use base64::Engine as _;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let mut out = Vec::new();
+                for owner in owners {
+                    let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+                        "select name, nonce, sealed, updated_at from secrets where owner_kind = $1 and owner_id = $2 order by name",
+                    )
+                    .bind(owner.kind())
+                    .bind(owner.id())
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for (name, nonce, sealed, updated_at) in rows {
+                        let decode = |text: &str| {
+                            b64.decode(text)
+                                .map_err(|err| StoreError::Other(anyhow::anyhow!("corrupt secret `{name}`: {err}")))
+                        };
+                        out.push(super::SecretRecord {
+                            owner: *owner,
+                            nonce: decode(&nonce)?,
+                            sealed: decode(&sealed)?,
+                            name,
+                            updated_at,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+
             async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()> {
                 sqlx::query(
                     "insert into audit_events (at, actor, action, job_id, instance_id, backfill_id, calendar_id, reason, details) \

@@ -182,6 +182,52 @@ pub struct AuditFilter {
     pub calendar_id: Option<CalendarId>,
 }
 
+/// Who a secret belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SecretOwner {
+    /// A folder (its jobs and subfolders inherit it).
+    Folder(FolderId),
+    /// A job.
+    Job(JobId),
+}
+
+impl SecretOwner {
+    fn kind(self) -> &'static str {
+        match self {
+            SecretOwner::Folder(_) => "folder",
+            SecretOwner::Job(_) => "job",
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            SecretOwner::Folder(id) => id.0,
+            SecretOwner::Job(id) => id.0,
+        }
+    }
+}
+
+impl std::fmt::Display for SecretOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind(), self.id())
+    }
+}
+
+/// A stored secret (encrypted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRecord {
+    /// Whose.
+    pub owner: SecretOwner,
+    /// Its name (an environment variable name).
+    pub name: String,
+    /// The AES-GCM nonce.
+    pub nonce: Vec<u8>,
+    /// The ciphertext.
+    pub sealed: Vec<u8>,
+    /// When it was last set.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A log chunk to store.
 #[derive(Clone, Debug)]
 pub struct LogChunkWrite {
@@ -386,6 +432,13 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<InstanceRecord>>;
+
+    /// Sets (creates or replaces) a secret.
+    async fn set_secret(&self, secret: &SecretRecord) -> StoreResult<()>;
+    /// Deletes a secret; `NotFound` if it is not set.
+    async fn delete_secret(&self, owner: SecretOwner, name: &str) -> StoreResult<()>;
+    /// The secrets of these owners.
+    async fn secrets(&self, owners: &[SecretOwner]) -> StoreResult<Vec<SecretRecord>>;
 
     /// Appends to the audit trail.
     async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()>;

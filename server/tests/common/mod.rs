@@ -43,6 +43,7 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             database_url,
             worker_grace: chrono::Duration::seconds(5),
+            secret_key_file: None,
         };
         let running = server::start(config, listener, shutdown.clone(), &tracker)
             .await
