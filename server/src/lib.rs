@@ -3,6 +3,7 @@
 //!
 //! Layout:
 //! - [`store`]: the `Store` trait with SQLite and PostgreSQL backends (the only SQL).
+//! - [`definitions`]: the scheduler's cache of job versions, folder paths and secrets.
 //! - [`secrets`]: secret configs encrypted at rest, decrypted for attempts.
 //! - [`rendering`]: scripts as their attempts see them (configs inherited, macros rendered).
 //! - [`scheduler`]: the driver task that owns the engine and applies its effects write-ahead.
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod bench;
+pub mod definitions;
 pub mod error;
 pub mod hub;
 pub mod live;
@@ -54,6 +56,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Encrypts secret configs.
     pub secrets: secrets::SecretBox,
+    /// Bumped after folder configs or secrets change (the scheduler's cache reads them again).
+    pub generation: definitions::Generation,
     /// Serialises job saves, so concurrent edits cannot create a dependency cycle together.
     pub definitions: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
@@ -109,6 +113,7 @@ pub async fn start(
     tracing::info!(database = %store::redact(&url), "store ready");
     let sessions = Sessions::load_or_create(&config.data_dir)?;
     let secrets = secrets::SecretBox::load(&config.data_dir, config.secret_key_file.as_deref())?;
+    let generation = definitions::Generation::default();
     let admin_password_file =
         auth::ensure_admin(store.as_ref(), &config.data_dir, Utc::now()).await?;
 
@@ -134,6 +139,7 @@ pub async fn start(
         hub.clone(),
         live.clone(),
         secrets.clone(),
+        generation.clone(),
         shutdown.clone(),
     );
     tracker.spawn(driver);
@@ -145,6 +151,7 @@ pub async fn start(
         live,
         sessions,
         secrets,
+        generation,
         definitions: Arc::default(),
         shutdown: shutdown.clone(),
     };

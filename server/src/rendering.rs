@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use app::{
-    api::{ConfigView, InheritedConfig},
+    api::{ConfigView, Folder, InheritedConfig},
     cron::parse_zone,
     ids::FolderId,
     render::{RenderContext, effective_configs, render},
@@ -69,19 +69,25 @@ pub struct RenderedScript {
     pub settings: BTreeMap<String, String>,
 }
 
-/// Renders a script; the outer error is the store's, the inner one the script's.
+/// Renders a script, reading its folders' configs; the outer error is the store's, the inner
+/// one the script's.
 pub async fn render_script(
     store: &dyn Store,
     script: &Script<'_>,
 ) -> StoreResult<Result<RenderedScript, String>> {
-    let configs = match script.folder {
-        Some(folder) => config_view(store, folder, script.configs).await?.effective,
-        None => script.configs.clone(),
+    let path = match script.folder {
+        Some(folder) => store.folder_path(folder).await?,
+        None => Vec::new(),
     };
-    let zone = match parse_zone(script.timezone) {
-        Ok(zone) => zone,
-        Err(err) => return Ok(Err(err.to_string())),
-    };
+    Ok(render_in(script, &path))
+}
+
+/// Renders a script in a folder path (outermost first) already read.
+pub fn render_in(script: &Script<'_>, path: &[Folder]) -> Result<RenderedScript, String> {
+    let mut chain: Vec<&BTreeMap<String, String>> = path.iter().map(|f| &f.configs).collect();
+    chain.push(script.configs);
+    let configs = effective_configs(&chain);
+    let zone = parse_zone(script.timezone).map_err(|err| err.to_string())?;
     let context = RenderContext {
         business_time: script.business_time,
         zone,
@@ -94,7 +100,7 @@ pub async fn render_script(
         .filter(|(key, _)| key.starts_with("hera."))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    Ok(render(script.text, &context)
+    render(script.text, &context)
         .map(|text| RenderedScript { text, settings })
-        .map_err(|err| err.to_string()))
+        .map_err(|err| err.to_string())
 }

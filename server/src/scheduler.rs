@@ -19,10 +19,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    definitions::{Definitions, Generation},
     hub::Hub,
     live::Live,
-    rendering::{Script, render_script},
+    rendering::{Script, render_in},
     secrets::SecretBox,
+    store::SecretOwner,
     store::Store,
 };
 
@@ -192,11 +194,13 @@ pub fn driver(
     hub: Hub,
     live: Live,
     secrets: SecretBox,
+    generation: Generation,
     cancel: CancellationToken,
 ) -> (SchedulerHandle, impl Future<Output = ()>) {
     let (tx, rx) = mpsc::channel(1024);
     let driver = Driver {
         engine,
+        definitions: Definitions::new(store.clone(), generation),
         store,
         hub,
         live,
@@ -213,6 +217,8 @@ struct Driver {
     hub: Hub,
     live: Live,
     secrets: SecretBox,
+    /// Job versions, folder paths and secrets, cached for dispatching.
+    definitions: Definitions,
     rx: mpsc::Receiver<Command>,
     /// Inputs the driver itself produced (a worker turned out to be gone) for the next step.
     feedback: Vec<Input>,
@@ -386,11 +392,20 @@ impl Driver {
         params: BTreeMap<String, String>,
     ) {
         let worker: WorkerId = attempt.worker;
-        let version = match self.store.job_version(attempt.job, job_version).await {
+        let version = match self.definitions.version(attempt.job, job_version).await {
             Ok(version) => version,
             Err(err) => {
                 tracing::error!(job = %attempt.job, version = job_version, error = %err, "cannot load the pinned job version");
                 let reason = format!("job version {job_version} cannot be loaded");
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+        };
+        let path = match self.definitions.path(version.folder_id).await {
+            Ok(path) => path,
+            Err(err) => {
+                tracing::error!(job = %attempt.job, error = %err, "cannot read the job's folders");
+                let reason = "the job's folder configs cannot be read".to_owned();
                 self.not_started(&attempt, reason).await;
                 return;
             }
@@ -403,28 +418,15 @@ impl Driver {
             business_time: scheduled_at,
             params: &params,
         };
-        let rendered = match render_script(self.store.as_ref(), &script).await {
-            Ok(Ok(rendered)) => rendered,
-            Ok(Err(reason)) => {
+        let rendered = match render_in(&script, &path) {
+            Ok(rendered) => rendered,
+            Err(reason) => {
                 let reason = format!("the script cannot be rendered: {reason}");
                 self.not_started(&attempt, reason).await;
                 return;
             }
-            Err(err) => {
-                tracing::error!(job = %attempt.job, error = %err, "cannot read the job's folder configs");
-                let reason = "the job's folder configs cannot be read".to_owned();
-                self.not_started(&attempt, reason).await;
-                return;
-            }
         };
-        let secrets = match crate::secrets::values_for(
-            self.store.as_ref(),
-            &self.secrets,
-            version.folder_id,
-            attempt.job,
-        )
-        .await
-        {
+        let secrets = match self.secrets_of(&path, attempt.job).await {
             Ok(secrets) => secrets,
             Err(err) => {
                 let reason = format!("the job's secrets cannot be read: {err}");
@@ -446,7 +448,7 @@ impl Driver {
             number: attempt.number,
             instance: attempt.instance,
             job_id: attempt.job,
-            job_name: version.name,
+            job_name: version.name.clone(),
             job_version,
             job_type: version.job_type,
             script: rendered.text,
@@ -462,6 +464,24 @@ impl Driver {
             // the attempt is declared lost after the grace period unless the worker returns.
             self.feedback.push(Input::WorkerDisconnected { worker });
         }
+    }
+
+    /// The decrypted secrets an attempt of `job` gets: its folders' (outermost first), then its
+    /// own; the nearest wins.
+    async fn secrets_of(
+        &mut self,
+        path: &[app::api::Folder],
+        job: app::ids::JobId,
+    ) -> anyhow::Result<BTreeMap<String, String>> {
+        let mut records = Vec::new();
+        let owners = path
+            .iter()
+            .map(|f| SecretOwner::Folder(f.id))
+            .chain([SecretOwner::Job(job)]);
+        for owner in owners {
+            records.push(self.definitions.secrets(owner).await?);
+        }
+        crate::secrets::decrypt_all(&self.secrets, records.iter().flat_map(|r| r.iter()))
     }
 
     /// An attempt that cannot be sent: the reason goes into its log, and it fails.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use app::ids::{FolderId, JobId};
 
-use crate::store::{SecretOwner, Store, StoreResult};
+use crate::store::{SecretOwner, SecretRecord, Store, StoreResult};
 
 /// The owners whose secrets reach a job in `folder`: its folders outermost first, then the job.
 pub async fn owners(
@@ -30,20 +30,15 @@ pub async fn owners(
     Ok(owners)
 }
 
-/// The decrypted secrets an attempt of `job` in `folder` gets (the nearest owner wins).
-pub async fn values_for(
-    store: &dyn Store,
+/// The decrypted secrets of owners given outermost first (the nearest owner wins).
+pub fn decrypt_all<'a>(
     secrets: &SecretBox,
-    folder: FolderId,
-    job: JobId,
+    records: impl IntoIterator<Item = &'a SecretRecord>,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let owners = owners(store, folder, Some(job)).await?;
-    let mut records = store.secrets(&owners).await?;
-    records.sort_by_key(|r| owners.iter().position(|o| *o == r.owner));
     let mut values = BTreeMap::new();
     for record in records {
         let value = secrets.open(record.owner, &record.name, &record.nonce, &record.sealed)?;
-        values.insert(record.name, value);
+        values.insert(record.name.clone(), value);
     }
     Ok(values)
 }

@@ -530,6 +530,20 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
             .unwrap();
         assert_eq!(res.status(), expected);
     }
+    // The next run sees the change at once (the scheduler does not keep a stale copy).
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let latest = instance.attempts.last().unwrap();
+    let log: LogPage = server
+        .ok(
+            Method::GET,
+            &format!("/api/attempts/{}/log?offset=0", latest.id),
+            None,
+        )
+        .await;
+    assert!(log.text.contains("] token=****** db=\n"), "{}", log.text);
     let actions: Vec<String> = server
         .ok::<Vec<app::api::AuditEntry>>(Method::GET, &format!("/api/audit?job_id={job}"), None)
         .await
@@ -539,6 +553,7 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
     assert_eq!(
         actions,
         [
+            "job.run",
             "secret.delete",
             "job.run",
             "secret.set",

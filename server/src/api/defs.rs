@@ -109,6 +109,7 @@ pub async fn update_folder(
             }
             other => other.into(),
         })?;
+    state.generation.bump();
     Ok(Json(folder))
 }
 

@@ -188,6 +188,7 @@ async fn set(
         updated_at: Utc::now(),
     };
     state.store.set_secret(&record).await?;
+    state.generation.bump();
     audit::record(state, user, audit_entry(owner, "secret.set", name)).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -208,6 +209,7 @@ async fn delete(
             }
             other => other.into(),
         })?;
+    state.generation.bump();
     audit::record(state, user, audit_entry(owner, "secret.delete", name)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,111 @@
+//! What dispatching an attempt reads besides the engine's decision — the pinned job version, the
+//! job's folder path (configs) and the secrets of the job and its folders — cached by the
+//! scheduler driver so a busy scheduler does not query the store several times per attempt.
+//! Versions never change; folder paths and secrets are read again after the API changed any of
+//! them (it bumps the shared [`Generation`] once its write is stored).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use app::{
+    api::Folder,
+    ids::{FolderId, JobId},
+};
+
+use crate::store::{JobVersionRecord, SecretOwner, SecretRecord, Store, StoreResult};
+
+/// Counts changes to folder configs and secrets.
+#[derive(Clone, Debug, Default)]
+pub struct Generation(Arc<AtomicU64>);
+
+impl Generation {
+    /// Folder configs or secrets changed: cached copies are stale.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The most job versions kept.
+const MAX_VERSIONS: usize = 50_000;
+
+/// The driver's cache of definitions.
+pub struct Definitions {
+    store: Arc<dyn Store>,
+    generation: Generation,
+    seen: u64,
+    versions: HashMap<(JobId, i64), Arc<JobVersionRecord>>,
+    paths: HashMap<FolderId, Arc<Vec<Folder>>>,
+    secrets: HashMap<SecretOwner, Arc<Vec<SecretRecord>>>,
+}
+
+impl Definitions {
+    /// An empty cache over `store`.
+    pub fn new(store: Arc<dyn Store>, generation: Generation) -> Self {
+        Definitions {
+            store,
+            seen: generation.get(),
+            generation,
+            versions: HashMap::new(),
+            paths: HashMap::new(),
+            secrets: HashMap::new(),
+        }
+    }
+
+    fn refresh(&mut self) {
+        let now = self.generation.get();
+        if now != self.seen {
+            self.paths.clear();
+            self.secrets.clear();
+            self.seen = now;
+        }
+        if self.versions.len() > MAX_VERSIONS {
+            self.versions.clear();
+        }
+    }
+
+    /// A pinned job version.
+    pub async fn version(
+        &mut self,
+        job: JobId,
+        version: i64,
+    ) -> StoreResult<Arc<JobVersionRecord>> {
+        self.refresh();
+        if let Some(found) = self.versions.get(&(job, version)) {
+            return Ok(found.clone());
+        }
+        let found = Arc::new(self.store.job_version(job, version).await?);
+        self.versions.insert((job, version), found.clone());
+        Ok(found)
+    }
+
+    /// A folder and its ancestors, outermost first.
+    pub async fn path(&mut self, folder: FolderId) -> StoreResult<Arc<Vec<Folder>>> {
+        self.refresh();
+        if let Some(found) = self.paths.get(&folder) {
+            return Ok(found.clone());
+        }
+        let found = Arc::new(self.store.folder_path(folder).await?);
+        self.paths.insert(folder, found.clone());
+        Ok(found)
+    }
+
+    /// The secrets of one owner.
+    pub async fn secrets(&mut self, owner: SecretOwner) -> StoreResult<Arc<Vec<SecretRecord>>> {
+        self.refresh();
+        if let Some(found) = self.secrets.get(&owner) {
+            return Ok(found.clone());
+        }
+        let found = Arc::new(self.store.secrets(&[owner]).await?);
+        self.secrets.insert(owner, found.clone());
+        Ok(found)
+    }
+}
