@@ -448,6 +448,17 @@ pub struct Worker {
     pub last_seen: Option<DateTime<Utc>>,
     /// Its last reported load.
     pub load: Option<WorkerLoad>,
+    /// Draining: it gets no new attempts; the running ones finish.
+    #[serde(default)]
+    pub draining: bool,
+}
+
+/// `POST /api/workers/{id}/drain`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Drain {
+    /// `true`: no new attempts; `false`: take attempts again.
+    pub draining: bool,
 }
 
 /// `POST /api/worker-tokens`: an admin issues a token for a new worker.

@@ -20,3 +20,6 @@ create table secrets (
     updated_at text not null,
     primary key (owner_kind, owner_id, name)
 );
+
+-- a draining worker gets no new attempts (set by an administrator, kept across restarts)
+alter table workers add column draining boolean not null default false;

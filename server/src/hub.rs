@@ -223,6 +223,18 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         known_attempts,
     };
     let _ = state.scheduler.call(connected).await;
+    if state
+        .store
+        .draining_workers()
+        .await
+        .is_ok_and(|ids| ids.contains(&worker))
+    {
+        let draining = Input::WorkerDraining {
+            worker,
+            draining: true,
+        };
+        let _ = state.scheduler.call(draining).await;
+    }
 
     let writer = tokio::spawn({
         let replaced = replaced.clone();

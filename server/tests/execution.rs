@@ -563,3 +563,41 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_drained_worker_runs_nothing_new_until_taken_back() {
+    let server = TestServer::start(2).await;
+    let folder = server.folder("drain").await;
+    let job = server.job(folder, "j", "true", json!({})).await;
+    let workers: Vec<app::api::Worker> = server.ok(Method::GET, "/api/workers", None).await;
+    let local = workers[0].id;
+    let drained: app::api::Worker = server
+        .ok(
+            Method::POST,
+            &format!("/api/workers/{local}/drain"),
+            Some(json!({ "draining": true })),
+        )
+        .await;
+    assert!(drained.draining);
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let id = created["id"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let (_, waiting) = server.get(&format!("/api/instances/{id}")).await;
+    assert_eq!(waiting["state"], "queued", "{waiting}");
+    let back: app::api::Worker = server
+        .ok(
+            Method::POST,
+            &format!("/api/workers/{local}/drain"),
+            Some(json!({ "draining": false })),
+        )
+        .await;
+    assert!(!back.draining);
+    assert_eq!(server.wait_terminal(id).await.state, InstanceState::Success);
+    let (status, _) = server
+        .post("/api/workers/9999/drain", json!({ "draining": true }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}

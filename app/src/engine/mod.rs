@@ -323,6 +323,13 @@ pub enum Input {
         /// Attempts it still runs or holds results for.
         known_attempts: Vec<AttemptId>,
     },
+    /// An administrator drains a worker (no new attempts; running ones finish) or undrains it.
+    WorkerDraining {
+        /// The worker.
+        worker: WorkerId,
+        /// Drain (`true`) or take attempts again.
+        draining: bool,
+    },
     /// A worker's connection closed.
     WorkerDisconnected {
         /// The worker.
@@ -494,6 +501,8 @@ struct WorkerState {
     slots: u32,
     running: BTreeSet<AttemptId>,
     connected: bool,
+    /// Draining: it gets no new attempts; the running ones finish.
+    draining: bool,
     /// While disconnected: when its attempts are declared lost.
     lost_at: Option<DateTime<Utc>>,
 }
@@ -624,6 +633,7 @@ impl Engine {
                     slots: 0,
                     running: BTreeSet::new(),
                     connected: false,
+                    draining: false,
                     lost_at: None,
                 });
             worker.running.insert(attempt.id);
@@ -745,6 +755,25 @@ impl Engine {
                 known_attempts,
             } => {
                 self.worker_connected(now, worker, host_group, slots, &known_attempts);
+                Ok(Handled::Done)
+            }
+            Input::WorkerDraining { worker, draining } => {
+                match self.workers.get_mut(&worker) {
+                    Some(state) => state.draining = draining,
+                    None => {
+                        self.workers.insert(
+                            worker,
+                            WorkerState {
+                                host_group: String::new(),
+                                slots: 0,
+                                running: BTreeSet::new(),
+                                connected: false,
+                                draining,
+                                lost_at: None,
+                            },
+                        );
+                    }
+                }
                 Ok(Handled::Done)
             }
             Input::WorkerDisconnected { worker } => {
@@ -1323,6 +1352,7 @@ impl Engine {
             slots: 0,
             running: BTreeSet::new(),
             connected: false,
+            draining: false,
             lost_at: None,
         });
         worker.host_group = host_group;
@@ -1685,7 +1715,7 @@ impl Engine {
         let mut free_slots: u32 = self
             .workers
             .values()
-            .filter(|w| w.connected)
+            .filter(|w| w.connected && !w.draining)
             .map(|w| w.slots.saturating_sub(w.running.len() as u32))
             .sum();
         let mut cursor = self.queue.first().copied();
@@ -1709,7 +1739,7 @@ impl Engine {
             let worker = self
                 .workers
                 .iter()
-                .filter(|(_, w)| w.connected && &w.host_group == group)
+                .filter(|(_, w)| w.connected && !w.draining && &w.host_group == group)
                 .map(|(wid, w)| (w.slots.saturating_sub(w.running.len() as u32), *wid))
                 .filter(|(free, _)| *free > 0)
                 // Most free slots first; the lowest id wins ties (deterministic).

@@ -410,3 +410,53 @@ fn a_timeout_kills_the_attempt_and_counts_as_a_failure_and_overdue_is_noticed() 
     }
     assert_eq!(state_at(&sim, 1, "2026-11-24T10:00:00Z"), Some(Success));
 }
+
+#[test]
+fn a_drained_worker_gets_no_new_attempts_and_finishes_its_running_ones() {
+    let mut sim = Sim::new("2026-11-24T10:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, None, &[]));
+    sim.script(1, &[(60, crate::domain::AttemptOutcome::Succeeded); 3]);
+    let run = |sim: &mut Sim, second: &str| {
+        sim.input(Input::Trigger {
+            job: JobId(1),
+            kind: TriggerKind::Manual,
+            params: BTreeMap::new(),
+            at: Some(at(second)),
+        })
+        .unwrap();
+    };
+    run(&mut sim, "2026-11-24T10:00:00Z");
+    let drain = |sim: &mut Sim, draining| {
+        sim.input(Input::WorkerDraining {
+            worker: crate::ids::WorkerId(1),
+            draining,
+        })
+        .unwrap();
+    };
+    drain(&mut sim, true);
+    // Queued, not sent: the only worker drains; the running attempt still finishes.
+    run(&mut sim, "2026-11-24T10:00:01Z");
+    sim.run_until("2026-11-24T10:05:00Z");
+    assert_eq!(state_at(&sim, 1, "2026-11-24T10:00:00Z"), Some(Success));
+    assert_eq!(state_at(&sim, 1, "2026-11-24T10:00:01Z"), Some(Queued));
+    // Another worker takes it; undrained, the first takes work again.
+    sim.add_worker(2, "default", 1);
+    sim.run_until("2026-11-24T10:10:00Z");
+    assert_eq!(state_at(&sim, 1, "2026-11-24T10:00:01Z"), Some(Success));
+    drain(&mut sim, false);
+    run(&mut sim, "2026-11-24T10:10:00Z");
+    let last = sim
+        .history
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Effect::Dispatch { attempt, .. } => Some(attempt.worker),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(
+        last,
+        [1, 2, 1].map(crate::ids::WorkerId),
+        "worker 1, then 2 while 1 drained, then 1 again"
+    );
+}

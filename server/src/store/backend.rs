@@ -670,6 +670,25 @@ macro_rules! sql_store {
                 Ok(rows.into_iter().map(|(id, name)| (WorkerId(id), name)).collect())
             }
 
+            async fn draining_workers(&self) -> StoreResult<Vec<WorkerId>> {
+                let ids: Vec<i64> = sqlx::query_scalar("select id from workers where draining order by id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(ids.into_iter().map(WorkerId).collect())
+            }
+
+            async fn set_worker_draining(&self, id: WorkerId, draining: bool) -> StoreResult<()> {
+                let done = sqlx::query("update workers set draining = $2 where id = $1")
+                    .bind(id.0)
+                    .bind(draining)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
             async fn create_folder(&self, name: &str, parent: Option<FolderId>, now: DateTime<Utc>) -> StoreResult<api::Folder> {
                 let row: FolderRow = sqlx::query_as(
                     "insert into folders (name, parent_id, created_at) values ($1, $2, $3) \

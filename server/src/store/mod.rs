@@ -305,6 +305,10 @@ pub trait Store: Send + Sync {
     async fn worker_by_token(&self, token_hash: &str) -> StoreResult<(WorkerId, String)>;
     /// Every registered worker: id and name.
     async fn workers(&self) -> StoreResult<Vec<(WorkerId, String)>>;
+    /// The workers being drained.
+    async fn draining_workers(&self) -> StoreResult<Vec<WorkerId>>;
+    /// Drains or undrains a worker; `NotFound` if it is not registered.
+    async fn set_worker_draining(&self, id: WorkerId, draining: bool) -> StoreResult<()>;
 
     /// Creates a folder; `Conflict` if a sibling has that name or the parent does not exist.
     async fn create_folder(
