@@ -453,6 +453,30 @@ pub struct Worker {
     pub draining: bool,
 }
 
+/// `GET /api/queue`: what waits for a worker slot, in dispatch order, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueView {
+    /// Queued instances (dependencies met) in the order they will be dispatched.
+    pub queued: Vec<QueuedInstance>,
+    /// How many are queued in all.
+    pub queue_length: u32,
+}
+
+/// One queued instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuedInstance {
+    /// Its place (1 = next).
+    pub position: u32,
+    /// The instance.
+    pub instance: DashboardInstance,
+    /// The host group whose worker it waits for.
+    pub host_group: String,
+    /// Why it has not started (no worker of the group, no free slot, …).
+    pub waiting_for: String,
+}
+
 /// `POST /api/workers/{id}/drain`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

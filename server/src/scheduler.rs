@@ -41,6 +41,8 @@ enum Command {
     Input(Box<Input>, Option<Reply>),
     /// Answer why an instance has not started (read-only).
     Why(InstanceId, oneshot::Sender<Option<WhyNotStarted>>),
+    /// The head of the dispatch queue (read-only).
+    Queue(usize, oneshot::Sender<Vec<(InstanceId, String)>>),
     /// Plan a backfill (read-only).
     Plan(PlanRequest, oneshot::Sender<Result<Plan, EngineError>>),
 }
@@ -90,6 +92,16 @@ impl SchedulerHandle {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Why(instance, reply))
+            .await
+            .map_err(|_| CallError::Stopped)?;
+        rx.await.map_err(|_| CallError::Stopped)
+    }
+
+    /// The first `limit` queued instances in dispatch order, with their host group.
+    pub async fn queue(&self, limit: usize) -> Result<Vec<(InstanceId, String)>, CallError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Queue(limit, reply))
             .await
             .map_err(|_| CallError::Stopped)?;
         rx.await.map_err(|_| CallError::Stopped)
@@ -264,6 +276,9 @@ impl Driver {
             match command {
                 Command::Why(instance, reply) => {
                     let _ = reply.send(self.engine.why(instance));
+                }
+                Command::Queue(limit, reply) => {
+                    let _ = reply.send(self.engine.queue_head(limit));
                 }
                 Command::Plan(request, reply) => {
                     let plan = self.engine.plan_backfill(

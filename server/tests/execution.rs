@@ -586,6 +586,20 @@ async fn a_drained_worker_runs_nothing_new_until_taken_back() {
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let (_, waiting) = server.get(&format!("/api/instances/{id}")).await;
     assert_eq!(waiting["state"], "queued", "{waiting}");
+    let queue: app::api::QueueView = server.ok(Method::GET, "/api/queue", None).await;
+    assert_eq!(queue.queue_length, 1);
+    assert_eq!(
+        (
+            queue.queued[0].position,
+            queue.queued[0].instance.instance_id.0,
+            queue.queued[0].waiting_for.as_str()
+        ),
+        (
+            1,
+            id,
+            "queued: every worker of host group `default` is being drained"
+        )
+    );
     let back: app::api::Worker = server
         .ok(
             Method::POST,

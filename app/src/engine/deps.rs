@@ -333,6 +333,7 @@ impl Engine {
             .collect();
         let free_slots_in_group: u32 = group
             .iter()
+            .filter(|w| !w.draining)
             .map(|w| w.slots.saturating_sub(w.running.len() as u32))
             .sum();
         let queue_position = self
@@ -346,6 +347,9 @@ impl Engine {
                 .unwrap_or_else(|| format!("waiting ({date})")),
             InstanceState::Queued if group.is_empty() => {
                 format!("queued: no worker of host group `{host_group}` is connected")
+            }
+            InstanceState::Queued if group.iter().all(|w| w.draining) => {
+                format!("queued: every worker of host group `{host_group}` is being drained")
             }
             InstanceState::Queued => format!(
                 "queued at position {} of {}: waiting for a free slot in host group `{host_group}` ({} free)",

@@ -677,6 +677,23 @@ impl Engine {
         self.queue.len()
     }
 
+    /// The first `limit` queued instances in dispatch order, with their host group.
+    pub fn queue_head(&self, limit: usize) -> Vec<(InstanceId, String)> {
+        self.queue
+            .iter()
+            .take(limit)
+            .map(|key| {
+                let group = self
+                    .instances
+                    .get(&key.3)
+                    .and_then(|r| self.jobs.get(&r.job))
+                    .map(|j| j.spec.host_group.clone())
+                    .unwrap_or_default();
+                (key.3, group)
+            })
+            .collect()
+    }
+
     /// Applies one input.
     pub fn handle(&mut self, now: DateTime<Utc>, input: Input) -> Result<Handled, EngineError> {
         let res = match input {

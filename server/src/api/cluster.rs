@@ -1,11 +1,18 @@
 //! Workers: the cluster list and worker tokens.
 
 use app::{
-    api::{Drain, IssuedWorkerToken, NewWorkerToken, Worker},
+    api::{
+        DashboardInstance, Drain, IssuedWorkerToken, NewWorkerToken, QueueView, QueuedInstance,
+        Worker,
+    },
     engine::Input,
     ids::WorkerId,
 };
-use axum::{Extension, Json, extract::State, http::StatusCode};
+use axum::{
+    Extension, Json,
+    extract::{Query, State},
+    http::StatusCode,
+};
 use chrono::Utc;
 
 use super::{ApiJson, ApiPath};
@@ -44,6 +51,71 @@ pub async fn list_workers(State(state): State<AppState>) -> ApiResult<Json<Vec<W
         })
         .collect();
     Ok(Json(workers))
+}
+
+/// What waits for a worker slot, in dispatch order (at most `limit`, default 100), and why.
+#[utoipa::path(get, path = "/api/queue", params(QueueQuery),
+    responses((status = 200, body = QueueView)), security(("bearer" = [])))]
+pub async fn queue(
+    State(state): State<AppState>,
+    Query(query): Query<QueueQuery>,
+) -> ApiResult<Json<QueueView>> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let head = state
+        .scheduler
+        .queue(limit)
+        .await
+        .map_err(super::runs::engine_error)?;
+    let mut queued = Vec::with_capacity(head.len());
+    for (index, (id, host_group)) in head.into_iter().enumerate() {
+        let Ok(instance) = state.store.instance(id).await else {
+            continue;
+        };
+        let waiting_for = match state
+            .scheduler
+            .why(id)
+            .await
+            .map_err(super::runs::engine_error)?
+        {
+            Some(why) => why.summary,
+            None => "queued".to_owned(),
+        };
+        queued.push(QueuedInstance {
+            position: index as u32 + 1,
+            instance: DashboardInstance {
+                instance_id: instance.id,
+                job_id: instance.job_id,
+                job_name: instance.job_name,
+                business_time: instance.scheduled_at,
+                state: instance.state,
+                started_at: instance.started_at,
+                finished_at: instance.finished_at,
+                reason: instance.reason,
+            },
+            host_group,
+            waiting_for,
+        });
+    }
+    let queue_length = match queued.first() {
+        Some(first) => state
+            .scheduler
+            .why(first.instance.instance_id)
+            .await
+            .map_err(super::runs::engine_error)?
+            .map_or(queued.len() as u32, |w| w.queue_length),
+        None => 0,
+    };
+    Ok(Json(QueueView {
+        queued,
+        queue_length,
+    }))
+}
+
+/// `GET /api/queue` parameters.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// How many (default 100, at most 1000).
+    limit: Option<usize>,
 }
 
 /// Drains a worker (no new attempts; the running ones finish) or takes it back (administrators

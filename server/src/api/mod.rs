@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/workers", get(cluster::list_workers))
         .route("/api/workers/{id}/drain", post(cluster::drain_worker))
+        .route("/api/queue", get(cluster::queue))
         .route("/api/worker-tokens", post(cluster::issue_worker_token))
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/ws/events", get(sockets::events))
@@ -196,7 +197,7 @@ impl Modify for BearerAuth {
         backfills::dry_run, backfills::start_backfill, backfills::list_backfills,
         backfills::get_backfill, backfills::control_backfill,
         runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::rerun_instance, runs::get_attempt, runs::attempt_log,
-        cluster::list_workers, cluster::drain_worker, cluster::issue_worker_token,
+        cluster::list_workers, cluster::drain_worker, cluster::queue, cluster::issue_worker_token,
     ),
     components(schemas(app::api::ErrorBody, app::api::Event, app::api::LogMessage))
 )]
