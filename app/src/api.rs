@@ -1028,3 +1028,19 @@ pub struct SecretInfo {
     /// When it was last set.
     pub updated_at: DateTime<Utc>,
 }
+
+/// One result of `GET /api/search`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    /// The job.
+    pub job_id: JobId,
+    /// Its name.
+    pub job_name: String,
+    /// Its folder.
+    pub folder_id: FolderId,
+    /// Where the text was found: `name`, `description`, `script` or `config`.
+    pub matched: String,
+    /// The matching line (trimmed to about 200 characters).
+    pub snippet: String,
+}

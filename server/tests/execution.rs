@@ -615,3 +615,67 @@ async fn a_drained_worker_runs_nothing_new_until_taken_back() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn search_finds_jobs_by_script_or_config_and_the_timeline_shows_a_day() {
+    let server = TestServer::start(1).await;
+    let folder = server.folder("find").await;
+    let loader = server
+        .job(
+            folder,
+            "load_orders",
+            "# nightly\ninsert into dw.fact_orders select * from ods.orders;",
+            json!({ "configs": { "target": "dw.fact_payments" } }),
+        )
+        .await;
+    server.job(folder, "other", "true", json!({})).await;
+    let hits: Vec<app::api::SearchHit> = server
+        .ok(Method::GET, "/api/search?q=FACT_ORDERS", None)
+        .await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (
+            hits[0].job_id.0,
+            hits[0].matched.as_str(),
+            hits[0].snippet.as_str()
+        ),
+        (
+            loader,
+            "script",
+            "insert into dw.fact_orders select * from ods.orders;"
+        )
+    );
+    let hits: Vec<app::api::SearchHit> = server
+        .ok(Method::GET, "/api/search?q=fact_payments", None)
+        .await;
+    assert_eq!(hits[0].matched, "config");
+    // `_` and `%` are literal, not wildcards.
+    let hits: Vec<app::api::SearchHit> = server.ok(Method::GET, "/api/search?q=%25%25", None).await;
+    assert!(hits.is_empty());
+    let (status, _) = server.get("/api/search?q=x").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The timeline of today holds the run with its attempt's start and end.
+    let (_, created) = server
+        .post(&format!("/api/jobs/{loader}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let today = instance.scheduled_at.date_naive();
+    let timeline: Vec<Instance> = server
+        .ok(
+            Method::GET,
+            &format!("/api/timeline?folder_id={folder}&date={today}"),
+            None,
+        )
+        .await;
+    assert_eq!(timeline.len(), 1);
+    assert!(timeline[0].attempts[0].finished_at.is_some());
+    let empty: Vec<Instance> = server
+        .ok(
+            Method::GET,
+            &format!("/api/timeline?folder_id={folder}&date=2020-01-01"),
+            None,
+        )
+        .await;
+    assert!(empty.is_empty());
+    server.stop().await;
+}

@@ -4,6 +4,7 @@
 
 mod audit;
 mod backfills;
+mod browse;
 mod calendars;
 mod cluster;
 mod dashboard;
@@ -133,6 +134,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workers", get(cluster::list_workers))
         .route("/api/workers/{id}/drain", post(cluster::drain_worker))
         .route("/api/queue", get(cluster::queue))
+        .route("/api/search", get(browse::search))
+        .route("/api/timeline", get(browse::timeline))
         .route("/api/worker-tokens", post(cluster::issue_worker_token))
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/ws/events", get(sockets::events))
@@ -189,7 +192,7 @@ impl Modify for BearerAuth {
         defs::list_folders, defs::create_folder, defs::update_folder, defs::job_configs,
         defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,
-        audit::list_audit, dashboard::dashboard,
+        audit::list_audit, dashboard::dashboard, browse::search, browse::timeline,
         secrets::job_secrets, secrets::folder_secrets, secrets::set_job_secret,
         secrets::set_folder_secret, secrets::delete_job_secret, secrets::delete_folder_secret,
         calendars::list_calendars, calendars::create_calendar, calendars::get_calendar,

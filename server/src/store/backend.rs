@@ -890,6 +890,51 @@ macro_rules! sql_store {
                     .collect())
             }
 
+            async fn search_definitions(&self, text: &str, limit: i64) -> StoreResult<Vec<(JobId, String, FolderId, String, String, String)>> {
+                let pattern = format!(
+                    "%{}%",
+                    text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                );
+                let rows: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
+                    "select id, name, folder_id, description, script, configs from jobs where deleted_at is null \
+                     and (lower(name) like $1 escape '\\' or lower(description) like $1 escape '\\' \
+                     or lower(script) like $1 escape '\\' or lower(configs) like $1 escape '\\') \
+                     order by name, id limit $2",
+                )
+                .bind(pattern)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, folder, description, script, configs)| {
+                        (JobId(id), name, FolderId(folder), description, script, configs)
+                    })
+                    .collect())
+            }
+
+            async fn folder_instances(&self, folder: FolderId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<api::Instance>> {
+                let rows: Vec<InstanceViewRow> = sqlx::query_as(&format!(
+                    "{INSTANCE_VIEW} where j.folder_id = $1 and i.scheduled_at >= $2 and i.scheduled_at < $3 \
+                     order by i.scheduled_at, i.id limit 5000"
+                ))
+                .bind(folder.0)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                let attempts: Vec<AttemptViewRow> = sqlx::query_as(&format!(
+                    "{ATTEMPT_VIEW} where a.instance_id in (select i.id from instances i join jobs j on j.id = i.job_id \
+                     where j.folder_id = $1 and i.scheduled_at >= $2 and i.scheduled_at < $3) order by a.number"
+                ))
+                .bind(folder.0)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                views_to_api(rows, attempts)
+            }
+
             async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<super::AttemptTiming>> {
                 let rows: Vec<(i64, i64, i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String)> =
                     sqlx::query_as(

@@ -377,6 +377,20 @@ pub trait Store: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<(InstanceId, JobId, String, f64)>>;
+    /// Jobs whose name, description, script or configs contain `text` (any case), by name; with
+    /// (id, name, folder, description, script, configs JSON).
+    async fn search_definitions(
+        &self,
+        text: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(JobId, String, FolderId, String, String, String)>>;
+    /// The instances (with attempts) of a folder's jobs with a business time in `[from, to)`.
+    async fn folder_instances(
+        &self,
+        folder: FolderId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<api::Instance>>;
     /// The start, end and state of every attempt created at or after `since`, with its
     /// instance's business time (timelines and benchmarks).
     async fn attempt_times(&self, since: DateTime<Utc>) -> StoreResult<Vec<AttemptTiming>>;
