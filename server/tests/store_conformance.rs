@@ -586,6 +586,68 @@ async fn scheduling_story(store: &Arc<dyn Store>, a: JobId, folder: FolderId, no
         Some(id)
     );
 
+    // Reads for the dashboard, search, timeline, cluster and secrets run on both databases.
+    let day = (at("2026-10-01T00:00:00Z"), at("2026-10-02T00:00:00Z"));
+    assert_eq!(
+        store.state_counts(day.0, day.1).await.unwrap()[&InstanceState::Success],
+        1
+    );
+    assert!(
+        store
+            .instances_in_state(InstanceState::Success, Some(day), 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.instance_id == member.id)
+    );
+    assert!(
+        store
+            .attempt_durations(day.0, day.1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !store
+            .search_definitions("echo", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .search_definitions("50%_off", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .folder_instances(folder, day.0, day.1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let owner = server::store::SecretOwner::Job(a);
+    let secret = server::store::SecretRecord {
+        owner,
+        name: "TOKEN".to_owned(),
+        nonce: vec![1; 12],
+        sealed: vec![2, 3, 4],
+        updated_at: now,
+    };
+    store.set_secret(&secret).await.unwrap();
+    store.set_secret(&secret).await.unwrap();
+    assert_eq!(store.secrets(&[owner]).await.unwrap(), vec![secret]);
+    store.delete_secret(owner, "TOKEN").await.unwrap();
+    assert!(matches!(
+        store.delete_secret(owner, "TOKEN").await,
+        Err(StoreError::NotFound)
+    ));
+    let path = store.folder_path(folder).await.unwrap();
+    assert_eq!(path.last().unwrap().id, folder);
+
     // The audit trail, newest first, filtered.
     for (action, instance) in [("job.run", Some(member.id)), ("job.pause", None)] {
         let entry = AuditWrite {
