@@ -238,6 +238,10 @@ test("create a job, run it and follow its log", async ({ page }) => {
   // The DAG view draws the chain.
   await page.getByTestId("open-dag").click();
   await expect(page.getByTestId("dag").locator("canvas").first()).toBeVisible();
+  // One level around the first job at first (it and `load`), the whole chain once expanded.
+  await expect(page.getByTestId("dag")).toHaveAttribute("data-total", "3");
+  await expect(page.getByTestId("dag")).toHaveAttribute("data-nodes", "2");
+  await page.getByTestId("dag-expand-all").click();
   await expect(page.getByTestId("dag")).toHaveAttribute("data-nodes", "3");
   await page.screenshot({ path: "screenshots/dag-page.png" });
 

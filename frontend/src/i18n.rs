@@ -297,7 +297,20 @@ catalogue! {
     LineCut => "… ({size} more)", "…（还有 {size}）";
     AttemptMissing => "This attempt cannot be shown", "无法显示此执行记录";
     // DAG
-    DagHint => "Click a job to open it.", "点击任务以打开。";
+    DagHint => "Click a job for details; double-click to show its neighbours.", "单击任务查看详情；双击显示其相邻任务。";
+    DagExpandOne => "Expand one level", "展开一层";
+    DagExpandAll => "Expand all", "全部展开";
+    DagShownOf => "{n} of {m} jobs shown", "显示 {n} / {m} 个任务";
+    DagBusinessDate => "Business date (UTC)", "业务日期（UTC）";
+    DagSearch => "Search the graph", "在图中搜索";
+    DagNoMatch => "No match", "无匹配";
+    DagMatchOf => "{i} of {n}", "第 {i} 个，共 {n} 个";
+    DagNoInstance => "no instance", "无实例";
+    DagWhy => "Why it has not started", "为何未开始";
+    DagLastLog => "Last log lines", "最近的日志";
+    DagNoLog => "No log yet.", "暂无日志。";
+    DagLogCut => "The log is long: these are the last lines of its first 2 MB.", "日志较长：以下为前 2 MB 的最后几行。";
+    DagOpenLog => "Open the whole log", "打开完整日志";
     // Month grids
     MonthTitle => "{month} {year}", "{year}年{month}";
     M1 => "January", "1月";

@@ -6,6 +6,7 @@
 //! - [`i18n`]: the one catalogue of UI strings, English and Simplified Chinese.
 //! - [`api`]: the typed HTTP helper, the WebSocket wrapper and the folder/job catalogue.
 //! - [`interop`]: the only bindings to the JavaScript bundle (cytoscape, CodeMirror).
+//! - [`dag_model`]: the DAG explorer's shown jobs, search and layered layout.
 //! - [`log_buffer`]: the log viewer's compact line store, search and virtual-list arithmetic.
 //! - [`components`] and [`pages`]: what is drawn.
 
@@ -13,6 +14,7 @@ mod api;
 mod app;
 mod browser;
 mod components;
+mod dag_model;
 mod i18n;
 mod interop;
 mod log_buffer;

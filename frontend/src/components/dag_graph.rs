@@ -1,42 +1,132 @@
-//! The DAG drawing: a [`DagView`] drawn by cytoscape (through [`crate::interop::cytoscape`]).
-//! New data with the same nodes and edges only recolours the nodes; a different shape draws
-//! again. Clicking a node opens that job.
+//! The DAG drawing: the shown jobs of a [`Closure`] drawn by cytoscape (through
+//! [`crate::interop::cytoscape`]). A new set of shown jobs draws again; new states only recolour.
+//! Up to [`DAGRE_MAX_NODES`] jobs dagre lays the graph out; beyond, dagre is far too slow (47 s at
+//! 2,000 nodes), so the layered layout of [`crate::dag_model`] places the nodes and cytoscape's
+//! options for big graphs keep panning and zooming fluid.
 
-use app::{api::DagView, domain::InstanceState, ids::JobId};
+use std::collections::{HashMap, HashSet};
+
+use app::ids::JobId;
 use leptos::{html::Div, prelude::*};
-use leptos_router::hooks::use_navigate;
 use serde_json::json;
 
-use crate::{app::AppState, interop::cytoscape::Graph};
+use crate::{
+    app::AppState,
+    dag_model::{Closure, label_width, layered_layout},
+    interop::cytoscape::{DrawOptions, Graph},
+};
 
-/// The graph of `dag` (a signal: it changes as instances do).
+/// The most nodes dagre lays out (about 250 ms at 200 nodes).
+const DAGRE_MAX_NODES: usize = 150;
+/// From this many nodes on, cytoscape draws with its options for big graphs.
+const BIG_NODES: usize = 300;
+
+/// The graph of the `shown` jobs of `closure`, coloured by `states` (job → instance state or
+/// `none`; absent: not known yet). `matches` are highlighted; `focus` (a job and a counter that
+/// moves on each request) centres the view; a click sets `selected`; a double-click calls
+/// `on_expand` with the job. Each change of `fit` fits the whole graph into the view again.
 #[component]
-pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
+pub fn DagGraph(
+    #[prop(into)] closure: Signal<Option<Closure>>,
+    #[prop(into)] shown: Signal<HashSet<JobId>>,
+    #[prop(into)] states: Signal<HashMap<JobId, &'static str>>,
+    #[prop(into)] matches: Signal<Vec<JobId>>,
+    #[prop(into)] focus: Signal<Option<(JobId, u64)>>,
+    selected: RwSignal<Option<JobId>>,
+    on_expand: Callback<JobId>,
+    #[prop(into)] fit: Signal<u64>,
+) -> impl IntoView {
     let container = NodeRef::<Div>::new();
-    // The drawn graph with the shape it was drawn for; dropped (destroyed) with the component.
-    let drawn = StoredValue::new_local(None::<(Shape, Graph)>);
-    // How many nodes the drawing has (the end-to-end test waits for it).
+    // The drawn graph; dropped (destroyed) with the component.
+    let drawn = StoredValue::new_local(None::<Graph>);
+    // The state each drawn node was given last.
+    let applied = StoredValue::new_local(HashMap::<JobId, &'static str>::new());
+    // How many nodes the drawing has (the end-to-end tests wait for it).
     let node_count = RwSignal::new(0);
-    let navigate = use_navigate();
     Effect::new(move || {
-        let (Some(dag), Some(el)) = (dag.get(), container.get()) else {
+        let Some(el) = container.get() else {
             return;
         };
-        let shape = Shape::of(&dag);
-        drawn.update_value(|drawn| match drawn {
-            Some((drawn_shape, graph)) if *drawn_shape == shape => {
-                for node in &dag.nodes {
-                    graph.set_state(&node.job_id.to_string(), state_name(node.state));
+        closure.with(|closure| {
+            let Some(closure) = closure else {
+                return;
+            };
+            shown.with(|shown| {
+                if shown.is_empty() {
+                    return;
                 }
-            }
-            _ => {
-                let navigate = navigate.clone();
-                let graph = Graph::mount(&el, &elements(&dag), move |id: String| {
-                    navigate(&format!("/jobs/{id}"), Default::default());
-                });
-                *drawn = Some((shape, graph));
-                node_count.set(dag.nodes.len());
-            }
+                let states = states.get_untracked();
+                let (elements, options) = elements(closure, shown, &states);
+                // The old drawing goes first: its canvas must not stay under the new one.
+                drawn.set_value(None);
+                let graph = Graph::mount(
+                    &el,
+                    &elements,
+                    options,
+                    move |id: String| {
+                        if let Ok(id) = id.parse::<i64>() {
+                            selected.set(Some(JobId(id)));
+                        }
+                    },
+                    move |id: String| {
+                        if let Ok(id) = id.parse::<i64>() {
+                            on_expand.run(JobId(id));
+                        }
+                    },
+                );
+                graph.highlight(&ids(&matches.get_untracked()));
+                let chosen = selected.get_untracked().map(|j| j.to_string());
+                graph.select(chosen.as_deref());
+                drawn.set_value(Some(graph));
+                applied.set_value(
+                    shown
+                        .iter()
+                        .map(|id| (*id, states.get(id).copied().unwrap_or("none")))
+                        .collect(),
+                );
+                node_count.set(shown.len());
+            });
+        });
+    });
+    // New states: recolour the nodes that changed, in one batch.
+    Effect::new(move || {
+        states.with(|states| {
+            let mut changes = serde_json::Map::new();
+            applied.update_value(|applied| {
+                for (id, state) in applied.iter_mut() {
+                    let now = states.get(id).copied().unwrap_or("none");
+                    if *state != now {
+                        *state = now;
+                        changes.insert(id.to_string(), json!(now));
+                    }
+                }
+            });
+            drawn.with_value(|g| g.iter().for_each(|g| g.set_states(&changes)));
+        });
+    });
+    Effect::new(move || {
+        let ids = ids(&matches.get());
+        drawn.with_value(|g| g.iter().for_each(|g| g.highlight(&ids)));
+    });
+    Effect::new(move || {
+        // On the next frame, when the side panel has opened (see below).
+        if let Some((job, _)) = focus.get() {
+            request_animation_frame(move || {
+                drawn.try_with_value(|g| g.iter().for_each(|g| g.focus(&job.to_string())));
+            });
+        }
+    });
+    Effect::new(move |first: Option<()>| {
+        fit.track();
+        if first.is_some() {
+            drawn.with_value(|g| g.iter().for_each(Graph::fit));
+        }
+    });
+    // On the next frame: the side panel has opened or closed by then, and the canvas resized.
+    Effect::new(move || {
+        let chosen = selected.get().map(|j| j.to_string());
+        request_animation_frame(move || {
+            drawn.try_with_value(|g| g.iter().for_each(|g| g.select(chosen.as_deref())));
         });
     });
     // The colours come from the theme's CSS variables: draw again in the new ones, on the next
@@ -46,7 +136,7 @@ pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
         theme.track();
         if first.is_some() {
             request_animation_frame(move || {
-                drawn.try_with_value(|drawn| drawn.iter().for_each(|(_, graph)| graph.restyle()));
+                drawn.try_with_value(|drawn| drawn.iter().for_each(Graph::restyle));
             });
         }
     });
@@ -56,44 +146,73 @@ pub fn DagGraph(#[prop(into)] dag: Signal<Option<DagView>>) -> impl IntoView {
             node_ref=container
             data-testid="dag"
             data-nodes=move || node_count.get()
+            data-total=move || closure.with(|c| c.as_ref().map_or(0, Closure::len))
         ></div>
     }
 }
 
-/// The nodes and edges of a view, sorted: what decides whether it must be drawn again.
-#[derive(PartialEq)]
-struct Shape(Vec<JobId>, Vec<(JobId, JobId)>);
-
-impl Shape {
-    fn of(dag: &DagView) -> Shape {
-        let mut nodes: Vec<_> = dag.nodes.iter().map(|n| n.job_id).collect();
-        let mut edges: Vec<_> = dag.edges.iter().map(|e| (e.from, e.to)).collect();
-        nodes.sort_unstable();
-        edges.sort_unstable();
-        Shape(nodes, edges)
-    }
+fn ids(jobs: &[JobId]) -> Vec<String> {
+    jobs.iter().map(JobId::to_string).collect()
 }
 
-fn state_name(state: Option<InstanceState>) -> &'static str {
-    state.map_or("none", |s| s.as_str())
-}
-
-/// The cytoscape element list of a view.
-fn elements(dag: &DagView) -> serde_json::Value {
-    let nodes = dag.nodes.iter().map(|node| {
+/// The cytoscape element list of the shown jobs and the edges between them, and how to draw it.
+fn elements(
+    closure: &Closure,
+    shown: &HashSet<JobId>,
+    states: &HashMap<JobId, &'static str>,
+) -> (serde_json::Value, DrawOptions) {
+    let options = DrawOptions {
+        preset: shown.len() > DAGRE_MAX_NODES,
+        big: shown.len() >= BIG_NODES,
+    };
+    let nodes: Vec<_> = closure
+        .nodes
+        .iter()
+        .filter(|(id, _)| shown.contains(id))
+        .map(|(id, name)| {
+            let hidden = closure.hidden_neighbours(*id, shown);
+            let mut label = format!("{name} #{id}");
+            if hidden > 0 {
+                label.push_str(&format!("  +{hidden}"));
+            }
+            (*id, label, hidden)
+        })
+        .collect();
+    let edges: Vec<_> = closure
+        .edges
+        .iter()
+        .filter(|(a, b)| shown.contains(a) && shown.contains(b))
+        .copied()
+        .collect();
+    let positions = options.preset.then(|| {
+        let sized: Vec<_> = nodes
+            .iter()
+            .map(|(id, label, _)| (*id, label_width(label)))
+            .collect();
+        layered_layout(&sized, &edges)
+    });
+    let nodes = nodes.into_iter().map(|(id, label, hidden)| {
+        let mut node = json!({ "data": {
+            "id": id.to_string(),
+            "label": label,
+            "state": states.get(&id).copied().unwrap_or("none"),
+            "center": id == closure.center,
+            "hidden": hidden,
+        }});
+        if let Some((x, y)) = positions.as_ref().and_then(|p| p.get(&id)) {
+            node["position"] = json!({ "x": x, "y": y });
+        }
+        node
+    });
+    let edges = edges.iter().map(|(from, to)| {
         json!({ "data": {
-            "id": node.job_id.to_string(),
-            "label": format!("{} #{}", node.name, node.job_id),
-            "state": state_name(node.state),
-            "center": node.job_id == dag.center,
+            "id": format!("{from}-{to}"),
+            "source": from.to_string(),
+            "target": to.to_string(),
         }})
     });
-    let edges = dag.edges.iter().map(|edge| {
-        json!({ "data": {
-            "id": format!("{}-{}", edge.from, edge.to),
-            "source": edge.from.to_string(),
-            "target": edge.to.to_string(),
-        }})
-    });
-    serde_json::Value::Array(nodes.chain(edges).collect())
+    (
+        serde_json::Value::Array(nodes.chain(edges).collect()),
+        options,
+    )
 }

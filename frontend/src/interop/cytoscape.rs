@@ -10,11 +10,26 @@ extern "C" {
     fn mount_dag(
         container: &HtmlElement,
         elements_json: &str,
+        preset: bool,
+        big: bool,
         on_tap: &Closure<dyn FnMut(String)>,
+        on_dbl_tap: &Closure<dyn FnMut(String)>,
     ) -> JsValue;
 
-    #[wasm_bindgen(js_name = updateState)]
-    fn update_state(cy: &JsValue, id: &str, state: &str);
+    #[wasm_bindgen(js_name = setStates)]
+    fn set_states(cy: &JsValue, states_json: &str);
+
+    #[wasm_bindgen(js_name = highlightNodes)]
+    fn highlight_nodes(cy: &JsValue, ids_json: &str);
+
+    #[wasm_bindgen(js_name = focusNode)]
+    fn focus_node(cy: &JsValue, id: &str);
+
+    #[wasm_bindgen(js_name = fitDag)]
+    fn fit_dag(cy: &JsValue);
+
+    #[wasm_bindgen(js_name = selectNode)]
+    fn select_node(cy: &JsValue, id: &str);
 
     #[wasm_bindgen(js_name = restyleDag)]
     fn restyle_dag(cy: &JsValue);
@@ -27,28 +42,76 @@ extern "C" {
 pub struct Graph {
     cy: JsValue,
     _on_tap: Closure<dyn FnMut(String)>,
+    _on_dbl_tap: Closure<dyn FnMut(String)>,
+}
+
+/// How a graph is laid out and drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrawOptions {
+    /// The nodes carry their `position`s; otherwise dagre lays them out left to right.
+    pub preset: bool,
+    /// Cytoscape's options for big graphs: a texture while panning and zooming, edges hidden
+    /// meanwhile, pixel ratio 1, straight edges, no labels too small to read.
+    pub big: bool,
 }
 
 impl Graph {
-    /// Draws `elements` (a cytoscape element list: nodes `{data: {id, label, state, center}}` and
-    /// edges `{data: {id, source, target}}`) into `container` with a left-to-right dagre layout.
-    /// `on_tap` gets the id of a clicked node.
+    /// Draws `elements` (a cytoscape element list: nodes `{data: {id, label, state, center,
+    /// hidden}, position?}` and edges `{data: {id, source, target}}`) into `container`.
+    /// `on_tap` / `on_dbl_tap` get the id of a clicked / double-clicked node.
     pub fn mount(
         container: &HtmlElement,
         elements: &serde_json::Value,
+        options: DrawOptions,
         on_tap: impl FnMut(String) + 'static,
+        on_dbl_tap: impl FnMut(String) + 'static,
     ) -> Graph {
         let on_tap = Closure::<dyn FnMut(String)>::new(on_tap);
-        let cy = mount_dag(container, &elements.to_string(), &on_tap);
+        let on_dbl_tap = Closure::<dyn FnMut(String)>::new(on_dbl_tap);
+        let cy = mount_dag(
+            container,
+            &elements.to_string(),
+            options.preset,
+            options.big,
+            &on_tap,
+            &on_dbl_tap,
+        );
         Graph {
             cy,
             _on_tap: on_tap,
+            _on_dbl_tap: on_dbl_tap,
         }
     }
 
-    /// Recolours node `id` with `state` (an instance state, or `none`) without a new layout.
-    pub fn set_state(&self, id: &str, state: &str) {
-        update_state(&self.cy, id, state);
+    /// Recolours nodes without a new layout: `states` maps node ids to an instance state or `none`.
+    pub fn set_states(&self, states: &serde_json::Map<String, serde_json::Value>) {
+        if !states.is_empty() {
+            set_states(
+                &self.cy,
+                &serde_json::Value::Object(states.clone()).to_string(),
+            );
+        }
+    }
+
+    /// Marks `ids` as search hits (and no other node).
+    pub fn highlight(&self, ids: &[String]) {
+        let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+        highlight_nodes(&self.cy, &json);
+    }
+
+    /// Centres the view on node `id` and selects it.
+    pub fn focus(&self, id: &str) {
+        focus_node(&self.cy, id);
+    }
+
+    /// Fits the whole graph into the view.
+    pub fn fit(&self) {
+        fit_dag(&self.cy);
+    }
+
+    /// Selects node `id` alone, or none with `None`, without moving the view.
+    pub fn select(&self, id: Option<&str>) {
+        select_node(&self.cy, id.unwrap_or(""));
     }
 
     /// Draws the graph again in the colours of the current theme (read from the CSS variables).
