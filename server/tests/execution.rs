@@ -47,13 +47,7 @@ async fn a_timeout_kills_the_attempt_and_an_overrun_is_noticed() {
     );
     let attempt = &instance.attempts[0];
     assert_eq!(attempt.state, AttemptState::TimedOut);
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", attempt.id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(attempt.id).await;
     assert!(
         log.text
             .contains("hera: timed out after 1 s: sending SIGTERM to the attempt's processes"),
@@ -201,13 +195,7 @@ async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     assert_eq!(instance.state, InstanceState::Success, "{instance:?}");
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(instance.attempts[0].id).await;
     assert!(
         log.text.contains("] dw.items test 20261123 20261124 []\n"),
         "{}",
@@ -275,13 +263,7 @@ async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     assert_eq!(instance.state, InstanceState::Success);
     assert!(!pwned.exists(), "an injected command ran");
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(instance.attempts[0].id).await;
     assert!(
         log.text
             .contains(&format!("] [$(touch {});", pwned.display())),
@@ -308,13 +290,7 @@ async fn run_and_log(server: &TestServer, job: i64) -> (Instance, String) {
         .post(&format!("/api/jobs/{job}/run"), json!({}))
         .await;
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(instance.attempts[0].id).await;
     (instance, log.text)
 }
 
@@ -495,13 +471,7 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
         .await;
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     assert_eq!(instance.state, InstanceState::Success);
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", instance.attempts[0].id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(instance.attempts[0].id).await;
     assert!(
         log.text.contains("] token=****** db=******\n"),
         "{}",
@@ -536,13 +506,7 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
         .await;
     let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
     let latest = instance.attempts.last().unwrap();
-    let log: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", latest.id),
-            None,
-        )
-        .await;
+    let log: LogPage = server.log_page(latest.id).await;
     assert!(log.text.contains("] token=****** db=\n"), "{}", log.text);
     let actions: Vec<String> = server
         .ok::<Vec<app::api::AuditEntry>>(Method::GET, &format!("/api/audit?job_id={job}"), None)

@@ -22,13 +22,7 @@ async fn audit(server: &TestServer, query: &str) -> Vec<AuditEntry> {
 
 async fn log_of(server: &TestServer, instance: &Instance) -> String {
     let attempt = instance.attempts.last().expect("an attempt");
-    let page: LogPage = server
-        .ok(
-            Method::GET,
-            &format!("/api/attempts/{}/log?offset=0", attempt.id),
-            None,
-        )
-        .await;
+    let page: LogPage = server.log_page(attempt.id).await;
     page.text
 }
 

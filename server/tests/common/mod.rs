@@ -188,6 +188,16 @@ impl TestServer {
         job["id"].as_i64().unwrap()
     }
 
+    /// The first page of an attempt's log.
+    pub async fn log_page(&self, attempt: app::ids::AttemptId) -> app::api::LogPage {
+        self.ok(
+            Method::GET,
+            &format!("/api/attempts/{attempt}/log?offset=0"),
+            None,
+        )
+        .await
+    }
+
     /// Polls an instance until it is in a terminal state.
     pub async fn wait_terminal(&self, instance: i64) -> Instance {
         for _ in 0..400 {
