@@ -8,7 +8,9 @@
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/frontend"
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ]; then
+# Reinstall when the lock file changed since the last install (new packages such as CodeMirror).
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] ||
+    [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund
 fi
 cd "$root"
