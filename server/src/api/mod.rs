@@ -62,6 +62,25 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for MaybeJson
     }
 }
 
+/// Why `name` cannot be an environment variable a user sets (run-time parameters, secrets):
+/// letters, digits and `_`, not starting with a digit, and not Hera's own `HERA_…`.
+pub(crate) fn env_name_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128;
+    if !valid {
+        return Some(format!(
+            "`{name}` is not a variable name: use letters, digits and `_`, not starting with a digit"
+        ));
+    }
+    name.to_ascii_uppercase()
+        .starts_with("HERA_")
+        .then(|| format!("`{name}`: names starting with HERA_ are reserved"))
+}
+
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 2 << 20;
 

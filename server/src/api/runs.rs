@@ -120,25 +120,8 @@ fn check_params(params: &BTreeMap<String, String>) -> ApiResult<()> {
     }
     let mut total = 0;
     for (name, value) in params {
-        let mut chars = name.chars();
-        let valid = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && name.len() <= 128;
-        if !valid {
-            return Err(ApiError::field(
-                "params",
-                format!(
-                    "`{name}` is not a variable name: use letters, digits and `_`, not starting with a digit"
-                ),
-            ));
-        }
-        if name.to_ascii_uppercase().starts_with("HERA_") {
-            return Err(ApiError::field(
-                "params",
-                format!("`{name}`: names starting with HERA_ are reserved"),
-            ));
+        if let Some(problem) = super::env_name_problem(name) {
+            return Err(ApiError::field("params", problem));
         }
         if value.contains('\0') {
             return Err(ApiError::field(

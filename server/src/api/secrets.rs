@@ -18,25 +18,10 @@ use crate::{
 
 /// Secret names are environment variable names, not Hera's own.
 fn check_name(name: &str) -> ApiResult<()> {
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 128;
-    if !valid {
-        return Err(ApiError::field(
-            "name",
-            "use letters, digits and `_`, not starting with a digit (it becomes an environment variable)",
-        ));
+    match super::env_name_problem(name) {
+        Some(problem) => Err(ApiError::field("name", problem)),
+        None => Ok(()),
     }
-    if name.to_ascii_uppercase().starts_with("HERA_") {
-        return Err(ApiError::field(
-            "name",
-            "names starting with HERA_ are reserved",
-        ));
-    }
-    Ok(())
 }
 
 async fn folder_exists(state: &AppState, id: FolderId) -> ApiResult<()> {

@@ -42,6 +42,22 @@ fn ended(a: &AttemptTiming) -> anyhow::Result<DateTime<Utc>> {
         .with_context(|| format!("attempt {} has no end", a.attempt))
 }
 
+/// Seconds from the first attempt's start to the last one's end.
+fn span_secs(attempts: &[AttemptTiming]) -> anyhow::Result<f64> {
+    let first = attempts
+        .iter()
+        .map(started)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let last = attempts
+        .iter()
+        .map(ended)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(millis(
+        *first.iter().min().context("no attempt")?,
+        *last.iter().max().context("no attempt")?,
+    ) / 1000.0)
+}
+
 /// Fails when the jobs were created too late for their due second.
 fn check_created_before(due: DateTime<Utc>) -> anyhow::Result<()> {
     if Utc::now() >= due {
@@ -156,18 +172,7 @@ pub async fn fan_out(harness: &Harness, count: usize, so_far: &Report) -> anyhow
         )
         .await?;
     let (after, elapsed_s) = (probes::cpu(), clock.elapsed().as_secs_f64());
-    let first = attempts
-        .iter()
-        .map(started)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let last = attempts
-        .iter()
-        .map(ended)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let span = millis(
-        *first.iter().min().context("no attempt")?,
-        *last.iter().max().context("no attempt")?,
-    ) / 1000.0;
+    let span = span_secs(&attempts)?;
     let n = count as f64;
     let own = after.own_ms - before.own_ms;
     let children = after.children_ms - before.children_ms;
@@ -353,18 +358,7 @@ pub async fn log_flood(harness: &Harness, count: usize, lines: usize) -> anyhow:
     for attempt in &attempts {
         lost += lines - numbered_lines(harness, attempt, lines).await?;
     }
-    let first = attempts
-        .iter()
-        .map(started)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let last = attempts
-        .iter()
-        .map(ended)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let span = millis(
-        *first.iter().min().context("no attempt")?,
-        *last.iter().max().context("no attempt")?,
-    ) / 1000.0;
+    let span = span_secs(&attempts)?;
     Ok(Report::from([
         (
             "s3.lines_per_s".to_owned(),
