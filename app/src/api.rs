@@ -14,7 +14,10 @@ use crate::{
         DependencyWindow, InstanceState, JobType, MisfirePolicy, OnSkip, OverlapPolicy,
         RetryBackoff, TriggerKind,
     },
-    ids::{AttemptId, AuditId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{
+        AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
+        WorkerId,
+    },
 };
 
 /// Every error response: `{ "error": { "code", "message", "fields"? } }`.
@@ -334,6 +337,73 @@ pub struct JobInput {
     pub misfire_policy: Option<MisfirePolicy>,
 }
 
+impl JobInput {
+    /// A job with only a name, folder, type and script: the other settings take their defaults
+    /// (no schedule, host group `default`, no retries).
+    pub fn minimal(name: String, folder_id: FolderId, job_type: JobType, script: String) -> Self {
+        JobInput {
+            name,
+            folder_id,
+            job_type,
+            script,
+            description: None,
+            configs: None,
+            cron: None,
+            timezone: None,
+            dependencies: None,
+            dependency_windows: None,
+            dependency_on_skip: None,
+            self_dependent: None,
+            calendar_id: None,
+            calendar_mode: None,
+            host_group: None,
+            retry_count: None,
+            retry_delay_secs: None,
+            retry_backoff: None,
+            retry_max_delay_secs: None,
+            timeout_secs: None,
+            expected_duration_secs: None,
+            enabled: None,
+            priority: None,
+            overlap_policy: None,
+            misfire_policy: None,
+        }
+    }
+}
+
+impl From<Job> for JobInput {
+    /// The input that saves the job as it is (to change a few fields of it).
+    fn from(job: Job) -> Self {
+        JobInput {
+            name: job.name,
+            folder_id: job.folder_id,
+            job_type: job.job_type,
+            script: job.script,
+            description: Some(job.description),
+            configs: Some(job.configs),
+            cron: job.cron,
+            timezone: Some(job.timezone),
+            dependencies: Some(job.dependencies),
+            dependency_windows: Some(job.dependency_windows),
+            dependency_on_skip: Some(job.dependency_on_skip),
+            self_dependent: Some(job.self_dependent),
+            calendar_id: job.calendar_id,
+            calendar_mode: Some(job.calendar_mode),
+            host_group: Some(job.host_group),
+            retry_count: Some(job.retry_count),
+            retry_delay_secs: Some(job.retry_delay_secs),
+            retry_backoff: Some(job.retry_backoff),
+            retry_max_delay_secs: Some(job.retry_max_delay_secs),
+            timeout_secs: job.timeout_secs,
+            expected_duration_secs: job.expected_duration_secs,
+            enabled: Some(job.enabled),
+            priority: Some(job.priority),
+            overlap_policy: Some(job.overlap_policy),
+            misfire_policy: Some(job.misfire_policy),
+        }
+    }
+}
+
 /// One attempt of an instance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -451,6 +521,48 @@ pub struct Worker {
     /// Draining: it gets no new attempts; the running ones finish.
     #[serde(default)]
     pub draining: bool,
+    /// Its recent heartbeats' load, oldest first (the server keeps the last
+    /// [`LOAD_HISTORY_LEN`]; empty for a disconnected worker).
+    #[serde(default)]
+    pub history: Vec<LoadSample>,
+    /// The attempts dispatched to or running on it, oldest first.
+    #[serde(default)]
+    pub attempts: Vec<RunningAttempt>,
+}
+
+/// How many heartbeat samples the server keeps per worker (10 minutes at one per 5 s).
+pub const LOAD_HISTORY_LEN: usize = 120;
+
+/// One heartbeat's load, for a worker's sparklines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoadSample {
+    /// When the server received it.
+    pub at: DateTime<Utc>,
+    /// CPU use over all cores, 0–100.
+    pub cpu_percent: f32,
+    /// Used memory, 0–100 % of the total.
+    pub memory_percent: f32,
+    /// One-minute load average.
+    pub load_one: f64,
+}
+
+/// An attempt a worker is running, as the cluster page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunningAttempt {
+    /// The attempt.
+    pub attempt_id: AttemptId,
+    /// Its instance.
+    pub instance_id: InstanceId,
+    /// The job.
+    pub job_id: JobId,
+    /// The job's name.
+    pub job_name: String,
+    /// Its state (dispatched or running).
+    pub state: AttemptState,
+    /// When the process started (none while only dispatched).
+    pub started_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/queue`: what waits for a worker slot, in dispatch order, and why.
@@ -1043,4 +1155,115 @@ pub struct SearchHit {
     pub matched: String,
     /// The matching line (trimmed to about 200 characters).
     pub snippet: String,
+}
+
+/// Which tree of the development center a file lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IdeScope {
+    /// The signed-in user's own files.
+    Personal,
+    /// Files every user sees and edits.
+    Shared,
+}
+
+/// A file or folder of the development center (IDE). `content` is left out of listings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdeFile {
+    /// Its id.
+    pub id: IdeFileId,
+    /// Its tree.
+    pub scope: IdeScope,
+    /// The folder it is in (none: the tree's top).
+    pub parent_id: Option<IdeFileId>,
+    /// Its name, unique in its folder.
+    pub name: String,
+    /// A folder rather than a file.
+    pub is_dir: bool,
+    /// How the file runs.
+    pub job_type: JobType,
+    /// The text (only when one file is read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// The job it was last published to.
+    pub published_job_id: Option<JobId>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/ide/files`: a new file or folder.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewIdeFile {
+    /// Its tree.
+    pub scope: IdeScope,
+    /// The folder to put it in (none: the tree's top).
+    #[serde(default)]
+    pub parent_id: Option<IdeFileId>,
+    /// Its name.
+    pub name: String,
+    /// A folder rather than a file.
+    #[serde(default)]
+    pub is_dir: bool,
+    /// How the file runs (default: shell).
+    #[serde(default)]
+    pub job_type: Option<JobType>,
+    /// Initial text.
+    #[serde(default)]
+    pub content: String,
+}
+
+/// `PUT /api/ide/files/{id}`: what to change (absent fields stay).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdeFileUpdate {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New text (files only).
+    #[serde(default)]
+    pub content: Option<String>,
+    /// A new job type (files only).
+    #[serde(default)]
+    pub job_type: Option<JobType>,
+}
+
+/// `POST /api/ide/files/{id}/move`: the folder to move to, in the same tree.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdeMove {
+    /// The new folder (none: the tree's top).
+    pub parent_id: Option<IdeFileId>,
+}
+
+/// `POST /api/ide/files/{id}/run`: run the file, or a part of it, on a host group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdeRun {
+    /// Where to run it.
+    pub host_group: String,
+    /// The text to run (the editor's selection, or its unsaved text); absent: the saved file.
+    #[serde(default)]
+    pub script: Option<String>,
+    /// The job-tree folder whose configs and secrets the run inherits (default: the root).
+    #[serde(default)]
+    pub folder_id: Option<FolderId>,
+}
+
+/// `POST /api/ide/files/{id}/publish`: copy the file's text into a job, as a new version of it
+/// (`job_id`) or as a new job (`folder_id` and `name`, no schedule, host group `default`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdePublish {
+    /// The job to update.
+    #[serde(default)]
+    pub job_id: Option<JobId>,
+    /// The folder of a new job.
+    #[serde(default)]
+    pub folder_id: Option<FolderId>,
+    /// The name of a new job (default: the file's name).
+    #[serde(default)]
+    pub name: Option<String>,
 }

@@ -64,3 +64,7 @@ id_type!(
     /// Identifies an entry of the audit trail.
     AuditId
 );
+id_type!(
+    /// Identifies a file or folder of the development center (IDE).
+    IdeFileId
+);

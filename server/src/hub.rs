@@ -6,7 +6,7 @@
 //! registry maps a worker to the sender of its current connection.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -15,7 +15,7 @@ use std::{
 };
 
 use app::{
-    api::WorkerLoad,
+    api::{LOAD_HISTORY_LEN, LoadSample, WorkerLoad},
     engine::Input,
     ids::{AttemptId, WorkerId},
     protocol::{
@@ -59,6 +59,8 @@ pub struct WorkerInfo {
     pub last_seen: DateTime<Utc>,
     /// Last reported load.
     pub load: Option<WorkerLoad>,
+    /// The last [`LOAD_HISTORY_LEN`] heartbeats' load, oldest first.
+    pub history: VecDeque<LoadSample>,
 }
 
 struct Connection {
@@ -132,9 +134,25 @@ impl Hub {
     fn touch(&self, worker: WorkerId, load: Option<WorkerLoad>) {
         let mut connections = self.connections.lock().expect("hub lock poisoned");
         if let Some(conn) = connections.get_mut(&worker) {
-            conn.info.last_seen = Utc::now();
-            if load.is_some() {
-                conn.info.load = load;
+            let now = Utc::now();
+            conn.info.last_seen = now;
+            if let Some(load) = load {
+                let history = &mut conn.info.history;
+                if history.len() == LOAD_HISTORY_LEN {
+                    history.pop_front();
+                }
+                let memory_percent = if load.memory_total == 0 {
+                    0.0
+                } else {
+                    (load.memory_used as f64 * 100.0 / load.memory_total as f64) as f32
+                };
+                history.push_back(LoadSample {
+                    at: now,
+                    cpu_percent: load.cpu_percent,
+                    memory_percent,
+                    load_one: load.load_one,
+                });
+                conn.info.load = Some(load);
             }
         }
     }
@@ -203,6 +221,7 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         hostname,
         last_seen: Utc::now(),
         load: None,
+        history: VecDeque::new(),
     };
     let (conn_id, replaced) = state.hub.register(worker, tx.clone(), info);
     tracing::info!(worker = %worker, %name, %host_group, slots, "worker connected");

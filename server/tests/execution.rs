@@ -643,3 +643,44 @@ async fn search_finds_jobs_by_script_or_config_and_the_timeline_shows_a_day() {
     assert!(empty.is_empty());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_cluster_lists_what_each_worker_runs_and_its_recent_load() {
+    let server = TestServer::start(2).await;
+    let folder = server.folder("cluster").await;
+    let job = server.job(folder, "sleeper", "sleep 20", json!({})).await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let mut seen = None;
+    for _ in 0..160 {
+        let workers: Vec<app::api::Worker> = server.ok(Method::GET, "/api/workers", None).await;
+        let local = &workers[0];
+        if !local.attempts.is_empty() && !local.history.is_empty() {
+            seen = Some(local.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let local = seen.expect("a running attempt and a heartbeat sample within 8 s");
+    assert_eq!(local.running, 1);
+    let running = &local.attempts[0];
+    assert_eq!(
+        (
+            running.job_id.0,
+            running.job_name.as_str(),
+            running.instance_id.0
+        ),
+        (job, "sleeper", created["id"].as_i64().unwrap())
+    );
+    let sample = local.history.last().unwrap();
+    assert!((0.0..=100.0).contains(&sample.memory_percent), "{sample:?}");
+    server
+        .post(
+            &format!("/api/instances/{}/cancel", created["id"]),
+            json!({}),
+        )
+        .await;
+    server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    server.stop().await;
+}

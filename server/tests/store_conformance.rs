@@ -13,11 +13,12 @@ use app::{
         InstanceState, JobType, OnSkip, TriggerKind,
     },
     engine::{AttemptRecord, InstanceRecord},
-    ids::{AttemptId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, FolderId, IdeFileId, InstanceId, JobId, WorkerId},
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use server::store::{
-    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, JobWrite, Store, StoreError, UserRecord,
+    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, IdeFileWrite, JobWrite, Store,
+    StoreError, UserRecord,
 };
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -56,6 +57,7 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
         priority: 4,
         overlap_policy: app::domain::OverlapPolicy::Queue,
         misfire_policy: app::domain::MisfirePolicy::CatchUp,
+        scratch: false,
     }
 }
 
@@ -215,7 +217,7 @@ async fn story(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert_eq!(store.running_per_worker().await.unwrap()[&w1], 1);
+    assert_eq!(store.running_attempts().await.unwrap()[&w1].len(), 1);
     assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, false));
     assert_eq!(store.attempt_instance(attempt.id).await.unwrap(), i1.id);
     assert!(matches!(
@@ -278,7 +280,7 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(view.attempts[0].worker_name.as_deref(), Some("w1"));
     assert_eq!(view.attempts[0].exit_code, Some(0));
     assert_eq!(store.attempt_owner(attempt.id).await.unwrap(), (w1, true));
-    assert!(store.running_per_worker().await.unwrap().is_empty());
+    assert!(store.running_attempts().await.unwrap().is_empty());
     let list = store.job_instances(a.id, 10, None, None).await.unwrap();
     assert_eq!(
         list.iter().map(|i| i.id.0).collect::<Vec<_>>(),
@@ -349,6 +351,7 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(store.snapshot(now).await.unwrap().jobs.len(), 2);
 
     scheduling_story(&store, a.id, child.id, now).await;
+    ide_story(&store, folder_for_ide(&store).await, now).await;
     assert_eq!(store.instance(i1.id).await.unwrap().job_name, "a");
 
     // Logs: chunks by offset, idempotent resends, overlaps, gaps, UTF-8 boundaries.
@@ -689,4 +692,92 @@ async fn scheduling_story(store: &Arc<dyn Store>, a: JobId, folder: FolderId, no
         (one.len(), one[0].at, one[0].actor.as_str()),
         (1, now, "ann")
     );
+}
+
+async fn folder_for_ide(store: &Arc<dyn Store>) -> FolderId {
+    store.folders().await.unwrap()[0].id
+}
+
+/// Development-center trees: unique names per folder and tree, recursive delete, scratch jobs
+/// kept out of job lists.
+async fn ide_story(store: &Arc<dyn Store>, folder: FolderId, now: DateTime<Utc>) {
+    let file =
+        |owner: Option<&str>, parent: Option<IdeFileId>, name: &str, is_dir: bool| IdeFileWrite {
+            owner: owner.map(str::to_owned),
+            parent_id: parent,
+            name: name.to_owned(),
+            is_dir,
+            job_type: JobType::Shell,
+            content: if is_dir {
+                String::new()
+            } else {
+                format!("echo {name}")
+            },
+        };
+    let top = store
+        .create_ide_file(&file(None, None, "top", true), now)
+        .await
+        .unwrap();
+    let inner = store
+        .create_ide_file(&file(None, Some(top), "inner", true), now)
+        .await
+        .unwrap();
+    let leaf = store
+        .create_ide_file(&file(None, Some(inner), "leaf.sh", false), now)
+        .await
+        .unwrap();
+    // The same name in another tree or folder is fine; twice in one folder of one tree is not.
+    store
+        .create_ide_file(&file(Some("ann"), None, "top", true), now)
+        .await
+        .unwrap();
+    store
+        .create_ide_file(&file(None, Some(top), "leaf.sh", false), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_ide_file(&file(None, None, "top", false), now)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let read = store.ide_file(leaf).await.unwrap();
+    assert_eq!(read.file.content.as_deref(), Some("echo leaf.sh"));
+    assert_eq!(read.owner, None);
+    assert_eq!(store.ide_files("ann").await.unwrap().len(), 5);
+    assert_eq!(
+        store.ide_files("bob").await.unwrap().len(),
+        4,
+        "not ann's own"
+    );
+
+    let mut scratch = job_write(folder, "IDE · leaf.sh", vec![]);
+    scratch.scratch = true;
+    let run_job = store.create_job(&scratch, "ann", now).await.unwrap();
+    store
+        .link_ide_file(leaf, Some(run_job.id), None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .jobs(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|j| j.id != run_job.id)
+    );
+    assert_eq!(store.job(run_job.id).await.unwrap().name, "IDE · leaf.sh");
+
+    store.move_ide_file(leaf, None, now).await.unwrap();
+    store.move_ide_file(leaf, Some(inner), now).await.unwrap();
+    assert_eq!(store.delete_ide_file(top).await.unwrap(), vec![run_job.id]);
+    assert_eq!(store.ide_files("bob").await.unwrap().len(), 0);
+    assert!(matches!(
+        store.ide_file(leaf).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_ide_file(top).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -27,7 +27,7 @@ use crate::{
 #[utoipa::path(get, path = "/api/workers", responses((status = 200, body = Vec<Worker>)), security(("bearer" = [])))]
 pub async fn list_workers(State(state): State<AppState>) -> ApiResult<Json<Vec<Worker>>> {
     let connected = state.hub.connected();
-    let running = state.store.running_per_worker().await?;
+    let mut running = state.store.running_attempts().await?;
     let draining = state.store.draining_workers().await?;
     let workers = state
         .store
@@ -36,17 +36,22 @@ pub async fn list_workers(State(state): State<AppState>) -> ApiResult<Json<Vec<W
         .into_iter()
         .map(|(id, name)| {
             let info = connected.get(&id);
+            let attempts = running.remove(&id).unwrap_or_default();
             Worker {
                 id,
                 name,
                 host_group: info.map(|i| i.host_group.clone()).unwrap_or_default(),
                 slots: info.map_or(0, |i| i.slots),
-                running: running.get(&id).copied().unwrap_or(0),
+                running: attempts.len() as u32,
                 connected: info.is_some(),
                 hostname: info.map(|i| i.hostname.clone()).unwrap_or_default(),
                 last_seen: info.map(|i| i.last_seen),
                 load: info.and_then(|i| i.load.clone()),
                 draining: draining.contains(&id),
+                history: info
+                    .map(|i| i.history.iter().cloned().collect())
+                    .unwrap_or_default(),
+                attempts,
             }
         })
         .collect();

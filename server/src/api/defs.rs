@@ -387,7 +387,7 @@ async fn job_names(state: &AppState) -> ApiResult<HashMap<JobId, String>> {
         .collect())
 }
 
-async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
+pub(super) async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
     let spec = JobSpec::from_job(job);
     state
         .scheduler
@@ -399,7 +399,11 @@ async fn schedule(state: &AppState, job: &Job) -> ApiResult<()> {
     Ok(())
 }
 
-async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiResult<JobWrite> {
+pub(super) async fn validate(
+    state: &AppState,
+    id: Option<JobId>,
+    body: JobInput,
+) -> ApiResult<JobWrite> {
     let mut errors = BTreeMap::new();
     let name = check_name(&body.name).map_err(|err| match err {
         ApiError::Invalid(fields) => fields.into_values().next().unwrap_or_default(),
@@ -593,6 +597,7 @@ async fn validate(state: &AppState, id: Option<JobId>, body: JobInput) -> ApiRes
         priority,
         overlap_policy: body.overlap_policy.unwrap_or(OverlapPolicy::Allow),
         misfire_policy: body.misfire_policy.unwrap_or(MisfirePolicy::FireOnceNow),
+        scratch: false,
     })
 }
 

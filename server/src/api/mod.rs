@@ -9,6 +9,7 @@ mod calendars;
 mod cluster;
 mod dashboard;
 mod defs;
+mod ide;
 mod runs;
 mod secrets;
 mod session;
@@ -150,6 +151,20 @@ pub fn router(state: AppState) -> Router {
             "/api/backfills/{id}/{action}",
             post(backfills::control_backfill),
         )
+        .route(
+            "/api/ide/files",
+            get(ide::list_files).post(ide::create_file),
+        )
+        .route(
+            "/api/ide/files/{id}",
+            get(ide::get_file)
+                .put(ide::update_file)
+                .delete(ide::delete_file),
+        )
+        .route("/api/ide/files/{id}/move", post(ide::move_file))
+        .route("/api/ide/files/{id}/run", post(ide::run_file))
+        .route("/api/ide/files/{id}/runs", get(ide::file_runs))
+        .route("/api/ide/files/{id}/publish", post(ide::publish_file))
         .route("/api/workers", get(cluster::list_workers))
         .route("/api/workers/{id}/drain", post(cluster::drain_worker))
         .route("/api/queue", get(cluster::queue))
@@ -220,6 +235,8 @@ impl Modify for BearerAuth {
         backfills::get_backfill, backfills::control_backfill,
         runs::run_job, runs::job_instances, runs::get_instance, runs::cancel_instance, runs::why_instance, runs::force_instance, runs::rerun_instance, runs::get_attempt, runs::attempt_log,
         cluster::list_workers, cluster::drain_worker, cluster::queue, cluster::issue_worker_token,
+        ide::list_files, ide::create_file, ide::get_file, ide::update_file, ide::move_file,
+        ide::delete_file, ide::run_file, ide::file_runs, ide::publish_file,
     ),
     components(schemas(app::api::ErrorBody, app::api::Event, app::api::LogMessage))
 )]

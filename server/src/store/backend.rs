@@ -12,7 +12,10 @@ use app::{
         JobType, OnSkip, TriggerKind,
     },
     engine::{AttemptRecord, BackfillSpec, CalendarSpec, InstanceRecord, JobSpec, Snapshot},
-    ids::{AttemptId, AuditId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{
+        AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
+        WorkerId,
+    },
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -23,8 +26,8 @@ use sqlx::{
 };
 
 use super::{
-    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, JobVersionRecord, JobWrite, Store,
-    StoreError, StoreResult, UserRecord,
+    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, IdeFileRecord, IdeFileWrite,
+    JobVersionRecord, JobWrite, Store, StoreError, StoreResult, UserRecord,
 };
 
 /// SQLite, the default: one file in the data directory, WAL journal.
@@ -434,6 +437,47 @@ const ATTEMPT_COLUMNS: &str = "id, instance_id, job_id, number, trigger, state, 
 const INSTANCE_VIEW: &str = "select i.id, i.job_id, j.name as job_name, i.scheduled_at, \
     i.job_version, i.trigger, i.state, i.reason, i.created_at, i.started_at, i.finished_at, \
     i.params, i.backfill_id from instances i join jobs j on j.id = i.job_id";
+const IDE_FILE_COLUMNS: &str = "id, owner, parent_id, name, is_dir, job_type, run_job_id, \
+    published_job_id, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct IdeFileRow {
+    id: i64,
+    owner: Option<String>,
+    parent_id: Option<i64>,
+    name: String,
+    is_dir: bool,
+    job_type: String,
+    run_job_id: Option<i64>,
+    published_job_id: Option<i64>,
+    updated_at: DateTime<Utc>,
+    content: String,
+}
+
+impl IdeFileRow {
+    fn into_record(self, with_content: bool) -> StoreResult<IdeFileRecord> {
+        Ok(IdeFileRecord {
+            file: api::IdeFile {
+                id: IdeFileId(self.id),
+                scope: if self.owner.is_some() {
+                    api::IdeScope::Personal
+                } else {
+                    api::IdeScope::Shared
+                },
+                parent_id: self.parent_id.map(IdeFileId),
+                name: self.name,
+                is_dir: self.is_dir,
+                job_type: parse(&self.job_type)?,
+                content: with_content.then_some(self.content),
+                published_job_id: self.published_job_id.map(JobId),
+                updated_at: self.updated_at,
+            },
+            owner: self.owner,
+            run_job_id: self.run_job_id.map(JobId),
+        })
+    }
+}
+
 const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.state, \
     a.worker_id, w.name as worker_name, a.exit_code, a.created_at, a.started_at, a.finished_at \
     from attempts a left join workers w on w.id = a.worker_id";
@@ -744,12 +788,12 @@ macro_rules! sql_store {
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
                      host_group, retry_count, retry_delay_secs, enabled, created_at, updated_at, configs, \
                      priority, overlap_policy, misfire_policy, self_dependent, calendar_id, calendar_mode, \
-                     retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, owner, version) \
+                     retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, owner, version, scratch) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, \
-                     $20, $21, $22, $23, $24, 1) \
+                     $20, $21, $22, $23, $24, 1, $25) \
                      returning id",
                 );
-                let id: i64 = bind_job!(insert, job, now).bind(owner).fetch_one(&mut *tx)
+                let id: i64 = bind_job!(insert, job, now).bind(owner).bind(job.scratch).fetch_one(&mut *tx)
                 .await?;
                 write_version_and_deps(&mut tx, id, 1, job, now).await?;
                 tx.commit().await?;
@@ -787,12 +831,12 @@ macro_rules! sql_store {
             async fn jobs(&self, folder: Option<FolderId>) -> StoreResult<Vec<api::Job>> {
                 let rows: Vec<JobRow> = match folder {
                     Some(folder) => sqlx::query_as(&format!(
-                        "select {JOB_COLUMNS} from jobs where folder_id = $1 and deleted_at is null order by name, id"
+                        "select {JOB_COLUMNS} from jobs where folder_id = $1 and deleted_at is null and not scratch order by name, id"
                     ))
                     .bind(folder.0)
                     .fetch_all(&self.pool)
                     .await?,
-                    None => sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where deleted_at is null order by name, id"))
+                    None => sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where deleted_at is null and not scratch order by name, id"))
                         .fetch_all(&self.pool)
                         .await?,
                 };
@@ -806,7 +850,7 @@ macro_rules! sql_store {
                     text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
                 );
                 let rows: Vec<JobRow> = sqlx::query_as(&format!(
-                    "select {JOB_COLUMNS} from jobs where deleted_at is null \
+                    "select {JOB_COLUMNS} from jobs where deleted_at is null and not scratch \
                      and ($1 is null or folder_id = $1) \
                      and (lower(name) like $2 escape '\\' or id = $3) order by name, id limit $4"
                 ))
@@ -821,7 +865,8 @@ macro_rules! sql_store {
 
             async fn state_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<BTreeMap<InstanceState, u32>> {
                 let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "select state, count(*) from instances where scheduled_at >= $1 and scheduled_at < $2 group by state",
+                    "select i.state, count(*) from instances i join jobs j on j.id = i.job_id \
+                     where i.scheduled_at >= $1 and i.scheduled_at < $2 and not j.scratch group by i.state",
                 )
                 .bind(from)
                 .bind(to)
@@ -844,7 +889,7 @@ macro_rules! sql_store {
                 let rows: Vec<(i64, i64, String, DateTime<Utc>, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>)> =
                     sqlx::query_as(&format!(
                         "select i.id, i.job_id, j.name, i.scheduled_at, i.state, i.started_at, i.finished_at, i.reason \
-                         from instances i join jobs j on j.id = i.job_id where i.state = $1 \
+                         from instances i join jobs j on j.id = i.job_id where i.state = $1 and not j.scratch \
                          and ($2 is null or i.scheduled_at >= $2) and ($3 is null or i.scheduled_at < $3) \
                          order by {order} limit $4"
                     ))
@@ -874,7 +919,7 @@ macro_rules! sql_store {
                 let rows: Vec<(i64, i64, String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
                     "select a.instance_id, a.job_id, j.name, a.started_at, a.finished_at from attempts a \
                      join instances i on i.id = a.instance_id join jobs j on j.id = a.job_id \
-                     where i.scheduled_at >= $1 and i.scheduled_at < $2 \
+                     where i.scheduled_at >= $1 and i.scheduled_at < $2 and not j.scratch \
                      and a.started_at is not null and a.finished_at is not null",
                 )
                 .bind(from)
@@ -896,7 +941,7 @@ macro_rules! sql_store {
                     text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
                 );
                 let rows: Vec<(i64, String, i64, String, String, String)> = sqlx::query_as(
-                    "select id, name, folder_id, description, script, configs from jobs where deleted_at is null \
+                    "select id, name, folder_id, description, script, configs from jobs where deleted_at is null and not scratch \
                      and (lower(name) like $1 escape '\\' or lower(description) like $1 escape '\\' \
                      or lower(script) like $1 escape '\\' or lower(configs) like $1 escape '\\') \
                      order by name, id limit $2",
@@ -915,7 +960,7 @@ macro_rules! sql_store {
 
             async fn folder_instances(&self, folder: FolderId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<api::Instance>> {
                 let rows: Vec<InstanceViewRow> = sqlx::query_as(&format!(
-                    "{INSTANCE_VIEW} where j.folder_id = $1 and i.scheduled_at >= $2 and i.scheduled_at < $3 \
+                    "{INSTANCE_VIEW} where j.folder_id = $1 and not j.scratch and i.scheduled_at >= $2 and i.scheduled_at < $3 \
                      order by i.scheduled_at, i.id limit 5000"
                 ))
                 .bind(folder.0)
@@ -925,7 +970,7 @@ macro_rules! sql_store {
                 .await?;
                 let attempts: Vec<AttemptViewRow> = sqlx::query_as(&format!(
                     "{ATTEMPT_VIEW} where a.instance_id in (select i.id from instances i join jobs j on j.id = i.job_id \
-                     where j.folder_id = $1 and i.scheduled_at >= $2 and i.scheduled_at < $3) order by a.number"
+                     where j.folder_id = $1 and not j.scratch and i.scheduled_at >= $2 and i.scheduled_at < $3) order by a.number"
                 ))
                 .bind(folder.0)
                 .bind(from)
@@ -1194,13 +1239,129 @@ macro_rules! sql_store {
                 Ok(InstanceId(instance))
             }
 
-            async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>> {
-                let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "select worker_id, count(*) from attempts where state in ('dispatched', 'running') group by worker_id",
+            async fn ide_files(&self, user: &str) -> StoreResult<Vec<IdeFileRecord>> {
+                let rows: Vec<IdeFileRow> = sqlx::query_as(&format!(
+                    "select {IDE_FILE_COLUMNS}, '' as content from ide_files \
+                     where owner = $1 or owner is null order by is_dir desc, name, id"
+                ))
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|row| row.into_record(false)).collect()
+            }
+
+            async fn ide_file(&self, id: IdeFileId) -> StoreResult<IdeFileRecord> {
+                let row: IdeFileRow = sqlx::query_as(&format!(
+                    "select {IDE_FILE_COLUMNS}, content from ide_files where id = $1"
+                ))
+                .bind(id.0)
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_record(true)
+            }
+
+            async fn create_ide_file(&self, file: &IdeFileWrite, now: DateTime<Utc>) -> StoreResult<IdeFileId> {
+                let id: i64 = sqlx::query_scalar(
+                    "insert into ide_files (owner, parent_id, name, is_dir, job_type, content, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $7) returning id",
+                )
+                .bind(&file.owner)
+                .bind(file.parent_id.map(|p| p.0))
+                .bind(&file.name)
+                .bind(file.is_dir)
+                .bind(file.job_type.as_str())
+                .bind(&file.content)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(IdeFileId(id))
+            }
+
+            async fn update_ide_file(&self, id: IdeFileId, update: &api::IdeFileUpdate, now: DateTime<Utc>) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "update ide_files set name = coalesce($1, name), content = coalesce($2, content), \
+                     job_type = coalesce($3, job_type), updated_at = $4 where id = $5",
+                )
+                .bind(&update.name)
+                .bind(&update.content)
+                .bind(update.job_type.map(|t| t.as_str()))
+                .bind(now)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn move_ide_file(&self, id: IdeFileId, parent: Option<IdeFileId>, now: DateTime<Utc>) -> StoreResult<()> {
+                let done = sqlx::query("update ide_files set parent_id = $1, updated_at = $2 where id = $3")
+                    .bind(parent.map(|p| p.0))
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn delete_ide_file(&self, id: IdeFileId) -> StoreResult<Vec<JobId>> {
+                const SUBTREE: &str = "with recursive subtree(id) as (select id from ide_files where id = $1 \
+                     union all select f.id from ide_files f join subtree s on f.parent_id = s.id)";
+                let mut tx = self.pool.begin().await?;
+                let jobs: Vec<Option<i64>> = sqlx::query_scalar(&format!(
+                    "{SUBTREE} select run_job_id from ide_files where id in (select id from subtree)"
+                ))
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+                let done = sqlx::query(&format!("{SUBTREE} delete from ide_files where id in (select id from subtree)"))
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(jobs.into_iter().flatten().map(JobId).collect())
+            }
+
+            async fn link_ide_file(&self, id: IdeFileId, run_job: Option<JobId>, published_job: Option<JobId>) -> StoreResult<()> {
+                sqlx::query(
+                    "update ide_files set run_job_id = coalesce($1, run_job_id), \
+                     published_job_id = coalesce($2, published_job_id) where id = $3",
+                )
+                .bind(run_job.map(|j| j.0))
+                .bind(published_job.map(|j| j.0))
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn running_attempts(&self) -> StoreResult<BTreeMap<WorkerId, Vec<api::RunningAttempt>>> {
+                let rows: Vec<(i64, i64, i64, i64, String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "select a.worker_id, a.id, a.instance_id, a.job_id, j.name, a.state, a.started_at \
+                     from attempts a join jobs j on j.id = a.job_id \
+                     where a.state in ('dispatched', 'running') order by a.id",
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.into_iter().map(|(w, n)| (WorkerId(w), count(n))).collect())
+                let mut out: BTreeMap<WorkerId, Vec<api::RunningAttempt>> = BTreeMap::new();
+                for (worker, attempt, instance, job, job_name, state, started_at) in rows {
+                    out.entry(WorkerId(worker)).or_default().push(api::RunningAttempt {
+                        attempt_id: AttemptId(attempt),
+                        instance_id: InstanceId(instance),
+                        job_id: JobId(job),
+                        job_name,
+                        state: parse(&state)?,
+                        started_at,
+                    });
+                }
+                Ok(out)
             }
 
             async fn attempt_owner(&self, id: AttemptId) -> StoreResult<(WorkerId, bool)> {

@@ -12,7 +12,7 @@ use app::{
     api,
     domain::{BackfillOrder, BackfillState, BackfillVersion, CalendarMode, OnSkip},
     engine::{AttemptRecord, InstanceRecord, Snapshot},
-    ids::{AttemptId, BackfillId, CalendarId, FolderId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId, WorkerId},
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -114,6 +114,36 @@ pub struct JobWrite {
     pub overlap_policy: app::domain::OverlapPolicy,
     /// Misfire policy.
     pub misfire_policy: app::domain::MisfirePolicy,
+    /// A hidden job that runs development-center files (set at creation only).
+    pub scratch: bool,
+}
+
+/// A development-center file as stored.
+#[derive(Clone, Debug)]
+pub struct IdeFileRecord {
+    /// The file (its `content` only when one file was read).
+    pub file: api::IdeFile,
+    /// The user whose personal tree holds it; none: the shared tree.
+    pub owner: Option<String>,
+    /// The hidden job its runs execute as.
+    pub run_job_id: Option<JobId>,
+}
+
+/// A development-center file or folder to create (validated by the caller).
+#[derive(Clone, Debug)]
+pub struct IdeFileWrite {
+    /// The user whose personal tree holds it; none: the shared tree.
+    pub owner: Option<String>,
+    /// Its folder.
+    pub parent_id: Option<IdeFileId>,
+    /// Its name.
+    pub name: String,
+    /// A folder.
+    pub is_dir: bool,
+    /// How it runs.
+    pub job_type: app::domain::JobType,
+    /// Its text.
+    pub content: String,
 }
 
 /// A business calendar to write (validated by the caller).
@@ -490,8 +520,44 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<BTreeMap<JobId, (InstanceId, app::domain::InstanceState)>>;
     /// The instance an attempt belongs to.
     async fn attempt_instance(&self, id: AttemptId) -> StoreResult<InstanceId>;
-    /// How many attempts are dispatched to or running on each worker.
-    async fn running_per_worker(&self) -> StoreResult<BTreeMap<WorkerId, u32>>;
+    /// The development-center files a user sees: their personal tree and the shared one,
+    /// without content.
+    async fn ide_files(&self, user: &str) -> StoreResult<Vec<IdeFileRecord>>;
+    /// One development-center file with its content.
+    async fn ide_file(&self, id: IdeFileId) -> StoreResult<IdeFileRecord>;
+    /// Creates a development-center file or folder ([`StoreError::Conflict`] on a name taken).
+    async fn create_ide_file(
+        &self,
+        file: &IdeFileWrite,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdeFileId>;
+    /// Renames a file, changes its text or job type (absent fields stay).
+    async fn update_ide_file(
+        &self,
+        id: IdeFileId,
+        update: &api::IdeFileUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Moves a file or folder to another folder of its tree.
+    async fn move_ide_file(
+        &self,
+        id: IdeFileId,
+        parent: Option<IdeFileId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Deletes a file, or a folder with everything in it; returns the hidden run jobs of what
+    /// was deleted.
+    async fn delete_ide_file(&self, id: IdeFileId) -> StoreResult<Vec<JobId>>;
+    /// Records a file's hidden run job and/or the job it was published to.
+    async fn link_ide_file(
+        &self,
+        id: IdeFileId,
+        run_job: Option<JobId>,
+        published_job: Option<JobId>,
+    ) -> StoreResult<()>;
+
+    /// The attempts dispatched to or running on each worker, oldest first.
+    async fn running_attempts(&self) -> StoreResult<BTreeMap<WorkerId, Vec<api::RunningAttempt>>>;
     /// The worker an attempt was sent to and whether it has ended.
     async fn attempt_owner(&self, id: AttemptId) -> StoreResult<(WorkerId, bool)>;
 

@@ -1,0 +1,24 @@
+-- The development center (IDE): personal and shared file trees whose files run on workers and
+-- publish to jobs. Keep equivalent to ../postgres/0004_ide.sql.
+
+create table ide_files (
+    id integer primary key autoincrement,
+    -- the user whose personal tree holds it; null: the shared tree
+    owner text,
+    parent_id integer references ide_files (id),
+    name text not null,
+    is_dir boolean not null,
+    job_type text not null default 'shell',
+    content text not null default '',
+    -- the hidden job the file's runs execute as (created by its first run)
+    run_job_id integer references jobs (id),
+    -- the job the file was last published to
+    published_job_id integer references jobs (id),
+    created_at text not null,
+    updated_at text not null
+);
+-- names are unique inside one folder of one tree
+create unique index ide_files_name on ide_files (coalesce(owner, ''), coalesce(parent_id, 0), name);
+
+-- a hidden job that runs IDE files: kept out of job lists, search, the dashboard and timelines
+alter table jobs add column scratch boolean not null default false;
