@@ -82,6 +82,9 @@ text_enum!(
         SparkSubmit => "spark_submit",
         /// An HTTP request: `METHOD URL`, header lines, a blank line, the body.
         Http => "http",
+        /// SQL statements run against the PostgreSQL or MySQL database whose URL is the secret
+        /// named by the `hera.sql.datasource` config.
+        Sql => "sql",
     }
 );
 

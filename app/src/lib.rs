@@ -20,3 +20,4 @@ pub mod engine;
 pub mod ids;
 pub mod protocol;
 pub mod render;
+pub mod sql;

@@ -453,8 +453,8 @@ impl Driver {
         // shorter than 4 characters would mask unrelated text and are not masked).
         let masks = secrets
             .values()
+            .flat_map(|v| [v.clone()].into_iter().chain(url_password(v)))
             .filter(|v| v.chars().count() >= 4)
-            .cloned()
             .collect();
         let mut env: Vec<(String, String)> = secrets.into_iter().collect();
         env.extend(params);
@@ -517,4 +517,13 @@ impl Driver {
             reason,
         });
     }
+}
+
+/// The password inside a secret that is a URL (a datasource such as
+/// `postgres://etl:pw@db/dw`): database errors may quote it without the rest of the URL.
+fn url_password(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    let password = url.password()?;
+    let decoded = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+    Some(decoded.into_owned())
 }

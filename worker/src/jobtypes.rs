@@ -1,7 +1,9 @@
 //! How each job type runs. Every type but HTTP becomes a bash script in the attempt's work
 //! directory (so process groups, output capture and cancel work the same for all): a shell job
 //! is its own script; Python, Hive, Spark SQL and spark-submit jobs write their script to a file
-//! and run the worker's configured command on it. An HTTP job is one request made by the worker.
+//! and run the worker's configured command on it. An HTTP job is one request made by the worker;
+//! an SQL job's statements run on the worker's own connection to the database (see
+//! [`crate::sql`]).
 //!
 //! Commands are templates: `{file}` is the job's script file, `{conf}` the job's
 //! `hera.spark.conf` config, `{args}` (spark-submit) the job's script as arguments.
@@ -41,6 +43,8 @@ pub enum Launch {
     Bash(std::path::PathBuf),
     /// An HTTP request.
     Http(HttpCall),
+    /// SQL statements against a database.
+    Sql(crate::sql::SqlCall),
 }
 
 /// An HTTP job's request and what counts as success.
@@ -81,6 +85,7 @@ pub fn prepare(
             return Ok(Ok(Launch::Bash(script)));
         }
         JobType::Http => return Ok(parse_http(&spec.script, &spec.settings).map(Launch::Http)),
+        JobType::Sql => return Ok(crate::sql::parse(spec).map(Launch::Sql)),
         JobType::Python => ("job.py", &tools.python),
         JobType::Hive => ("job.hql", &tools.hive),
         JobType::SparkSql => ("job.sql", &tools.spark_sql),

@@ -8,12 +8,14 @@
 //! - [`outbox`]: the spool of unacknowledged log chunks and results, resent after a reconnect.
 //! - [`runner`]: one attempt: work directory, script file, process group, output capture, kill.
 //! - [`reaper`]: finding every process of an attempt (group and token) and YARN application ids.
+//! - [`sql`]: SQL jobs on PostgreSQL and MySQL (statements, result tables, cancel on the server).
 
 pub mod connection;
 pub mod jobtypes;
 pub mod outbox;
 pub mod reaper;
 pub mod runner;
+pub mod sql;
 
 use std::{path::PathBuf, time::Duration};
 

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     jobtypes::{self, HttpCall, Launch, Tools},
-    reaper,
+    reaper, sql,
 };
 
 /// How attempts are run on this worker.
@@ -70,6 +70,21 @@ impl Stop {
     fn reason(&self) -> String {
         self.reason.lock().map(|r| r.clone()).unwrap_or_default()
     }
+
+    /// Waits until a stop is requested.
+    pub(crate) async fn cancelled(&self) {
+        self.token.cancelled().await;
+    }
+
+    /// The reason given, for the log.
+    pub(crate) fn why(&self) -> String {
+        let reason = self.reason();
+        if reason.is_empty() {
+            "cancel requested".to_owned()
+        } else {
+            reason
+        }
+    }
 }
 
 /// YARN application ids seen in an attempt's output.
@@ -108,11 +123,11 @@ pub enum RunnerEvent {
     },
 }
 
-fn stamp() -> String {
+pub(crate) fn stamp() -> String {
     Utc::now().format("[%Y-%m-%d %H:%M:%S%.3f] ").to_string()
 }
 
-async fn say(events: &mpsc::Sender<RunnerEvent>, attempt: AttemptId, line: &str) {
+pub(crate) async fn say(events: &mpsc::Sender<RunnerEvent>, attempt: AttemptId, line: &str) {
     let text = format!("{}hera: {line}\n", stamp());
     let _ = events.send(RunnerEvent::Log { attempt, text }).await;
 }
@@ -159,6 +174,11 @@ pub async fn run_attempt(
         Ok(Ok(Launch::Bash(script))) => script,
         Ok(Ok(Launch::Http(call))) => {
             let (outcome, code) = run_http(&spec, call, &events, &stop).await;
+            let _ = events.send(finish(outcome, code)).await;
+            return;
+        }
+        Ok(Ok(Launch::Sql(call))) => {
+            let (outcome, code) = sql::run(&spec, call, &events, &stop).await;
             let _ = events.send(finish(outcome, code)).await;
             return;
         }
@@ -247,8 +267,7 @@ pub async fn run_attempt(
         status = child.wait() => status,
         () = stop.token.cancelled() => {
             cancelled = true;
-            let reason = stop.reason();
-            let why = if reason.is_empty() { "cancel requested".to_owned() } else { reason };
+            let why = stop.why();
             say(&events, attempt, &format!("{why}: sending SIGTERM to the attempt's processes")).await;
             reaper::signal_all(&token, group, Signal::SIGTERM);
             let status = match tokio::time::timeout(kill_grace, child.wait()).await {

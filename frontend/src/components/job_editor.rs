@@ -130,7 +130,7 @@ fn script_language(kind: JobType) -> &'static str {
     match kind {
         JobType::Shell | JobType::SparkSubmit | JobType::Http => "shell",
         JobType::Python => "python",
-        JobType::Hive | JobType::SparkSql => "sql",
+        JobType::Hive | JobType::SparkSql | JobType::Sql => "sql",
     }
 }
 
