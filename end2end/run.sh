@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser tests against a fresh `hera standalone`:
-#   end2end/run.sh target/debug/hera
+#   end2end/run.sh target/debug/hera [playwright arguments, e.g. tests/ide.spec.mjs]
 # Installs the npm packages, starts the server on a free port with a temporary data directory,
 # waits for /api/health, runs Playwright (Debian's Chromium) as admin with the generated password,
 # stops the server and exits with Playwright's status. Screenshots go to end2end/screenshots/.
@@ -8,6 +8,7 @@ set -euo pipefail
 
 hera="${1:?usage: end2end/run.sh <path-to-hera-binary>}"
 hera="$(realpath "$hera")"
+shift # the rest, if any, goes to Playwright (e.g. one spec file: tests/ide.spec.mjs)
 cd "$(dirname "$0")"
 
 npm ci --no-audit --no-fund --loglevel=error
@@ -51,7 +52,7 @@ if [[ ! -s "$data/initial-admin-password" ]]; then
 fi
 
 status=0
-HERA_URL="$url" HERA_PASSWORD="$(cat "$data/initial-admin-password")" npx playwright test || status=$?
+HERA_URL="$url" HERA_PASSWORD="$(cat "$data/initial-admin-password")" npx playwright test "$@" || status=$?
 if [[ $status -ne 0 ]]; then
     echo "--- server log ---" >&2
     tail -n 200 "$data/server.log" >&2
