@@ -250,6 +250,9 @@ pub struct Job {
     pub overlap_policy: OverlapPolicy,
     /// What happens to cron slots missed while the scheduler was down.
     pub misfire_policy: MisfirePolicy,
+    /// Worker slots one attempt takes (default 1): a heavy job can take a whole worker.
+    #[serde(default = "default_slot_weight")]
+    pub slot_weight: u32,
     /// The user who owns it.
     pub owner: String,
     /// The current version; every save makes a new one.
@@ -335,6 +338,9 @@ pub struct JobInput {
     /// Default `fire_once_now`.
     #[serde(default)]
     pub misfire_policy: Option<MisfirePolicy>,
+    /// Default 1; at most 64.
+    #[serde(default)]
+    pub slot_weight: Option<u32>,
 }
 
 impl JobInput {
@@ -367,6 +373,7 @@ impl JobInput {
             priority: None,
             overlap_policy: None,
             misfire_policy: None,
+            slot_weight: None,
         }
     }
 }
@@ -400,6 +407,7 @@ impl From<Job> for JobInput {
             priority: Some(job.priority),
             overlap_policy: Some(job.overlap_policy),
             misfire_policy: Some(job.misfire_policy),
+            slot_weight: Some(job.slot_weight),
         }
     }
 }
@@ -494,6 +502,20 @@ pub struct WorkerLoad {
     pub memory_total: u64,
     /// One-minute load average.
     pub load_one: f64,
+    /// CPU cores (0: not said, from an older worker).
+    #[serde(default)]
+    pub cores: u32,
+}
+
+impl WorkerLoad {
+    /// Memory in use, percent of the total (0 when the total is unknown).
+    pub fn memory_percent(&self) -> f32 {
+        if self.memory_total == 0 {
+            0.0
+        } else {
+            (self.memory_used as f64 * 100.0 / self.memory_total as f64) as f32
+        }
+    }
 }
 
 /// A worker as the cluster page shows it.
@@ -1033,6 +1055,10 @@ pub struct BackfillMember {
     pub state: InstanceState,
     /// Why it is in that state.
     pub reason: Option<String>,
+}
+
+fn default_slot_weight() -> u32 {
+    1
 }
 
 fn default_calendar_mode() -> CalendarMode {

@@ -141,15 +141,10 @@ impl Hub {
                 if history.len() == LOAD_HISTORY_LEN {
                     history.pop_front();
                 }
-                let memory_percent = if load.memory_total == 0 {
-                    0.0
-                } else {
-                    (load.memory_used as f64 * 100.0 / load.memory_total as f64) as f32
-                };
                 history.push_back(LoadSample {
                     at: now,
                     cpu_percent: load.cpu_percent,
-                    memory_percent,
+                    memory_percent: load.memory_percent(),
                     load_one: load.load_one,
                 });
                 conn.info.load = Some(load);
@@ -364,7 +359,17 @@ async fn handle_message(
             message: "hello was already received".to_owned(),
         }),
         WorkerMsg::Heartbeat { load } => {
+            let input = Input::WorkerLoad {
+                worker,
+                memory_percent: load.memory_percent(),
+                load_per_core: (load.cores > 0).then(|| load.load_one / f64::from(load.cores)),
+            };
             state.hub.touch(worker, Some(load));
+            // The limits are the engine's to apply; the reader does not wait for it.
+            let scheduler = state.scheduler.clone();
+            tokio::spawn(async move {
+                let _ = scheduler.call(input).await;
+            });
             None
         }
         WorkerMsg::Started { attempt, at } => {

@@ -75,6 +75,10 @@ pub struct ServerConfig {
     pub worker_grace: Duration,
     /// The key of secret configs (base64, 32 bytes); default the data directory's `secret-key`.
     pub secret_key_file: Option<PathBuf>,
+    /// A worker at or above this memory use (percent) gets no new attempts.
+    pub max_memory_percent: f32,
+    /// A worker at or above this one-minute load per core gets no new attempts.
+    pub max_load_per_core: f64,
 }
 
 /// A started server.
@@ -119,6 +123,8 @@ pub async fn start(
 
     let engine_config = EngineConfig {
         worker_grace: config.worker_grace,
+        max_memory_percent: config.max_memory_percent,
+        max_load_per_core: config.max_load_per_core,
         ..EngineConfig::default()
     };
     let now = Utc::now();

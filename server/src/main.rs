@@ -95,6 +95,12 @@ struct ServerArgs {
     /// data directory, created on first start.
     #[arg(long, env = "HERA_SECRET_KEY_FILE")]
     secret_key_file: Option<PathBuf>,
+    /// A worker using this much of its memory (percent) or more gets no new attempts.
+    #[arg(long, env = "HERA_MAX_MEMORY_PERCENT", default_value_t = 90.0)]
+    max_memory_percent: f32,
+    /// A worker whose one-minute load average per core is this or more gets no new attempts.
+    #[arg(long, env = "HERA_MAX_LOAD_PER_CORE", default_value_t = 4.0)]
+    max_load_per_core: f64,
 }
 
 /// How the worker runs jobs: the commands of the job types' tools and the YARN kill command.
@@ -297,6 +303,8 @@ async fn start_server(
         database_url: args.database,
         worker_grace: chrono::Duration::seconds(i64::from(args.worker_grace_secs)),
         secret_key_file: args.secret_key_file,
+        max_memory_percent: args.max_memory_percent,
+        max_load_per_core: args.max_load_per_core,
     };
     let running = server::start(config, listener, shutdown.clone(), tracker).await?;
     let password_file = args.data_dir.join("initial-admin-password");

@@ -648,7 +648,25 @@ async fn search_finds_jobs_by_script_or_config_and_the_timeline_shows_a_day() {
 async fn the_cluster_lists_what_each_worker_runs_and_its_recent_load() {
     let server = TestServer::start(2).await;
     let folder = server.folder("cluster").await;
-    let job = server.job(folder, "sleeper", "sleep 20", json!({})).await;
+    let job = server
+        .job(folder, "sleeper", "sleep 20", json!({ "slot_weight": 2 }))
+        .await;
+    let stored: Job = server
+        .ok(Method::GET, &format!("/api/jobs/{job}"), None)
+        .await;
+    assert_eq!(stored.slot_weight, 2);
+    let (status, body) = server
+        .post(
+            "/api/jobs",
+            json!({ "name": "x", "folder_id": folder, "job_type": "shell", "script": "true",
+                    "slot_weight": 0 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["fields"]["slot_weight"],
+        "must be from 1 to 64 worker slots"
+    );
     let (_, created) = server
         .post(&format!("/api/jobs/{job}/run"), json!({}))
         .await;

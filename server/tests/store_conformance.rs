@@ -57,6 +57,7 @@ fn job_write(folder: FolderId, name: &str, deps: Vec<JobId>) -> JobWrite {
         priority: 4,
         overlap_policy: app::domain::OverlapPolicy::Queue,
         misfire_policy: app::domain::MisfirePolicy::CatchUp,
+        slot_weight: 2,
         scratch: false,
     }
 }

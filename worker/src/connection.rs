@@ -320,6 +320,7 @@ impl Worker {
             memory_used: self.system.used_memory(),
             memory_total: self.system.total_memory(),
             load_one: System::load_average().one,
+            cores: self.system.cpus().len() as u32,
         }
     }
 

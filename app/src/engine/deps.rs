@@ -333,9 +333,10 @@ impl Engine {
             .collect();
         let free_slots_in_group: u32 = group
             .iter()
-            .filter(|w| !w.draining)
-            .map(|w| w.slots.saturating_sub(w.running.len() as u32))
+            .filter(|w| w.takes_work())
+            .map(|w| w.free())
             .sum();
+        let weight = job.map_or(1, |j| j.spec.slot_weight.max(1));
         let queue_position = self
             .queue_keys
             .get(&id)
@@ -351,6 +352,22 @@ impl Engine {
             InstanceState::Queued if group.iter().all(|w| w.draining) => {
                 format!("queued: every worker of host group `{host_group}` is being drained")
             }
+            InstanceState::Queued if group.iter().all(|w| !w.takes_work()) => {
+                let limits: Vec<&str> = group
+                    .iter()
+                    .filter_map(|w| w.over_limit.as_deref())
+                    .collect();
+                format!(
+                    "queued: every worker of host group `{host_group}` is over its load limits ({})",
+                    limits.join("; ")
+                )
+            }
+            InstanceState::Queued if weight > 1 => format!(
+                "queued at position {} of {}: waiting for {weight} free slots on one worker of host group `{host_group}` ({} free in the group)",
+                queue_position.unwrap_or(0),
+                self.queue.len(),
+                free_slots_in_group
+            ),
             InstanceState::Queued => format!(
                 "queued at position {} of {}: waiting for a free slot in host group `{host_group}` ({} free)",
                 queue_position.unwrap_or(0),

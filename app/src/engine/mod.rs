@@ -62,6 +62,12 @@ pub struct Config {
     pub misfire_threshold: Duration,
     /// At most this many missed slots are run (catch-up) or recorded as skipped per misfire.
     pub catch_up_cap: u32,
+    /// A worker whose memory use is at or above this (percent of its total) gets no new attempts
+    /// (the original's maxMemRate).
+    pub max_memory_percent: f32,
+    /// A worker whose one-minute load per core is at or above this gets no new attempts (the
+    /// original's maxCpuLoadPerCore).
+    pub max_load_per_core: f64,
 }
 
 impl Default for Config {
@@ -72,6 +78,8 @@ impl Default for Config {
             retention: Duration::days(3),
             misfire_threshold: Duration::seconds(60),
             catch_up_cap: 100,
+            max_memory_percent: 90.0,
+            max_load_per_core: 4.0,
         }
     }
 }
@@ -125,6 +133,8 @@ pub struct JobSpec {
     pub overlap: OverlapPolicy,
     /// What to do with cron slots missed while the scheduler was down or stalled.
     pub misfire: MisfirePolicy,
+    /// Worker slots one attempt of the job takes (at least 1).
+    pub slot_weight: u32,
     /// Fire times at or before this instant are never scheduled (jobs born today do not get
     /// instances for the past).
     pub schedule_from: DateTime<Utc>,
@@ -156,6 +166,7 @@ impl JobSpec {
             priority: job.priority,
             overlap: job.overlap_policy,
             misfire: job.misfire_policy,
+            slot_weight: job.slot_weight.max(1),
             schedule_from: job.created_at,
         }
     }
@@ -330,6 +341,15 @@ pub enum Input {
         /// Drain (`true`) or take attempts again.
         draining: bool,
     },
+    /// A worker's heartbeat: its load, checked against the limits of [`Config`].
+    WorkerLoad {
+        /// The worker.
+        worker: WorkerId,
+        /// Memory in use, percent of its total.
+        memory_percent: f32,
+        /// One-minute load average per core (none when the worker did not say its cores).
+        load_per_core: Option<f64>,
+    },
     /// A worker's connection closed.
     WorkerDisconnected {
         /// The worker.
@@ -496,15 +516,31 @@ struct JobState {
     next_fire: Option<DateTime<Utc>>,
 }
 
+#[derive(Default)]
 struct WorkerState {
     host_group: String,
     slots: u32,
-    running: BTreeSet<AttemptId>,
+    /// Its attempts and the slots each takes.
+    running: BTreeMap<AttemptId, u32>,
     connected: bool,
     /// Draining: it gets no new attempts; the running ones finish.
     draining: bool,
+    /// Why its last heartbeat put it over the load limits (no new attempts until it is under).
+    over_limit: Option<String>,
     /// While disconnected: when its attempts are declared lost.
     lost_at: Option<DateTime<Utc>>,
+}
+
+impl WorkerState {
+    /// Slots not taken by its attempts.
+    fn free(&self) -> u32 {
+        self.slots.saturating_sub(self.running.values().sum())
+    }
+
+    /// Whether it may get a new attempt now (slots aside).
+    fn takes_work(&self) -> bool {
+        self.connected && !self.draining && self.over_limit.is_none()
+    }
 }
 
 /// The scheduler. See the module docs.
@@ -625,18 +661,12 @@ impl Engine {
         // Re-evaluate every backfill's throttle at the first timeout.
         engine.pending_backfill = engine.backfills.keys().copied().collect();
         for attempt in snapshot.attempts {
-            let worker = engine
-                .workers
-                .entry(attempt.worker)
-                .or_insert_with(|| WorkerState {
-                    host_group: String::new(),
-                    slots: 0,
-                    running: BTreeSet::new(),
-                    connected: false,
-                    draining: false,
-                    lost_at: None,
-                });
-            worker.running.insert(attempt.id);
+            let worker = engine.workers.entry(attempt.worker).or_default();
+            let weight = engine
+                .jobs
+                .get(&attempt.job)
+                .map_or(1, |j| j.spec.slot_weight.max(1));
+            worker.running.insert(attempt.id, weight);
             engine.current_attempt.insert(attempt.instance, attempt.id);
             engine.attempts.insert(attempt.id, attempt);
         }
@@ -781,17 +811,39 @@ impl Engine {
                         self.workers.insert(
                             worker,
                             WorkerState {
-                                host_group: String::new(),
-                                slots: 0,
-                                running: BTreeSet::new(),
-                                connected: false,
                                 draining,
-                                lost_at: None,
+                                ..WorkerState::default()
                             },
                         );
                     }
                 }
                 Ok(Handled::Done)
+            }
+            Input::WorkerLoad {
+                worker,
+                memory_percent,
+                load_per_core,
+            } => {
+                let (max_memory, max_load) = (
+                    self.config.max_memory_percent,
+                    self.config.max_load_per_core,
+                );
+                let over = if memory_percent >= max_memory {
+                    Some(format!(
+                        "memory in use {memory_percent:.0}% ≥ {max_memory:.0}%"
+                    ))
+                } else {
+                    load_per_core
+                        .filter(|l| *l >= max_load)
+                        .map(|l| format!("load per core {l:.2} ≥ {max_load:.2}"))
+                };
+                match self.workers.get_mut(&worker) {
+                    Some(state) => {
+                        state.over_limit = over;
+                        Ok(Handled::Done)
+                    }
+                    None => Ok(Handled::Ignored),
+                }
             }
             Input::WorkerDisconnected { worker } => {
                 if let Some(state) = self.workers.get_mut(&worker)
@@ -1364,14 +1416,7 @@ impl Engine {
         slots: u32,
         known: &[AttemptId],
     ) {
-        let worker = self.workers.entry(id).or_insert_with(|| WorkerState {
-            host_group: String::new(),
-            slots: 0,
-            running: BTreeSet::new(),
-            connected: false,
-            draining: false,
-            lost_at: None,
-        });
+        let worker = self.workers.entry(id).or_default();
         worker.host_group = host_group;
         worker.slots = slots;
         worker.connected = true;
@@ -1381,7 +1426,7 @@ impl Engine {
         // Attempts the worker no longer knows about are lost; the ones it knows are adopted.
         let forgotten: Vec<AttemptId> = worker
             .running
-            .iter()
+            .keys()
             .filter(|a| !known.contains(a))
             .copied()
             .collect();
@@ -1395,7 +1440,7 @@ impl Engine {
             return;
         };
         worker.lost_at = None;
-        let running: Vec<AttemptId> = worker.running.iter().copied().collect();
+        let running: Vec<AttemptId> = worker.running.keys().copied().collect();
         for attempt in running {
             self.attempt_lost(now, attempt);
         }
@@ -1732,8 +1777,8 @@ impl Engine {
         let mut free_slots: u32 = self
             .workers
             .values()
-            .filter(|w| w.connected && !w.draining)
-            .map(|w| w.slots.saturating_sub(w.running.len() as u32))
+            .filter(|w| w.takes_work())
+            .map(WorkerState::free)
             .sum();
         let mut cursor = self.queue.first().copied();
         while let Some(key) = cursor {
@@ -1753,19 +1798,21 @@ impl Engine {
                 continue;
             };
             let group = &job.spec.host_group;
+            let weight = job.spec.slot_weight.max(1);
             let worker = self
                 .workers
                 .iter()
-                .filter(|(_, w)| w.connected && !w.draining && &w.host_group == group)
-                .map(|(wid, w)| (w.slots.saturating_sub(w.running.len() as u32), *wid))
-                .filter(|(free, _)| *free > 0)
+                .filter(|(_, w)| w.takes_work() && &w.host_group == group)
+                .map(|(wid, w)| (w.free(), *wid))
+                .filter(|(free, _)| *free >= weight)
                 // Most free slots first; the lowest id wins ties (deterministic).
                 .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            // No free slot in this group: the instance waits (why is answered on demand).
+            // No worker of this group has room: the instance waits (why is answered on demand);
+            // a lighter instance behind it may still fit.
             let Some((_, worker_id)) = worker else {
                 continue;
             };
-            free_slots -= 1;
+            free_slots = free_slots.saturating_sub(weight);
             self.last_attempt_id += 1;
             let attempt_id = AttemptId(self.last_attempt_id);
             let record = self.instances.get_mut(&id).expect("queued instances exist");
@@ -1790,7 +1837,7 @@ impl Engine {
                 .get_mut(&worker_id)
                 .expect("chosen above")
                 .running
-                .insert(attempt_id);
+                .insert(attempt_id, weight);
             self.attempts.insert(attempt_id, attempt.clone());
             self.current_attempt.insert(id, attempt_id);
             self.effects

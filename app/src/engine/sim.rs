@@ -72,6 +72,7 @@ pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
         priority: 3,
         overlap: OverlapPolicy::Allow,
         misfire: MisfirePolicy::FireOnceNow,
+        slot_weight: 1,
         schedule_from: DateTime::<Utc>::MIN_UTC,
     }
 }
@@ -274,7 +275,7 @@ impl Sim {
         self.engine
             .workers
             .get(&worker)
-            .map(|w| w.running.iter().copied().collect())
+            .map(|w| w.running.keys().copied().collect())
             .unwrap_or_default()
     }
 

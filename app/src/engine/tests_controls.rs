@@ -11,8 +11,8 @@ use super::{
 };
 use crate::{
     domain::{
-        CalendarMode, DayKind, DependencyWindow, InstanceState::*, MisfirePolicy, OnSkip,
-        TriggerKind,
+        AttemptOutcome::Succeeded, CalendarMode, DayKind, DependencyWindow, InstanceState::*,
+        MisfirePolicy, OnSkip, TriggerKind,
     },
     ids::{CalendarId, InstanceId, JobId},
 };
@@ -459,4 +459,81 @@ fn a_drained_worker_gets_no_new_attempts_and_finishes_its_running_ones() {
         [1, 2, 1].map(crate::ids::WorkerId),
         "worker 1, then 2 while 1 drained, then 1 again"
     );
+}
+
+fn run_now(sim: &mut Sim, job: i64) -> InstanceId {
+    match sim
+        .input(Input::Trigger {
+            job: JobId(job),
+            kind: TriggerKind::Manual,
+            params: BTreeMap::new(),
+            at: None,
+        })
+        .unwrap()
+    {
+        Handled::Instance(id) => id,
+        other => panic!("no instance: {other:?}"),
+    }
+}
+
+#[test]
+fn a_heavy_job_takes_several_slots_and_lighter_ones_fill_the_rest() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 3);
+    let mut heavy = job(1, None, &[]);
+    heavy.slot_weight = 2;
+    sim.add_job(heavy);
+    sim.add_job(job(2, None, &[]));
+    sim.script(1, &[(600, Succeeded), (600, Succeeded)]);
+    sim.script(2, &[(600, Succeeded), (600, Succeeded)]);
+    let h1 = run_now(&mut sim, 1);
+    sim.run_until("2026-11-24T00:00:01Z");
+    let h2 = run_now(&mut sim, 1);
+    let light = run_now(&mut sim, 2);
+    sim.run_until("2026-11-24T00:00:02Z");
+    // 2 of 3 slots taken by the first heavy one: the second waits, the light one passes it.
+    assert_eq!(sim.engine.instances[&h1].state, Running);
+    assert_eq!(sim.engine.instances[&h2].state, Queued);
+    assert_eq!(sim.engine.instances[&light].state, Running);
+    let why = sim.engine.why(h2).unwrap();
+    assert_eq!(
+        why.summary,
+        "queued at position 1 of 1: waiting for 2 free slots on one worker of host group `default` (0 free in the group)"
+    );
+    sim.run_until("2026-11-24T00:10:30Z");
+    assert_eq!(
+        sim.engine.instances[&h2].state, Running,
+        "after the first ended"
+    );
+}
+
+#[test]
+fn a_worker_over_its_load_limits_gets_nothing_until_it_is_under() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 4);
+    sim.add_job(job(1, None, &[]));
+    sim.script(1, &[(60, Succeeded)]);
+    let load = |memory_percent: f32, load_per_core: f64| Input::WorkerLoad {
+        worker: crate::ids::WorkerId(1),
+        memory_percent,
+        load_per_core: Some(load_per_core),
+    };
+    sim.input(load(95.0, 0.5)).unwrap();
+    let id = run_now(&mut sim, 1);
+    sim.run_until("2026-11-24T00:00:05Z");
+    assert_eq!(sim.engine.instances[&id].state, Queued);
+    assert_eq!(
+        sim.engine.why(id).unwrap().summary,
+        "queued: every worker of host group `default` is over its load limits (memory in use 95% ≥ 90%)"
+    );
+    sim.input(load(50.0, 4.5)).unwrap();
+    assert_eq!(
+        sim.engine.why(id).unwrap().summary,
+        "queued: every worker of host group `default` is over its load limits (load per core 4.50 ≥ 4.00)"
+    );
+    // Back under both limits: the next heartbeat dispatches at once.
+    sim.input(load(50.0, 1.0)).unwrap();
+    assert_eq!(sim.engine.instances[&id].state, Running);
+    sim.run_until("2026-11-24T00:02:00Z");
+    assert_eq!(sim.engine.instances[&id].state, Success);
 }

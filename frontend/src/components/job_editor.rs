@@ -205,6 +205,7 @@ pub fn JobEditor(
             j.retry_max_delay_secs,
             j.timeout_secs,
             j.expected_duration_secs,
+            j.slot_weight,
         )
     });
     // The jobs that depend on the edited one: unticking "Enabled" warns that they stop waiting.
@@ -351,6 +352,7 @@ pub fn JobEditor(
             retry_max_delay_secs: kept.map(|k| k.1),
             timeout_secs: kept.and_then(|k| k.2),
             expected_duration_secs: kept.and_then(|k| k.3),
+            slot_weight: kept.map(|k| k.4),
             enabled: Some(enabled.get_untracked()),
             dependency_windows: Some(dependencies.with_untracked(|deps| {
                 windows.with_untracked(|w| per_dependency(deps, w, DependencyWindow::SameDay))

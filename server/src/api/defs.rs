@@ -565,6 +565,13 @@ pub(super) async fn validate(
     if let Err(reason) = check_configs(&configs) {
         errors.insert("configs".to_owned(), reason);
     }
+    let slot_weight = body.slot_weight.unwrap_or(1);
+    if !(1..=64).contains(&slot_weight) {
+        errors.insert(
+            "slot_weight".to_owned(),
+            "must be from 1 to 64 worker slots".to_owned(),
+        );
+    }
     if body.script.len() > 1 << 20 {
         errors.insert("script".to_owned(), "must be at most 1 MiB".to_owned());
     }
@@ -597,6 +604,7 @@ pub(super) async fn validate(
         priority,
         overlap_policy: body.overlap_policy.unwrap_or(OverlapPolicy::Allow),
         misfire_policy: body.misfire_policy.unwrap_or(MisfirePolicy::FireOnceNow),
+        slot_weight,
         scratch: false,
     })
 }

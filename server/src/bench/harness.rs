@@ -48,6 +48,8 @@ impl Harness {
             database_url: database,
             worker_grace: chrono::Duration::seconds(60),
             secret_key_file: None,
+            max_memory_percent: app::engine::Config::default().max_memory_percent,
+            max_load_per_core: app::engine::Config::default().max_load_per_core,
         };
         let running = crate::start(config, listener, shutdown.clone(), &tracker).await?;
         crate::standalone::start_local_worker(

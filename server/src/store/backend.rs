@@ -141,6 +141,7 @@ struct JobRow {
     retry_max_delay_secs: i64,
     timeout_secs: Option<i64>,
     expected_duration_secs: Option<i64>,
+    slot_weight: i64,
 }
 
 /// One dependency edge of a job: upstream, window, skip policy.
@@ -181,6 +182,7 @@ impl JobRow {
             priority: u8::try_from(self.priority).unwrap_or(3),
             overlap_policy: parse(&self.overlap_policy)?,
             misfire_policy: parse(&self.misfire_policy)?,
+            slot_weight: count(self.slot_weight).max(1),
             owner: self.owner,
             version: self.version,
             created_at: self.created_at,
@@ -425,7 +427,7 @@ fn skip_bytes(text: &str, skip: usize) -> (&str, usize) {
 const JOB_COLUMNS: &str = "id, folder_id, name, description, job_type, script, configs, cron, timezone, \
     host_group, retry_count, retry_delay_secs, enabled, priority, overlap_policy, misfire_policy, \
     self_dependent, owner, version, created_at, updated_at, calendar_id, calendar_mode, paused, \
-    paused_at, retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs";
+    paused_at, retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, slot_weight";
 const INSTANCE_COLUMNS: &str = "id, job_id, scheduled_at, job_version, trigger, state, reason, \
     created_at, started_at, finished_at, attempts, failed_attempts, lost_attempts, retry_at, \
     next_trigger, cancel_requested, params, backfill_id";
@@ -482,7 +484,7 @@ const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.s
     a.worker_id, w.name as worker_name, a.exit_code, a.created_at, a.started_at, a.finished_at \
     from attempts a left join workers w on w.id = a.worker_id";
 
-/// Binds a job definition's columns as `$1`–`$23` (shared by insert and update, which list them
+/// Binds a job definition's columns as `$1`–`$24` (shared by insert and update, which list them
 /// in the same order).
 macro_rules! bind_job {
     ($query:expr, $job:expr, $now:expr) => {
@@ -510,6 +512,7 @@ macro_rules! bind_job {
             .bind(i64::from($job.retry_max_delay_secs))
             .bind($job.timeout_secs.map(i64::from))
             .bind($job.expected_duration_secs.map(i64::from))
+            .bind(i64::from($job.slot_weight))
     };
 }
 
@@ -788,9 +791,10 @@ macro_rules! sql_store {
                     "insert into jobs (folder_id, name, description, job_type, script, cron, timezone, \
                      host_group, retry_count, retry_delay_secs, enabled, created_at, updated_at, configs, \
                      priority, overlap_policy, misfire_policy, self_dependent, calendar_id, calendar_mode, \
-                     retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, owner, version, scratch) \
+                     retry_backoff, retry_max_delay_secs, timeout_secs, expected_duration_secs, slot_weight, owner, version, \
+                     scratch) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, \
-                     $20, $21, $22, $23, $24, 1, $25) \
+                     $20, $21, $22, $23, $24, $25, 1, $26) \
                      returning id",
                 );
                 let id: i64 = bind_job!(insert, job, now).bind(owner).bind(job.scratch).fetch_one(&mut *tx)
@@ -808,7 +812,8 @@ macro_rules! sql_store {
                      enabled = $11, updated_at = $12, configs = $13, priority = $14, overlap_policy = $15, \
                      misfire_policy = $16, self_dependent = $17, calendar_id = $18, calendar_mode = $19, \
                      retry_backoff = $20, retry_max_delay_secs = $21, timeout_secs = $22, \
-                     expected_duration_secs = $23, version = version + 1 where id = $24 and deleted_at is null \
+                     expected_duration_secs = $23, slot_weight = $24, version = version + 1 \
+                     where id = $25 and deleted_at is null \
                      returning version",
                 );
                 let version: i64 = bind_job!(update, job, now).bind(id.0).fetch_one(&mut *tx)

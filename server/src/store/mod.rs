@@ -114,6 +114,8 @@ pub struct JobWrite {
     pub overlap_policy: app::domain::OverlapPolicy,
     /// Misfire policy.
     pub misfire_policy: app::domain::MisfirePolicy,
+    /// Worker slots one attempt takes.
+    pub slot_weight: u32,
     /// A hidden job that runs development-center files (set at creation only).
     pub scratch: bool,
 }

@@ -44,6 +44,10 @@ impl TestServer {
             database_url,
             worker_grace: chrono::Duration::seconds(5),
             secret_key_file: None,
+            // No load limits: a busy CI machine must not hold the tests' attempts back (the
+            // limits have their own scenario tests in the engine).
+            max_memory_percent: f32::INFINITY,
+            max_load_per_core: f64::INFINITY,
         };
         let running = server::start(config, listener, shutdown.clone(), &tracker)
             .await

@@ -1,5 +1,5 @@
 -- The development center (IDE): personal and shared file trees whose files run on workers and
--- publish to jobs. Keep equivalent to ../sqlite/0004_ide.sql.
+-- publish to jobs; the slot weight of jobs. Keep equivalent to the other backend's 0004_ide_dispatch.sql.
 
 create table ide_files (
     id bigint generated always as identity primary key,
@@ -22,3 +22,6 @@ create unique index ide_files_name on ide_files (coalesce(owner, ''), coalesce(p
 
 -- a hidden job that runs IDE files: kept out of job lists, search, the dashboard and timelines
 alter table jobs add column scratch boolean not null default false;
+
+-- worker slots one attempt of the job takes (a heavy job can take a whole worker)
+alter table jobs add column slot_weight bigint not null default 1;
