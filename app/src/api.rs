@@ -16,7 +16,7 @@ use crate::{
     },
     ids::{
         AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
-        WorkerId,
+        ResourceId, WorkerId,
     },
 };
 
@@ -1292,4 +1292,40 @@ pub struct IdePublish {
     /// The name of a new job (default: the file's name).
     #[serde(default)]
     pub name: Option<String>,
+}
+
+/// One uploaded version of a resource-center file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResourceVersion {
+    /// The resource.
+    pub resource_id: ResourceId,
+    /// 1, 2, … per resource.
+    pub version: u32,
+    /// Bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A resource-center file: jobs use it as `hera:<name>` (its latest version) or
+/// `hera:<name>@<version>` in their `hera.resources` config or a `download[…]` directive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resource {
+    /// Its id.
+    pub id: ResourceId,
+    /// Its unique name (may contain `/`).
+    pub name: String,
+    /// Who created it.
+    pub created_by: String,
+    /// Its latest version.
+    pub latest: ResourceVersion,
+    /// Every version, newest first (only when one resource is read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<ResourceVersion>,
 }

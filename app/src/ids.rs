@@ -68,3 +68,7 @@ id_type!(
     /// Identifies a file or folder of the development center (IDE).
     IdeFileId
 );
+id_type!(
+    /// Identifies a file of the resource center (across its versions).
+    ResourceId
+);

@@ -17,6 +17,7 @@ pub mod cron;
 pub mod dag;
 pub mod domain;
 pub mod engine;
+pub mod files;
 pub mod ids;
 pub mod protocol;
 pub mod render;

@@ -171,6 +171,44 @@ pub struct AttemptSpec {
     /// URL-encoded, with `******`.
     #[serde(default)]
     pub masks: Vec<String>,
+    /// Files to put into the work directory before the script runs.
+    #[serde(default)]
+    pub files: Vec<FileFetch>,
+}
+
+/// A file an attempt needs, resolved by the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFetch {
+    /// Its name in the work directory (relative, checked by the server).
+    pub name: String,
+    /// Where the worker gets it.
+    pub source: FetchSource,
+}
+
+/// Where the worker gets a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FetchSource {
+    /// A resource-center file, downloaded from the server by its checksum
+    /// (`GET /api/worker/files/{sha256}`) and cached by it.
+    Resource {
+        /// What the user wrote (`hera:name@version`), for the log.
+        label: String,
+        /// Lower-case hex SHA-256 of the content.
+        sha256: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// An `http://` or `https://` address.
+    Web {
+        /// The address.
+        url: String,
+    },
+    /// Anything else, fetched by the worker's fetch command.
+    Command {
+        /// The URI.
+        uri: String,
+    },
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 -- The development center (IDE): personal and shared file trees whose files run on workers and
--- publish to jobs; the slot weight of jobs. Keep equivalent to the other backend's 0004_ide_dispatch.sql.
+-- publish to jobs; the slot weight of jobs; the resource center. Keep equivalent to the other backend's file.
 
 create table ide_files (
     id integer primary key autoincrement,
@@ -25,3 +25,23 @@ alter table jobs add column scratch boolean not null default false;
 
 -- worker slots one attempt of the job takes (a heavy job can take a whole worker)
 alter table jobs add column slot_weight integer not null default 1;
+
+-- The resource center: named files with versions; the content lives in the object store
+-- (a local directory or S3), keyed by its SHA-256, so equal uploads share one object.
+create table resources (
+    id integer primary key autoincrement,
+    name text not null unique,
+    created_by text not null,
+    created_at text not null,
+    updated_at text not null
+);
+create table resource_versions (
+    resource_id integer not null references resources (id),
+    version integer not null,
+    size integer not null,
+    sha256 text not null,
+    uploaded_by text not null,
+    created_at text not null,
+    primary key (resource_id, version)
+);
+create index resource_versions_sha256 on resource_versions (sha256);

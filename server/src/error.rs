@@ -32,9 +32,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
-    /// 413.
-    #[error("the request body is too large")]
-    PayloadTooLarge,
+    /// 413, with what the limit is.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// 422: fields failed validation (field -> reason).
     #[error("invalid input")]
     Invalid(BTreeMap<String, String>),
@@ -44,6 +44,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 413 for a JSON body over the API's limit.
+    pub fn body_too_large() -> Self {
+        ApiError::PayloadTooLarge(format!(
+            "the request body is larger than {} MiB",
+            crate::api::BODY_LIMIT >> 20
+        ))
+    }
+
     /// A 422 for one field.
     pub fn field(field: &str, reason: impl Into<String>) -> Self {
         ApiError::Invalid(BTreeMap::from([(field.to_owned(), reason.into())]))
@@ -56,7 +64,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,7 +77,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
-            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Invalid(_) => "invalid",
             ApiError::Internal(_) => "internal",
         }
@@ -117,7 +125,7 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(),
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::field("body", rejection.body_text()),
             _ => ApiError::BadRequest(rejection.body_text()),
         }

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod bench;
+pub mod content;
 pub mod definitions;
 pub mod error;
 pub mod hub;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub definitions: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
     pub shutdown: CancellationToken,
+    /// Resource-center contents.
+    pub content: content::ContentStore,
 }
 
 /// Server settings.
@@ -79,6 +82,28 @@ pub struct ServerConfig {
     pub max_memory_percent: f32,
     /// A worker at or above this one-minute load per core gets no new attempts.
     pub max_load_per_core: f64,
+    /// Where resource-center contents live (an `object_store` URL such as `s3://bucket/prefix`);
+    /// default `resources/` in the data directory.
+    pub resource_store: Option<String>,
+    /// The largest resource upload accepted, in bytes.
+    pub resource_max_bytes: u64,
+}
+
+impl ServerConfig {
+    /// The defaults, with the data directory given.
+    pub fn new(data_dir: PathBuf) -> Self {
+        let engine = EngineConfig::default();
+        ServerConfig {
+            data_dir,
+            database_url: None,
+            worker_grace: engine.worker_grace,
+            secret_key_file: None,
+            max_memory_percent: engine.max_memory_percent,
+            max_load_per_core: engine.max_load_per_core,
+            resource_store: None,
+            resource_max_bytes: 100 << 20,
+        }
+    }
 }
 
 /// A started server.
@@ -160,6 +185,11 @@ pub async fn start(
         generation,
         definitions: Arc::default(),
         shutdown: shutdown.clone(),
+        content: content::ContentStore::open(
+            config.resource_store.as_deref(),
+            &config.data_dir,
+            config.resource_max_bytes,
+        )?,
     };
     // The UI's assets go out gzipped (the wasm shrinks to about a third).
     let ui = Router::new()

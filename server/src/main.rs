@@ -101,6 +101,14 @@ struct ServerArgs {
     /// A worker whose one-minute load average per core is this or more gets no new attempts.
     #[arg(long, env = "HERA_MAX_LOAD_PER_CORE", default_value_t = 4.0)]
     max_load_per_core: f64,
+    /// Where resource-center files live: an object store URL such as `s3://bucket/prefix`
+    /// (credentials and endpoint from the AWS_* environment variables); default `resources/`
+    /// in the data directory.
+    #[arg(long, env = "HERA_RESOURCE_STORE")]
+    resource_store: Option<String>,
+    /// The largest resource upload accepted, in MiB.
+    #[arg(long, env = "HERA_RESOURCE_MAX_MB", default_value_t = 100)]
+    resource_max_mb: u64,
 }
 
 /// How the worker runs jobs: the commands of the job types' tools and the YARN kill command.
@@ -130,6 +138,14 @@ struct RunArgs {
         default_value = "spark-submit {conf} {args}"
     )]
     spark_submit: String,
+    /// Fetches a job's file named by a URI that is neither a resource (`hera:`) nor a web
+    /// address, e.g. `hdfs://…` from a `download[…]` directive: `{uri}`, `{file}`.
+    #[arg(
+        long,
+        env = "HERA_FETCH_COMMAND",
+        default_value = "hadoop fs -get {uri} {file}"
+    )]
+    fetch_command: String,
 }
 
 impl RunArgs {
@@ -139,6 +155,7 @@ impl RunArgs {
             hive: self.hive.clone(),
             spark_sql: self.spark_sql.clone(),
             spark_submit: self.spark_submit.clone(),
+            fetch: self.fetch_command.clone(),
         }
     }
 }
@@ -305,6 +322,8 @@ async fn start_server(
         secret_key_file: args.secret_key_file,
         max_memory_percent: args.max_memory_percent,
         max_load_per_core: args.max_load_per_core,
+        resource_store: args.resource_store,
+        resource_max_bytes: args.resource_max_mb << 20,
     };
     let running = server::start(config, listener, shutdown.clone(), tracker).await?;
     let password_file = args.data_dir.join("initial-admin-password");

@@ -7,12 +7,17 @@ use std::collections::BTreeMap;
 use app::{
     api::{ConfigView, Folder, InheritedConfig},
     cron::parse_zone,
+    files::{self, FileRef, Source},
     ids::FolderId,
+    protocol::{FetchSource, FileFetch},
     render::{RenderContext, effective_configs, render},
 };
+
+/// The config listing a job's (or a folder's) files: `<uri> [name]` per line or comma.
+pub const RESOURCES_KEY: &str = "hera.resources";
 use chrono::{DateTime, Utc};
 
-use crate::store::{Store, StoreResult};
+use crate::store::{Store, StoreError, StoreResult};
 
 /// The configs a script in `folder` with `own` configs sees, each with where it comes from.
 pub async fn config_view(
@@ -67,6 +72,9 @@ pub struct RenderedScript {
     pub text: String,
     /// The effective configs whose key starts with `hera.`.
     pub settings: BTreeMap<String, String>,
+    /// Files for the work directory: the `hera.resources` of the folders and the job (merged,
+    /// nearest first per name), then the script's `download[…]` directives (taken out of it).
+    pub files: Vec<FileRef>,
 }
 
 /// Renders a script, reading its folders' configs; the outer error is the store's, the inner
@@ -100,7 +108,72 @@ pub fn render_in(script: &Script<'_>, path: &[Folder]) -> Result<RenderedScript,
         .filter(|(key, _)| key.starts_with("hera."))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    render(script.text, &context)
-        .map(|text| RenderedScript { text, settings })
-        .map_err(|err| err.to_string())
+    let listed = chain
+        .iter()
+        .filter_map(|level| level.get(RESOURCES_KEY))
+        .map(|list| files::parse_list(list).map_err(|err| format!("{RESOURCES_KEY}: {err}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let text = render(script.text, &context).map_err(|err| err.to_string())?;
+    let (text, downloads) = files::take_downloads(&text)?;
+    let files = files::merge(listed.into_iter().chain([downloads]));
+    Ok(RenderedScript {
+        text,
+        settings,
+        files,
+    })
+}
+
+/// Resolves an attempt's files: resource-center names to their version's checksum and size.
+/// The outer error is the store's; the inner one names what the job asked for that does not
+/// exist.
+pub async fn resolve_files(
+    store: &dyn Store,
+    files: &[FileRef],
+) -> StoreResult<Result<Vec<FileFetch>, String>> {
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        let source = match file.source() {
+            Err(err) => return Ok(Err(err)),
+            Ok(Source::Web(url)) => FetchSource::Web {
+                url: url.to_owned(),
+            },
+            Ok(Source::Other(uri)) => FetchSource::Command {
+                uri: uri.to_owned(),
+            },
+            Ok(Source::Resource { name, version }) => {
+                let resource = match store.resource_by_name(name).await {
+                    Ok(resource) => resource,
+                    Err(StoreError::NotFound) => {
+                        return Ok(Err(format!(
+                            "{}: the resource center has no file named {name}",
+                            file.uri
+                        )));
+                    }
+                    Err(err) => return Err(err),
+                };
+                let chosen = match version {
+                    None => Some(&resource.latest),
+                    Some(v) => resource.versions.iter().find(|rv| rv.version == v),
+                };
+                let Some(chosen) = chosen else {
+                    return Ok(Err(format!(
+                        "{}: {name} has no version {} (latest: {})",
+                        file.uri,
+                        version.unwrap_or_default(),
+                        resource.latest.version
+                    )));
+                };
+                FetchSource::Resource {
+                    label: format!("hera:{name}@{}", chosen.version),
+                    sha256: chosen.sha256.clone(),
+                    size: chosen.size,
+                }
+            }
+        };
+        out.push(FileFetch {
+            name: file.name.clone(),
+            source,
+        });
+    }
+    Ok(Ok(out))
 }

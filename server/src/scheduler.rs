@@ -22,7 +22,7 @@ use crate::{
     definitions::{Definitions, Generation},
     hub::Hub,
     live::Live,
-    rendering::{Script, render_in},
+    rendering::{Script, render_in, resolve_files},
     secrets::SecretBox,
     store::SecretOwner,
     store::Store,
@@ -441,6 +441,20 @@ impl Driver {
                 return;
             }
         };
+        let files = match resolve_files(self.store.as_ref(), &rendered.files).await {
+            Ok(Ok(files)) => files,
+            Ok(Err(reason)) => {
+                let reason = format!("the job's files cannot be found: {reason}");
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+            Err(err) => {
+                tracing::error!(job = %attempt.job, error = %err, "cannot look up the job's resources");
+                let reason = "the job's resources cannot be looked up".to_owned();
+                self.not_started(&attempt, reason).await;
+                return;
+            }
+        };
         let secrets = match self.secrets_of(&path, attempt.job).await {
             Ok(secrets) => secrets,
             Err(err) => {
@@ -473,6 +487,7 @@ impl Driver {
             // Secrets, then the trigger's run-time parameters (for this run only).
             env,
             masks,
+            files,
         };
         if !self.hub.send(worker, ServerMsg::Dispatch(spec)) {
             // The worker vanished between the engine's choice and the send: let the engine know;

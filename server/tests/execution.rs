@@ -309,6 +309,7 @@ async fn each_job_type_runs_its_tool_or_request() {
             "{} {{conf}} {{args}}",
             stand_in(tools_dir.path(), "spark-submit")
         ),
+        ..Default::default()
     };
     server.add_worker_with("tools", "default", 4, tools).await;
     let folder = server.folder("types").await;

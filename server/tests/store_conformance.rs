@@ -353,6 +353,7 @@ async fn story(store: Arc<dyn Store>) {
 
     scheduling_story(&store, a.id, child.id, now).await;
     ide_story(&store, folder_for_ide(&store).await, now).await;
+    resources_story(&store, now).await;
     assert_eq!(store.instance(i1.id).await.unwrap().job_name, "a");
 
     // Logs: chunks by offset, idempotent resends, overlaps, gaps, UTF-8 boundaries.
@@ -779,6 +780,56 @@ async fn ide_story(store: &Arc<dyn Store>, folder: FolderId, now: DateTime<Utc>)
     ));
     assert!(matches!(
         store.delete_ide_file(top).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// Resource versions: numbered per name, listed by latest, deleted with their unused contents.
+async fn resources_story(store: &Arc<dyn Store>, now: DateTime<Utc>) {
+    let a1 = store
+        .add_resource_version("a.jar", 10, "aa", "ann", now)
+        .await
+        .unwrap();
+    let a2 = store
+        .add_resource_version("a.jar", 12, "bb", "bob", now)
+        .await
+        .unwrap();
+    let b1 = store
+        .add_resource_version("b.csv", 12, "bb", "ann", now)
+        .await
+        .unwrap();
+    assert_eq!((a1.version, a2.version, b1.version), (1, 2, 1));
+    assert_eq!(a1.resource_id, a2.resource_id);
+    let listed = store.resources().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|r| (r.name.as_str(), r.latest.version, r.latest.size))
+            .collect::<Vec<_>>(),
+        [("a.jar", 2, 12), ("b.csv", 1, 12)]
+    );
+    let a = store.resource_by_name("a.jar").await.unwrap();
+    assert_eq!(
+        a.versions
+            .iter()
+            .map(|v| v.sha256.as_str())
+            .collect::<Vec<_>>(),
+        ["bb", "aa"]
+    );
+    assert_eq!(a.created_by, "ann");
+    assert_eq!(store.resource_content_size("aa").await.unwrap(), Some(10));
+    // "bb" is still used by b.csv: only "aa" is free after deleting a.jar.
+    assert_eq!(
+        store.delete_resource(a.id).await.unwrap(),
+        vec!["aa".to_owned()]
+    );
+    assert_eq!(store.resource_content_size("aa").await.unwrap(), None);
+    assert!(matches!(
+        store.resource(a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_resource(a.id).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -24,6 +24,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     WorkerConfig,
+    fetch::Fetcher,
     outbox::Outbox,
     runner::{RunSettings, RunnerEvent, Stop, run_attempt},
 };
@@ -48,6 +49,8 @@ struct Worker {
     events_tx: mpsc::Sender<RunnerEvent>,
     system: System,
     heartbeat: Duration,
+    /// Fetches attempts' files.
+    fetcher: Fetcher,
 }
 
 /// The WebSocket URL of the worker endpoint for a server base URL.
@@ -78,7 +81,24 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let mut config = config;
     config.work_dir = std::fs::canonicalize(&config.work_dir)?;
     let (events_tx, mut events_rx) = mpsc::channel(4096);
+    let mut http_base = url.clone();
+    http_base
+        .set_scheme(if url.scheme() == "wss" {
+            "https"
+        } else {
+            "http"
+        })
+        .map_err(|()| anyhow::anyhow!("cannot use `{}`", config.server))?;
+    http_base.set_path("");
+    let fetcher = Fetcher {
+        server: http_base.as_str().trim_end_matches('/').to_owned(),
+        token: config.token.clone(),
+        cache: config.work_dir.join("cache"),
+        command: config.tools.fetch.clone(),
+        client: reqwest::Client::new(),
+    };
     let mut worker = Worker {
+        fetcher,
         config,
         outbox: Outbox::default(),
         running: HashMap::new(),
@@ -262,6 +282,7 @@ impl Worker {
                     kill_grace: self.config.kill_grace,
                     yarn_kill: self.config.yarn_kill_command.clone(),
                     tools: self.config.tools.clone(),
+                    fetcher: self.fetcher.clone(),
                 };
                 self.tracker
                     .spawn(run_attempt(spec, settings, self.events_tx.clone(), stop));

@@ -23,6 +23,9 @@ pub struct Tools {
     pub spark_sql: String,
     /// Submits a Spark application.
     pub spark_submit: String,
+    /// Fetches a file named by a URI that is neither a resource nor a web address
+    /// (`{uri}`, `{file}`).
+    pub fetch: String,
 }
 
 impl Default for Tools {
@@ -32,6 +35,7 @@ impl Default for Tools {
             hive: "hive -f {file}".to_owned(),
             spark_sql: "spark-sql {conf} -f {file}".to_owned(),
             spark_submit: "spark-submit {conf} {args}".to_owned(),
+            fetch: "hadoop fs -get {uri} {file}".to_owned(),
         }
     }
 }

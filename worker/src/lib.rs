@@ -4,6 +4,7 @@
 //!
 //! Layout:
 //! - [`connection`]: the session loop (connect, hello, reconnect with backoff, heartbeats).
+//! - [`fetch`]: an attempt's files (resources cached by checksum, web downloads, fetch command).
 //! - [`jobtypes`]: how each job type runs (bash wrappers around the tools, HTTP requests).
 //! - [`outbox`]: the spool of unacknowledged log chunks and results, resent after a reconnect.
 //! - [`runner`]: one attempt: work directory, script file, process group, output capture, kill.
@@ -11,6 +12,7 @@
 //! - [`sql`]: SQL jobs on PostgreSQL and MySQL (statements, result tables, cancel on the server).
 
 pub mod connection;
+pub mod fetch;
 pub mod jobtypes;
 pub mod outbox;
 pub mod reaper;

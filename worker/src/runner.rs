@@ -26,6 +26,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    fetch::Fetcher,
     jobtypes::{self, HttpCall, Launch, Tools},
     reaper, sql,
 };
@@ -42,6 +43,8 @@ pub struct RunSettings {
     pub yarn_kill: Option<String>,
     /// The commands of the job types' tools.
     pub tools: Tools,
+    /// Fetches the attempt's files.
+    pub fetcher: Fetcher,
 }
 
 /// A request to stop a running attempt, with the reason for its log.
@@ -161,6 +164,7 @@ pub async fn run_attempt(
         kill_grace,
         yarn_kill,
         tools,
+        fetcher,
     } = settings;
     let attempt = spec.attempt;
     let token = reaper::token(attempt);
@@ -203,6 +207,35 @@ pub async fn run_attempt(
             return;
         }
     };
+    if !spec.files.is_empty() {
+        let dir = script.parent().unwrap_or(&root);
+        let fetched = tokio::select! {
+            fetched = fetcher.fetch_all(dir, &spec.files) => fetched,
+            () = stop.token.cancelled() => Err(format!("{} while fetching files", stop.why())),
+        };
+        match fetched {
+            Ok(lines) => {
+                for line in lines {
+                    say(&events, attempt, &line).await;
+                }
+            }
+            Err(reason) => {
+                say(
+                    &events,
+                    attempt,
+                    &format!("cannot fetch the job's files: {reason}"),
+                )
+                .await;
+                let outcome = if stop.is_requested() {
+                    AttemptOutcome::Cancelled
+                } else {
+                    AttemptOutcome::Failed
+                };
+                let _ = events.send(finish(outcome, None)).await;
+                return;
+            }
+        }
+    }
     let mut command = Command::new("bash");
     command
         .arg(&script)
@@ -576,6 +609,7 @@ mod tests {
             env: vec![],
             settings: Default::default(),
             masks: Vec::new(),
+            files: Vec::new(),
         }
     }
 
@@ -606,6 +640,13 @@ mod tests {
             kill_grace: Duration::from_secs(2),
             yarn_kill,
             tools: Tools::default(),
+            fetcher: Fetcher {
+                server: "http://127.0.0.1:9".to_owned(),
+                token: String::new(),
+                cache: root.path().join("cache"),
+                command: Tools::default().fetch,
+                client: reqwest::Client::new(),
+            },
         };
         let task = tokio::spawn(run_attempt(spec(script), settings, tx, stop));
         let mut log = String::new();

@@ -84,6 +84,7 @@ async fn a_cut_off_worker_stops_its_attempts() {
         env: vec![],
         settings: Default::default(),
         masks: Vec::new(),
+        files: Vec::new(),
     };
     socket
         .send(Message::Text(

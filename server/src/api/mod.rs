@@ -10,6 +10,7 @@ mod cluster;
 mod dashboard;
 mod defs;
 mod ide;
+mod resources;
 mod runs;
 mod secrets;
 mod session;
@@ -50,7 +51,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for MaybeJson
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(),
                 _ => ApiError::BadRequest(rejection.body_text()),
             }
         })?;
@@ -165,6 +166,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/ide/files/{id}/run", post(ide::run_file))
         .route("/api/ide/files/{id}/runs", get(ide::file_runs))
         .route("/api/ide/files/{id}/publish", post(ide::publish_file))
+        .route(
+            "/api/resources",
+            get(resources::list_resources)
+                .post(resources::upload_resource)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/resources/{id}",
+            get(resources::get_resource).delete(resources::delete_resource),
+        )
+        .route(
+            "/api/resources/{id}/content",
+            get(resources::download_resource),
+        )
         .route("/api/workers", get(cluster::list_workers))
         .route("/api/workers/{id}/drain", post(cluster::drain_worker))
         .route("/api/queue", get(cluster::queue))
@@ -181,7 +196,9 @@ pub fn router(state: AppState) -> Router {
     let public = Router::new()
         .route("/api/health", get(session::health))
         .route("/api/auth/login", post(session::login))
-        .route("/api/ws/worker", get(hub::worker_socket));
+        .route("/api/ws/worker", get(hub::worker_socket))
+        // Authenticated by the worker token, like the worker socket.
+        .route("/api/worker/files/{sha256}", get(resources::worker_file));
     Router::new()
         .merge(protected)
         .merge(public)
@@ -237,6 +254,8 @@ impl Modify for BearerAuth {
         cluster::list_workers, cluster::drain_worker, cluster::queue, cluster::issue_worker_token,
         ide::list_files, ide::create_file, ide::get_file, ide::update_file, ide::move_file,
         ide::delete_file, ide::run_file, ide::file_runs, ide::publish_file,
+        resources::list_resources, resources::upload_resource, resources::get_resource,
+        resources::download_resource, resources::delete_resource,
     ),
     components(schemas(app::api::ErrorBody, app::api::Event, app::api::LogMessage))
 )]

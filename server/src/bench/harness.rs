@@ -44,12 +44,8 @@ impl Harness {
         let tracker = TaskTracker::new();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let config = ServerConfig {
-            data_dir: data_dir.to_owned(),
             database_url: database,
-            worker_grace: chrono::Duration::seconds(60),
-            secret_key_file: None,
-            max_memory_percent: app::engine::Config::default().max_memory_percent,
-            max_load_per_core: app::engine::Config::default().max_load_per_core,
+            ..ServerConfig::new(data_dir.to_owned())
         };
         let running = crate::start(config, listener, shutdown.clone(), &tracker).await?;
         crate::standalone::start_local_worker(

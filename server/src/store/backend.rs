@@ -14,7 +14,7 @@ use app::{
     engine::{AttemptRecord, BackfillSpec, CalendarSpec, InstanceRecord, JobSpec, Snapshot},
     ids::{
         AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
-        WorkerId,
+        ResourceId, WorkerId,
     },
 };
 use async_trait::async_trait;
@@ -478,6 +478,53 @@ impl IdeFileRow {
             run_job_id: self.run_job_id.map(JobId),
         })
     }
+}
+
+const RESOURCE_VIEW: &str = "select r.id, r.name, r.created_by, v.version, v.size, v.sha256, \
+    v.uploaded_by, v.created_at from resources r join resource_versions v on v.resource_id = r.id";
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    id: i64,
+    name: String,
+    created_by: String,
+    version: i64,
+    size: i64,
+    sha256: String,
+    uploaded_by: String,
+    created_at: DateTime<Utc>,
+}
+
+impl ResourceRow {
+    /// The resource (its `latest` set to this version) and this version.
+    fn split(self) -> (api::Resource, api::ResourceVersion) {
+        let version = api::ResourceVersion {
+            resource_id: ResourceId(self.id),
+            version: count(self.version),
+            size: u64::try_from(self.size).unwrap_or_default(),
+            sha256: self.sha256,
+            uploaded_by: self.uploaded_by,
+            created_at: self.created_at,
+        };
+        let resource = api::Resource {
+            id: ResourceId(self.id),
+            name: self.name,
+            created_by: self.created_by,
+            latest: version.clone(),
+            versions: Vec::new(),
+        };
+        (resource, version)
+    }
+}
+
+/// A resource from its version rows, newest first.
+fn resource_with_versions(rows: Vec<ResourceRow>) -> StoreResult<api::Resource> {
+    let mut rows = rows.into_iter();
+    let (mut resource, latest) = rows.next().ok_or(StoreError::NotFound)?.split();
+    resource.versions = std::iter::once(latest)
+        .chain(rows.map(|row| row.split().1))
+        .collect();
+    Ok(resource)
 }
 
 const ATTEMPT_VIEW: &str = "select a.id, a.instance_id, a.number, a.trigger, a.state, \
@@ -1345,6 +1392,116 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn add_resource_version(&self, name: &str, size: u64, sha256: &str, user: &str, now: DateTime<Utc>) -> StoreResult<api::ResourceVersion> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "insert into resources (name, created_by, created_at, updated_at) values ($1, $2, $3, $3) \
+                     on conflict (name) do update set updated_at = excluded.updated_at returning id",
+                )
+                .bind(name)
+                .bind(user)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let version: i64 = sqlx::query_scalar(
+                    "select coalesce(max(version), 0) + 1 from resource_versions where resource_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "insert into resource_versions (resource_id, version, size, sha256, uploaded_by, created_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(version)
+                .bind(i64::try_from(size).unwrap_or(i64::MAX))
+                .bind(sha256)
+                .bind(user)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(api::ResourceVersion {
+                    resource_id: ResourceId(id),
+                    version: count(version),
+                    size,
+                    sha256: sha256.to_owned(),
+                    uploaded_by: user.to_owned(),
+                    created_at: now,
+                })
+            }
+
+            async fn resources(&self) -> StoreResult<Vec<api::Resource>> {
+                let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
+                    "{RESOURCE_VIEW} where v.version = (select max(version) from resource_versions \
+                     where resource_id = r.id) order by r.name"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|row| {
+                    let (resource, version) = row.split();
+                    api::Resource { latest: version, ..resource }
+                }).collect())
+            }
+
+            async fn resource(&self, id: ResourceId) -> StoreResult<api::Resource> {
+                let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
+                    "{RESOURCE_VIEW} where r.id = $1 order by v.version desc"
+                ))
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                resource_with_versions(rows)
+            }
+
+            async fn resource_by_name(&self, name: &str) -> StoreResult<api::Resource> {
+                let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
+                    "{RESOURCE_VIEW} where r.name = $1 order by v.version desc"
+                ))
+                .bind(name)
+                .fetch_all(&self.pool)
+                .await?;
+                resource_with_versions(rows)
+            }
+
+            async fn delete_resource(&self, id: ResourceId) -> StoreResult<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                let shas: Vec<String> = sqlx::query_scalar(
+                    "delete from resource_versions where resource_id = $1 returning sha256",
+                )
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+                let done = sqlx::query("delete from resources where id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let mut unused = Vec::new();
+                for sha in shas {
+                    let users: i64 = sqlx::query_scalar("select count(*) from resource_versions where sha256 = $1")
+                        .bind(&sha)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if users == 0 && !unused.contains(&sha) {
+                        unused.push(sha);
+                    }
+                }
+                tx.commit().await?;
+                Ok(unused)
+            }
+
+            async fn resource_content_size(&self, sha256: &str) -> StoreResult<Option<u64>> {
+                let size: Option<i64> = sqlx::query_scalar("select max(size) from resource_versions where sha256 = $1")
+                    .bind(sha256)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(size.and_then(|s| u64::try_from(s).ok()))
             }
 
             async fn running_attempts(&self) -> StoreResult<BTreeMap<WorkerId, Vec<api::RunningAttempt>>> {

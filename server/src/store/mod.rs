@@ -12,7 +12,10 @@ use app::{
     api,
     domain::{BackfillOrder, BackfillState, BackfillVersion, CalendarMode, OnSkip},
     engine::{AttemptRecord, InstanceRecord, Snapshot},
-    ids::{AttemptId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId, WorkerId},
+    ids::{
+        AttemptId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId, ResourceId,
+        WorkerId,
+    },
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -557,6 +560,26 @@ pub trait Store: Send + Sync {
         run_job: Option<JobId>,
         published_job: Option<JobId>,
     ) -> StoreResult<()>;
+
+    /// Records an uploaded version of the resource `name` (created by its first upload).
+    async fn add_resource_version(
+        &self,
+        name: &str,
+        size: u64,
+        sha256: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::ResourceVersion>;
+    /// Every resource with its latest version, by name.
+    async fn resources(&self) -> StoreResult<Vec<api::Resource>>;
+    /// One resource with all its versions, newest first.
+    async fn resource(&self, id: ResourceId) -> StoreResult<api::Resource>;
+    /// One resource, by name, with all its versions.
+    async fn resource_by_name(&self, name: &str) -> StoreResult<api::Resource>;
+    /// Deletes a resource and its versions; returns the checksums no version uses any more.
+    async fn delete_resource(&self, id: ResourceId) -> StoreResult<Vec<String>>;
+    /// The size of a stored resource content, if some version has it.
+    async fn resource_content_size(&self, sha256: &str) -> StoreResult<Option<u64>>;
 
     /// The attempts dispatched to or running on each worker, oldest first.
     async fn running_attempts(&self) -> StoreResult<BTreeMap<WorkerId, Vec<api::RunningAttempt>>>;

@@ -40,14 +40,13 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let config = ServerConfig {
-            data_dir: dir.path().join("data"),
             database_url,
             worker_grace: chrono::Duration::seconds(5),
-            secret_key_file: None,
             // No load limits: a busy CI machine must not hold the tests' attempts back (the
             // limits have their own scenario tests in the engine).
             max_memory_percent: f32::INFINITY,
             max_load_per_core: f64::INFINITY,
+            ..ServerConfig::new(dir.path().join("data"))
         };
         let running = server::start(config, listener, shutdown.clone(), &tracker)
             .await
