@@ -146,6 +146,14 @@ struct RunArgs {
         default_value = "hadoop fs -get {uri} {file}"
     )]
     fetch_command: String,
+    /// More environment variables of the worker that attempts inherit (comma-separated, e.g.
+    /// JAVA_HOME,HADOOP_CONF_DIR), besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_ALL, TZ and
+    /// TMPDIR; all others are cleared.
+    #[arg(long = "pass-env", env = "HERA_PASS_ENV", value_delimiter = ',')]
+    pass_env: Vec<String>,
+    /// Days an attempt's work directory is kept after it ends.
+    #[arg(long, env = "HERA_KEEP_WORK_DAYS", default_value_t = 7)]
+    keep_work_days: u32,
 }
 
 impl RunArgs {
@@ -156,6 +164,12 @@ impl RunArgs {
             spark_sql: self.spark_sql.clone(),
             spark_submit: self.spark_submit.clone(),
             fetch: self.fetch_command.clone(),
+            pass_env: worker::jobtypes::DEFAULT_PASS_ENV
+                .iter()
+                .map(|v| (*v).to_owned())
+                .chain(self.pass_env.iter().cloned())
+                .collect(),
+            keep_work_days: self.keep_work_days,
         }
     }
 }

@@ -51,6 +51,8 @@ struct Worker {
     heartbeat: Duration,
     /// Fetches attempts' files.
     fetcher: Fetcher,
+    /// When old work directories were last swept away.
+    last_sweep: Option<std::time::Instant>,
 }
 
 /// The WebSocket URL of the worker endpoint for a server base URL.
@@ -99,6 +101,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     };
     let mut worker = Worker {
         fetcher,
+        last_sweep: None,
         config,
         outbox: Outbox::default(),
         running: HashMap::new(),
@@ -253,7 +256,10 @@ impl Worker {
                     Some(event) => self.absorb(event),
                     None => Vec::new(),
                 },
-                _ = heartbeat.tick() => vec![WorkerMsg::Heartbeat { load: self.load() }],
+                _ = heartbeat.tick() => {
+                    self.sweep();
+                    vec![WorkerMsg::Heartbeat { load: self.load() }]
+                }
                 _ = flush.tick() => self.outbox.flush_all(),
             };
             for msg in outgoing {
@@ -343,6 +349,27 @@ impl Worker {
             load_one: System::load_average().one,
             cores: self.system.cpus().len() as u32,
         }
+    }
+
+    /// At most hourly, removes the work directories kept longer than the retention (in the
+    /// background).
+    fn sweep(&mut self) {
+        if self
+            .last_sweep
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(3600))
+        {
+            return;
+        }
+        self.last_sweep = Some(std::time::Instant::now());
+        let root = self.config.work_dir.clone();
+        let keep = Duration::from_secs(u64::from(self.config.tools.keep_work_days) * 86_400);
+        let running = self.running.keys().copied().collect();
+        tokio::task::spawn_blocking(move || {
+            let removed = crate::runner::sweep_work_dirs(&root, keep, &running);
+            if removed > 0 {
+                tracing::info!(removed, "removed old work directories");
+            }
+        });
     }
 
     /// Cancels every running attempt and waits for their processes to end.

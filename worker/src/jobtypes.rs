@@ -12,7 +12,8 @@ use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use app::{domain::JobType, protocol::AttemptSpec};
 
-/// The commands of the tools this worker's host group has.
+/// The commands of the tools this worker's host group has, and what else shapes an attempt's
+/// process: the environment it inherits and how long its work directory stays.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tools {
     /// Runs a Python script.
@@ -26,7 +27,17 @@ pub struct Tools {
     /// Fetches a file named by a URI that is neither a resource nor a web address
     /// (`{uri}`, `{file}`).
     pub fetch: String,
+    /// The worker's environment variables an attempt inherits; every other one is cleared (the
+    /// attempt also gets its secrets, run-time parameters and `HERA_*` variables).
+    pub pass_env: Vec<String>,
+    /// Days an attempt's work directory is kept after it ends.
+    pub keep_work_days: u32,
 }
+
+/// The environment variables attempts inherit unless the worker is told otherwise.
+pub const DEFAULT_PASS_ENV: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TZ", "TMPDIR",
+];
 
 impl Default for Tools {
     fn default() -> Self {
@@ -36,6 +47,8 @@ impl Default for Tools {
             spark_sql: "spark-sql {conf} -f {file}".to_owned(),
             spark_submit: "spark-submit {conf} {args}".to_owned(),
             fetch: "hadoop fs -get {uri} {file}".to_owned(),
+            pass_env: DEFAULT_PASS_ENV.iter().map(|v| (*v).to_owned()).collect(),
+            keep_work_days: 7,
         }
     }
 }

@@ -140,6 +140,33 @@ pub fn work_dir(root: &Path, attempt: AttemptId) -> PathBuf {
     root.join("attempts").join(attempt.to_string())
 }
 
+/// Removes the work directories under `root` not changed for `keep`, except those of `running`
+/// attempts; returns how many went.
+pub fn sweep_work_dirs(root: &Path, keep: Duration, running: &BTreeSet<AttemptId>) -> usize {
+    let Ok(entries) = std::fs::read_dir(root.join("attempts")) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let id = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse().ok())
+            .map(AttemptId);
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > keep));
+        if id.is_some_and(|id| !running.contains(&id))
+            && old
+            && std::fs::remove_dir_all(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Creates the attempt's private work directory and its files (see [`jobtypes::prepare`]).
 fn prepare(
     root: &Path,
@@ -238,6 +265,13 @@ pub async fn run_attempt(
     }
     let mut command = Command::new("bash");
     command
+        .env_clear()
+        .envs(
+            tools
+                .pass_env
+                .iter()
+                .filter_map(|name| std::env::var_os(name).map(|value| (name, value))),
+        )
         .arg(&script)
         .current_dir(script.parent().unwrap_or(&root))
         .env("HERA_ATTEMPT_ID", attempt.to_string())
@@ -676,6 +710,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_environment_holds_only_what_is_passed() {
+        // Cargo gives the test process CARGO_* variables; the attempt must not see them.
+        let (log, _, _) = run(
+            "echo \"pkg=${CARGO_PKG_NAME:-unset} path=${PATH:+set} id=$HERA_ATTEMPT_ID\"",
+            None,
+        )
+        .await;
+        assert!(log.contains("] pkg=unset path=set id=1\n"), "{log}");
+    }
+
+    #[tokio::test]
     async fn invalid_utf8_and_long_lines_lose_nothing_else() {
         let script = "printf 'a\\377b\\n'; head -c 200000 /dev/zero | tr '\\0' x; echo; echo after";
         let (log, outcome, _) = run(script, None).await;
@@ -769,6 +814,33 @@ mod tests {
         assert!(
             log.contains("killing YARN application application_1700000000123_0042"),
             "{log}"
+        );
+    }
+
+    #[test]
+    fn old_work_directories_go_unless_their_attempt_runs() {
+        let root = tempfile::tempdir().unwrap();
+        for id in [1, 2, 3] {
+            std::fs::create_dir_all(work_dir(root.path(), AttemptId(id))).unwrap();
+        }
+        std::fs::create_dir_all(root.path().join("attempts/not-an-attempt")).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let running = BTreeSet::from([AttemptId(2)]);
+        assert_eq!(
+            sweep_work_dirs(root.path(), Duration::from_secs(3600), &running),
+            0
+        );
+        assert_eq!(
+            sweep_work_dirs(root.path(), Duration::from_millis(10), &running),
+            2
+        );
+        let left: BTreeSet<String> = std::fs::read_dir(root.path().join("attempts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left,
+            BTreeSet::from(["2".to_owned(), "not-an-attempt".to_owned()])
         );
     }
 }
