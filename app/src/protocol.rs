@@ -174,6 +174,10 @@ pub struct AttemptSpec {
     /// Files to put into the work directory before the script runs.
     #[serde(default)]
     pub files: Vec<FileFetch>,
+    /// The OS user the script runs as (the job's `hera.run_as`, allowed for its host group by
+    /// the server's settings); none: the worker's own user.
+    #[serde(default)]
+    pub run_as: Option<String>,
 }
 
 /// A file an attempt needs, resolved by the server.

@@ -87,6 +87,8 @@ pub struct ServerConfig {
     pub resource_store: Option<String>,
     /// The largest resource upload accepted, in bytes.
     pub resource_max_bytes: u64,
+    /// Per host group, the OS users its jobs may run as (`hera.run_as`).
+    pub run_as_users: scheduler::RunAsUsers,
 }
 
 impl ServerConfig {
@@ -102,6 +104,7 @@ impl ServerConfig {
             max_load_per_core: engine.max_load_per_core,
             resource_store: None,
             resource_max_bytes: 100 << 20,
+            run_as_users: scheduler::RunAsUsers::new(),
         }
     }
 }
@@ -169,7 +172,10 @@ pub async fn start(
         store.clone(),
         hub.clone(),
         live.clone(),
-        secrets.clone(),
+        scheduler::Access {
+            secrets: secrets.clone(),
+            run_as: config.run_as_users.clone(),
+        },
         generation.clone(),
         shutdown.clone(),
     );

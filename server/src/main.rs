@@ -109,6 +109,27 @@ struct ServerArgs {
     /// The largest resource upload accepted, in MiB.
     #[arg(long, env = "HERA_RESOURCE_MAX_MB", default_value_t = 100)]
     resource_max_mb: u64,
+    /// OS users a host group's jobs may run as with `hera.run_as`: GROUP=USER[,USER…]; repeat
+    /// the flag per group (in the environment, separate groups with `;`). Workers switch user
+    /// only when they run as root.
+    #[arg(long = "run-as", env = "HERA_RUN_AS", value_delimiter = ';', value_parser = parse_run_as)]
+    run_as: Vec<(String, Vec<String>)>,
+}
+
+fn parse_run_as(text: &str) -> Result<(String, Vec<String>), String> {
+    let (group, users) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not GROUP=USER[,USER…]"))?;
+    let users: Vec<String> = users
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if group.trim().is_empty() || users.is_empty() {
+        return Err(format!("`{text}` is not GROUP=USER[,USER…]"));
+    }
+    Ok((group.trim().to_owned(), users))
 }
 
 /// How the worker runs jobs: the commands of the job types' tools and the YARN kill command.
@@ -338,6 +359,13 @@ async fn start_server(
         max_load_per_core: args.max_load_per_core,
         resource_store: args.resource_store,
         resource_max_bytes: args.resource_max_mb << 20,
+        run_as_users: args.run_as.into_iter().fold(
+            server::scheduler::RunAsUsers::new(),
+            |mut map, (group, users)| {
+                map.entry(group).or_default().extend(users);
+                map
+            },
+        ),
     };
     let running = server::start(config, listener, shutdown.clone(), tracker).await?;
     let password_file = args.data_dir.join("initial-admin-password");

@@ -199,13 +199,25 @@ pub async fn backfill_context(
     Ok(out)
 }
 
+/// Per host group, the OS users its jobs may run as (`hera.run_as`), set by the server's
+/// administrator — never by a request.
+pub type RunAsUsers = BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// What dispatch may hand to workers beyond the job itself.
+pub struct Access {
+    /// Decrypts secret configs.
+    pub secrets: SecretBox,
+    /// The OS users each host group's jobs may run as.
+    pub run_as: RunAsUsers,
+}
+
 /// Starts nothing by itself: returns the handle and the driver future to spawn.
 pub fn driver(
     engine: Engine,
     store: Arc<dyn Store>,
     hub: Hub,
     live: Live,
-    secrets: SecretBox,
+    access: Access,
     generation: Generation,
     cancel: CancellationToken,
 ) -> (SchedulerHandle, impl Future<Output = ()>) {
@@ -216,7 +228,8 @@ pub fn driver(
         store,
         hub,
         live,
-        secrets,
+        secrets: access.secrets,
+        run_as: access.run_as,
         rx,
         feedback: Vec::new(),
     };
@@ -229,6 +242,8 @@ struct Driver {
     hub: Hub,
     live: Live,
     secrets: SecretBox,
+    /// Per host group, the OS users its jobs may run as.
+    run_as: RunAsUsers,
     /// Job versions, folder paths and secrets, cached for dispatching.
     definitions: Definitions,
     rx: mpsc::Receiver<Command>,
@@ -455,6 +470,25 @@ impl Driver {
                 return;
             }
         };
+        let run_as = match rendered.settings.get("hera.run_as").map(|u| u.trim()) {
+            None | Some("") => None,
+            Some(user) => {
+                let allowed = self
+                    .run_as
+                    .get(&version.host_group)
+                    .is_some_and(|users| users.contains(user));
+                if !allowed {
+                    let reason = format!(
+                        "hera.run_as: host group `{}` may not run jobs as OS user `{user}` \
+                         (the server's --run-as setting lists the users each group allows)",
+                        version.host_group
+                    );
+                    self.not_started(&attempt, reason).await;
+                    return;
+                }
+                Some(user.to_owned())
+            }
+        };
         let secrets = match self.secrets_of(&path, attempt.job).await {
             Ok(secrets) => secrets,
             Err(err) => {
@@ -488,6 +522,7 @@ impl Driver {
             env,
             masks,
             files,
+            run_as,
         };
         if !self.hub.send(worker, ServerMsg::Dispatch(spec)) {
             // The worker vanished between the engine's choice and the send: let the engine know;

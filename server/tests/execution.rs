@@ -703,3 +703,65 @@ async fn the_cluster_lists_what_each_worker_runs_and_its_recent_load() {
     server.wait_terminal(created["id"].as_i64().unwrap()).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn jobs_run_as_the_os_users_their_host_group_allows() {
+    if !nix_is_root() {
+        eprintln!("not root: switching users cannot be tested here");
+        return;
+    }
+    let server = TestServer::start_configured(0, |config| {
+        config
+            .run_as_users
+            .insert("default".to_owned(), ["nobody".to_owned()].into());
+    })
+    .await;
+    // The work directory's parents must let the user through, as a real worker's would.
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(server.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    server.add_worker("local", "default", 2).await;
+    let folder = server.folder("runas").await;
+    let allowed = server
+        .job(
+            folder,
+            "as-nobody",
+            "echo \"user=$(id -un) home=$HOME\"; touch mine && stat -c %U mine",
+            json!({ "configs": { "hera.run_as": "nobody" } }),
+        )
+        .await;
+    let refused = server
+        .job(
+            folder,
+            "as-root",
+            "true",
+            json!({ "configs": { "hera.run_as": "root" } }),
+        )
+        .await;
+    for (job, state, expected) in [
+        (allowed, InstanceState::Success, "user=nobody home="),
+        (
+            refused,
+            InstanceState::Failed,
+            "hera.run_as: host group `default` may not run jobs as OS user `root`",
+        ),
+    ] {
+        let (_, created) = server
+            .post(&format!("/api/jobs/{job}/run"), json!({}))
+            .await;
+        let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+        let log = server.log_page(instance.attempts[0].id).await.text;
+        assert_eq!(instance.state, state, "{log}");
+        assert!(log.contains(expected), "{log}");
+        if state == InstanceState::Success {
+            assert!(log.contains("] nobody\n"), "the file is the user's: {log}");
+        }
+    }
+    server.stop().await;
+}
+
+fn nix_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}

@@ -140,6 +140,30 @@ pub fn work_dir(root: &Path, attempt: AttemptId) -> PathBuf {
     root.join("attempts").join(attempt.to_string())
 }
 
+/// Prepares an attempt to run as another OS user: the worker must run as root (it switches
+/// user the way `sudo -u` would, without handing the environment through a command line); the
+/// work directory becomes the user's.
+fn switch_user(name: &str, dir: &Path) -> Result<nix::unistd::User, String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err("the worker must run as root to switch users".to_owned());
+    }
+    let user = nix::unistd::User::from_name(name)
+        .map_err(|err| err.to_string())?
+        .ok_or_else(|| "no such user on this worker".to_owned())?;
+    chown_tree(dir, &user).map_err(|err| format!("cannot hand the work directory over: {err}"))?;
+    Ok(user)
+}
+
+fn chown_tree(path: &Path, user: &nix::unistd::User) -> std::io::Result<()> {
+    nix::unistd::chown(path, Some(user.uid), Some(user.gid)).map_err(std::io::Error::from)?;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), user)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the work directories under `root` not changed for `keep`, except those of `running`
 /// attempts; returns how many went.
 pub fn sweep_work_dirs(root: &Path, keep: Duration, running: &BTreeSet<AttemptId>) -> usize {
@@ -263,6 +287,22 @@ pub async fn run_attempt(
             }
         }
     }
+    let user = match &spec.run_as {
+        None => None,
+        Some(name) => match switch_user(name, script.parent().unwrap_or(&root)) {
+            Ok(user) => Some(user),
+            Err(reason) => {
+                say(
+                    &events,
+                    attempt,
+                    &format!("cannot run as OS user `{name}`: {reason}"),
+                )
+                .await;
+                let _ = events.send(finish(AttemptOutcome::Failed, None)).await;
+                return;
+            }
+        },
+    };
     let mut command = Command::new("bash");
     command
         .env_clear()
@@ -286,6 +326,14 @@ pub async fn run_attempt(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    if let Some(user) = &user {
+        command
+            .uid(user.uid.as_raw())
+            .gid(user.gid.as_raw())
+            .env("HOME", &user.dir)
+            .env("USER", &user.name)
+            .env("LOGNAME", &user.name);
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
@@ -644,6 +692,7 @@ mod tests {
             settings: Default::default(),
             masks: Vec::new(),
             files: Vec::new(),
+            run_as: None,
         }
     }
 

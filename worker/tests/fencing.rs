@@ -85,6 +85,7 @@ async fn a_cut_off_worker_stops_its_attempts() {
         settings: Default::default(),
         masks: Vec::new(),
         files: Vec::new(),
+        run_as: None,
     };
     socket
         .send(Message::Text(

@@ -1087,9 +1087,9 @@ macro_rules! sql_store {
             }
 
             async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord> {
-                let (name, job_type, script, configs, folder, timezone): (String, String, String, String, i64, String) =
+                let (name, job_type, script, configs, folder, timezone, host_group): (String, String, String, String, i64, String, String) =
                     sqlx::query_as(
-                        "select j.name, v.job_type, v.script, v.configs, j.folder_id, j.timezone from job_versions v \
+                        "select j.name, v.job_type, v.script, v.configs, j.folder_id, j.timezone, j.host_group from job_versions v \
                          join jobs j on j.id = v.job_id where v.job_id = $1 and v.version = $2",
                     )
                     .bind(id.0)
@@ -1103,6 +1103,7 @@ macro_rules! sql_store {
                     configs: parse_configs(&configs)?,
                     folder_id: FolderId(folder),
                     timezone,
+                    host_group,
                 })
             }
 

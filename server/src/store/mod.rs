@@ -310,6 +310,8 @@ pub struct JobVersionRecord {
     pub folder_id: FolderId,
     /// The job's zone (now).
     pub timezone: String,
+    /// The job's host group (now).
+    pub host_group: String,
 }
 
 /// The persistence interface. Methods are domain intents, not tables.

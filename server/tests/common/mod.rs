@@ -35,12 +35,19 @@ impl TestServer {
     }
 
     pub async fn start_with(database_url: Option<String>, slots: u32) -> TestServer {
+        Self::start_configured(slots, |config| config.database_url = database_url).await
+    }
+
+    /// A server on SQLite with settings changed by `configure`.
+    pub async fn start_configured(
+        slots: u32,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let config = ServerConfig {
-            database_url,
+        let mut config = ServerConfig {
             worker_grace: chrono::Duration::seconds(5),
             // No load limits: a busy CI machine must not hold the tests' attempts back (the
             // limits have their own scenario tests in the engine).
@@ -48,6 +55,7 @@ impl TestServer {
             max_load_per_core: f64::INFINITY,
             ..ServerConfig::new(dir.path().join("data"))
         };
+        configure(&mut config);
         let running = server::start(config, listener, shutdown.clone(), &tracker)
             .await
             .unwrap();
