@@ -47,6 +47,8 @@ const frame = EditorView.theme({
 export function createEditor(parent, text, languageName, dark, onChange) {
   const languageSlot = new Compartment();
   const themeSlot = new Compartment();
+  // The handle; `onSelection` is set by watchEditorSelection.
+  const handle = { view: null, languageSlot, themeSlot, onSelection: null };
   const view = new EditorView({
     parent,
     doc: text,
@@ -60,10 +62,28 @@ export function createEditor(parent, text, languageName, dark, onChange) {
         if (update.docChanged) {
           onChange(update.state.doc.toString());
         }
+        if ((update.selectionSet || update.docChanged) && handle.onSelection) {
+          handle.onSelection(selectedText(update.state));
+        }
       }),
     ],
   });
-  return { view, languageSlot, themeSlot };
+  handle.view = view;
+  return handle;
+}
+
+// The selected text of `state`: its non-empty ranges, in order, one per line ("" when nothing is
+// selected).
+function selectedText(state) {
+  return state.selection.ranges
+    .filter((range) => !range.empty)
+    .map((range) => state.sliceDoc(range.from, range.to))
+    .join("\n");
+}
+
+// Calls `onSelection` with the selected text whenever the selection (or the text) changes.
+export function watchEditorSelection(handle, onSelection) {
+  handle.onSelection = onSelection;
 }
 
 // The editor's text.

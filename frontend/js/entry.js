@@ -20,4 +20,5 @@ export {
   setEditorLanguage,
   setEditorTheme,
   setEditorValue,
+  watchEditorSelection,
 } from "./editor.js";

@@ -19,8 +19,9 @@ use crate::{
     pages::{
         backfill::BackfillPage, backfill_new::NewBackfillPage, backfills::BackfillsPage,
         calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, home::HomePage,
-        instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage, log::LogPage,
-        login::LoginPage, workers::WorkersPage,
+        ide::IdePage, instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage,
+        log::LogPage, login::LoginPage, search::SearchPage, timeline::TimelinePage,
+        workers::WorkersPage,
     },
     theme::{self, Theme},
 };
@@ -141,6 +142,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("backfills/new") view=NewBackfillPage />
                     <Route path=path!("backfills/:id") view=BackfillPage />
                     <Route path=path!("workers") view=WorkersPage />
+                    <Route path=path!("ide") view=IdePage />
+                    <Route path=path!("timeline") view=TimelinePage />
+                    <Route path=path!("search") view=SearchPage />
                 </ParentRoute>
             </Routes>
         </Router>

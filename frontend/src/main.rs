@@ -15,6 +15,7 @@ mod app;
 mod browser;
 mod components;
 mod dag_model;
+mod gantt_model;
 mod i18n;
 mod interop;
 mod log_buffer;

@@ -12,6 +12,9 @@ pub fn CodeEditor(
     value: RwSignal<String>,
     #[prop(into)] language: Signal<&'static str>,
     testid: &'static str,
+    /// When given, kept equal to the selected text (empty when nothing is selected).
+    #[prop(optional)]
+    selection: Option<RwSignal<String>>,
 ) -> impl IntoView {
     let theme = AppState::get().theme;
     let container = NodeRef::<Div>::new();
@@ -22,7 +25,7 @@ pub fn CodeEditor(
         if editor.with_value(Option::is_some) {
             return;
         }
-        let created = Editor::new(
+        let mut created = Editor::new(
             &el,
             &value.get_untracked(),
             language.get_untracked(),
@@ -31,6 +34,11 @@ pub fn CodeEditor(
                 value.try_set(text);
             },
         );
+        if let Some(selection) = selection {
+            created.watch_selection(move |text| {
+                selection.try_set(text);
+            });
+        }
         editor.set_value(Some(created));
     });
     // Changes made outside the editor (a reset, a loaded job) reach it; its own edits come back

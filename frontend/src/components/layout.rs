@@ -2,7 +2,10 @@
 //! on the left, and the routed page on the right.
 
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect};
+use leptos_router::{
+    components::{Outlet, Redirect},
+    hooks::{use_location, use_navigate},
+};
 
 use crate::{
     api::catalog::Catalog,
@@ -29,11 +32,20 @@ pub fn Shell() -> impl IntoView {
 #[component]
 fn SignedIn() -> impl IntoView {
     Catalog::provide();
+    let location = use_location();
+    let on_ide = move || {
+        location
+            .pathname
+            .with(|path| path == "/ide" || path.starts_with("/ide/"))
+    };
     view! {
         <div class="shell">
             <Header />
             <div class="shell-body">
-                <Sidebar />
+                // The development center has file trees of its own.
+                <Show when=move || !on_ide()>
+                    <Sidebar />
+                </Show>
                 <main class="content">
                     <Outlet />
                 </main>
@@ -67,8 +79,15 @@ fn Header() -> impl IntoView {
                 <a href="/workers" data-testid="nav-workers">
                     {move || t(K::NavCluster)}
                 </a>
+                <a href="/timeline" data-testid="nav-timeline">
+                    {move || t(K::NavTimeline)}
+                </a>
+                <a href="/ide" data-testid="nav-ide">
+                    {move || t(K::NavIde)}
+                </a>
             </nav>
             <div class="spacer"></div>
+            <TopSearch />
             <ThemeToggle />
             <LangSwitch />
             <span class="user" data-testid="current-user">
@@ -78,6 +97,35 @@ fn Header() -> impl IntoView {
                 {move || t(K::Logout)}
             </button>
         </header>
+    }
+}
+
+/// The top bar's search box: Enter opens `/search?q=…`.
+#[component]
+fn TopSearch() -> impl IntoView {
+    let navigate = use_navigate();
+    let text = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = text.get_untracked();
+        // The search page has its own box with the text; this one is ready for the next search.
+        text.set(String::new());
+        navigate(
+            &format!("/search?q={}", js_sys::encode_uri_component(q.trim())),
+            Default::default(),
+        );
+    };
+    view! {
+        <form class="top-search" role="search" on:submit=submit>
+            <input
+                type="search"
+                class="input"
+                data-testid="top-search"
+                placeholder=move || t(K::TopSearch)
+                aria-label=move || t(K::SearchTitle)
+                bind:value=text
+            />
+        </form>
     }
 }
 

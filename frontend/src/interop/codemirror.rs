@@ -27,6 +27,9 @@ extern "C" {
     #[wasm_bindgen(js_name = setEditorTheme)]
     fn set_editor_theme(editor: &JsValue, dark: bool);
 
+    #[wasm_bindgen(js_name = watchEditorSelection)]
+    fn watch_editor_selection(editor: &JsValue, on_selection: &Closure<dyn FnMut(String)>);
+
     #[wasm_bindgen(js_name = destroyEditor)]
     fn destroy_editor(editor: &JsValue);
 }
@@ -35,6 +38,7 @@ extern "C" {
 pub struct Editor {
     handle: JsValue,
     _on_change: Closure<dyn FnMut(String)>,
+    _on_selection: Option<Closure<dyn FnMut(String)>>,
 }
 
 impl Editor {
@@ -53,7 +57,16 @@ impl Editor {
         Editor {
             handle,
             _on_change: on_change,
+            _on_selection: None,
         }
+    }
+
+    /// Calls `on_selection` with the selected text whenever the selection or the text changes
+    /// (replacing an earlier watcher).
+    pub fn watch_selection(&mut self, on_selection: impl FnMut(String) + 'static) {
+        let on_selection = Closure::<dyn FnMut(String)>::new(on_selection);
+        watch_editor_selection(&self.handle, &on_selection);
+        self._on_selection = Some(on_selection);
     }
 
     /// The text.

@@ -12,11 +12,14 @@ pub mod calendar;
 pub mod calendars;
 pub mod dag;
 pub mod home;
+pub mod ide;
 pub mod instance_log;
 pub mod job;
 pub mod job_new;
 pub mod log;
 pub mod login;
+pub mod search;
+pub mod timeline;
 pub mod workers;
 
 /// The route parameter `name` parsed as an id; `None` when absent or not a number.

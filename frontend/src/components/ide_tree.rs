@@ -1,0 +1,357 @@
+//! One file tree of the development center ("My files" or "Shared"): folders that open and
+//! close, files that open in the editor, "+ File" / "+ Folder" at the top and in each folder, and
+//! per-row rename, move and delete, which the page carries out through [`TreeAsk`].
+
+use std::collections::HashSet;
+
+use app::{
+    api::{IdeFile, IdeScope},
+    domain::JobType,
+    ids::IdeFileId,
+};
+use leptos::prelude::*;
+
+use crate::i18n::{K, t};
+
+/// What a tree asks the page to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TreeAsk {
+    /// Create a file (`dir: false`) or folder in `parent` (none: the top) of `scope`.
+    Create {
+        /// The tree.
+        scope: IdeScope,
+        /// The folder.
+        parent: Option<IdeFileId>,
+        /// A folder rather than a file.
+        dir: bool,
+    },
+    /// Rename it.
+    Rename(IdeFile),
+    /// Move it to another folder.
+    Move(IdeFile),
+    /// Delete it (a folder with its contents).
+    Delete(IdeFile),
+}
+
+/// The files of one folder (`parent`, none: the top) of `scope`: folders first, then by name.
+pub fn children(files: &[IdeFile], scope: IdeScope, parent: Option<IdeFileId>) -> Vec<&IdeFile> {
+    let mut out: Vec<_> = files
+        .iter()
+        .filter(|f| f.scope == scope && f.parent_id == parent)
+        .collect();
+    out.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
+    out
+}
+
+/// Everything below folder `id` (not itself).
+pub fn descendants(files: &[IdeFile], id: IdeFileId) -> Vec<IdeFileId> {
+    let mut out = Vec::new();
+    let mut todo = vec![id];
+    // Bounded by the number of files, so a (corrupt) cycle cannot loop forever.
+    while let Some(folder) = todo.pop().filter(|_| out.len() <= files.len()) {
+        for file in files.iter().filter(|f| f.parent_id == Some(folder)) {
+            out.push(file.id);
+            if file.is_dir {
+                todo.push(file.id);
+            }
+        }
+    }
+    out
+}
+
+/// A short mark of a file's job type, shown in its icon.
+pub fn type_mark(kind: JobType) -> &'static str {
+    match kind {
+        JobType::Shell => "sh",
+        JobType::Python => "py",
+        JobType::Hive => "hq",
+        JobType::SparkSql => "ss",
+        JobType::SparkSubmit => "sp",
+        JobType::Http => "ht",
+        JobType::Sql => "sq",
+    }
+}
+
+/// The tree of `scope`, titled `title`.
+#[component]
+pub fn IdeTree(
+    scope: IdeScope,
+    title: K,
+    #[prop(into)] files: Signal<Vec<IdeFile>>,
+    #[prop(into)] loaded: Signal<bool>,
+    #[prop(into)] current: Signal<Option<IdeFileId>>,
+    expanded: RwSignal<HashSet<IdeFileId>>,
+    #[prop(into)] on_open: Callback<IdeFileId>,
+    #[prop(into)] on_ask: Callback<TreeAsk>,
+) -> impl IntoView {
+    let testid = match scope {
+        IdeScope::Personal => "ide-tree-personal",
+        IdeScope::Shared => "ide-tree-shared",
+    };
+    let ctx = RowCtx {
+        files,
+        current,
+        expanded,
+        on_open,
+        on_ask,
+    };
+    let rows = move || {
+        files.with(|all| {
+            let rows: Vec<AnyView> = children(all, scope, None)
+                .into_iter()
+                .map(|file| ctx.row(all, file))
+                .collect();
+            if rows.is_empty() {
+                let key = if loaded.get() {
+                    K::IdeTreeEmpty
+                } else {
+                    K::Loading
+                };
+                view! { <p class="tree-empty">{move || t(key)}</p> }.into_any()
+            } else {
+                rows.into_any()
+            }
+        })
+    };
+    let create = move |dir: bool| {
+        on_ask.run(TreeAsk::Create {
+            scope,
+            parent: None,
+            dir,
+        })
+    };
+    view! {
+        <section class="ide-tree" data-testid=testid>
+            <div class="ide-tree-head">
+                <h2>{move || t(title)}</h2>
+                <div class="spacer"></div>
+                <button class="btn small" data-testid="ide-new-file" on:click=move |_| create(false)>
+                    {move || t(K::IdeNewFile)}
+                </button>
+                <button class="btn small" data-testid="ide-new-folder" on:click=move |_| create(true)>
+                    {move || t(K::NewFolder)}
+                </button>
+            </div>
+            <div class="ide-tree-body tree">{rows}</div>
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct RowCtx {
+    files: Signal<Vec<IdeFile>>,
+    current: Signal<Option<IdeFileId>>,
+    expanded: RwSignal<HashSet<IdeFileId>>,
+    on_open: Callback<IdeFileId>,
+    on_ask: Callback<TreeAsk>,
+}
+
+impl RowCtx {
+    /// One row, and for an open folder the rows below it.
+    fn row(self, all: &[IdeFile], file: &IdeFile) -> AnyView {
+        let id = file.id;
+        let on_ask = self.on_ask;
+        let ask = move |make: fn(IdeFile) -> TreeAsk| {
+            let files = self.files;
+            move |ev: leptos::ev::MouseEvent| {
+                ev.stop_propagation();
+                if let Some(file) =
+                    files.with_untracked(|all| all.iter().find(|f| f.id == id).cloned())
+                {
+                    on_ask.run(make(file));
+                }
+            }
+        };
+        let actions = view! {
+            <button
+                class="row-action"
+                data-testid="ide-rename"
+                title=move || t(K::Rename)
+                aria-label=move || t(K::Rename)
+                on:click=ask(TreeAsk::Rename)
+            >
+                "✎"
+            </button>
+            <button
+                class="row-action"
+                data-testid="ide-move"
+                title=move || t(K::IdeMove)
+                aria-label=move || t(K::IdeMove)
+                on:click=ask(TreeAsk::Move)
+            >
+                "⇄"
+            </button>
+            <button
+                class="row-action danger"
+                data-testid="ide-delete"
+                title=move || t(K::Delete)
+                aria-label=move || t(K::Delete)
+                on:click=ask(TreeAsk::Delete)
+            >
+                "×"
+            </button>
+        };
+        if !file.is_dir {
+            let active = move || self.current.get() == Some(id);
+            let published = file.published_job_id.map(|job| {
+                view! {
+                    <span class="id" title=move || t(K::IdePublishedMark)>
+                        "→#"
+                        {job.0}
+                    </span>
+                }
+            });
+            let on_open = self.on_open;
+            return view! {
+                <div
+                    class="tree-row ide-file"
+                    class:active=active
+                    data-testid="ide-file"
+                    data-file-id=id.0
+                    data-name=file.name.clone()
+                    role="button"
+                    tabindex="0"
+                    on:click=move |_| on_open.run(id)
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            on_open.run(id);
+                        }
+                    }
+                >
+                    <span class="ide-type" data-type=file.job_type.as_str()>
+                        {type_mark(file.job_type)}
+                    </span>
+                    <span class="name">{file.name.clone()}</span>
+                    {published}
+                    {actions}
+                </div>
+            }
+            .into_any();
+        }
+        let expanded = self.expanded;
+        let is_open = expanded.with(|set| set.contains(&id));
+        let toggle = move |_| {
+            expanded.update(|set| {
+                if !set.remove(&id) {
+                    set.insert(id);
+                }
+            })
+        };
+        let scope = file.scope;
+        let create = move |dir: bool| {
+            move |ev: leptos::ev::MouseEvent| {
+                ev.stop_propagation();
+                on_ask.run(TreeAsk::Create {
+                    scope,
+                    parent: Some(id),
+                    dir,
+                });
+            }
+        };
+        let below: Vec<AnyView> = if is_open {
+            children(all, file.scope, Some(id))
+                .into_iter()
+                .map(|child| self.row(all, child))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let empty = (is_open && below.is_empty())
+            .then(|| view! { <p class="tree-empty">{move || t(K::IdeFolderEmpty)}</p> });
+        view! {
+            <div class="tree-folder">
+                <div
+                    class="tree-row folder ide-folder"
+                    data-testid="ide-folder"
+                    data-file-id=id.0
+                    data-name=file.name.clone()
+                    on:click=toggle
+                >
+                    <button
+                        class="twisty"
+                        class:open=is_open
+                        aria-expanded=is_open.to_string()
+                        aria-label=move || t(K::IdeToggleFolder)
+                    >
+                        "▸"
+                    </button>
+                    <span class="icon folder-icon"></span>
+                    <span class="name">{file.name.clone()}</span>
+                    <button
+                        class="row-action"
+                        data-testid="ide-new-file-here"
+                        title=move || t(K::IdeNewFileHere)
+                        aria-label=move || t(K::IdeNewFileHere)
+                        on:click=create(false)
+                    >
+                        "+"
+                    </button>
+                    <button
+                        class="row-action"
+                        data-testid="ide-new-folder-here"
+                        title=move || t(K::IdeNewFolderHere)
+                        aria-label=move || t(K::IdeNewFolderHere)
+                        on:click=create(true)
+                    >
+                        <span class="icon folder-icon small"></span>
+                    </button>
+                    {actions}
+                </div>
+                {is_open.then(|| view! { <div class="tree-children">{below} {empty}</div> })}
+            </div>
+        }
+        .into_any()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn file(id: i64, parent: Option<i64>, name: &str, is_dir: bool) -> IdeFile {
+        IdeFile {
+            id: IdeFileId(id),
+            scope: IdeScope::Personal,
+            parent_id: parent.map(IdeFileId),
+            name: name.to_owned(),
+            is_dir,
+            job_type: JobType::Shell,
+            content: None,
+            published_job_id: None,
+            updated_at: Utc.timestamp_opt(0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn folders_come_first_then_names() {
+        let files = [
+            file(1, None, "b.sh", false),
+            file(2, None, "z", true),
+            file(3, None, "a.sh", false),
+            file(4, Some(2), "inner.sh", false),
+        ];
+        let names: Vec<_> = children(&files, IdeScope::Personal, None)
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["z", "a.sh", "b.sh"]);
+        assert!(children(&files, IdeScope::Shared, None).is_empty());
+    }
+
+    #[test]
+    fn descendants_cover_nested_folders() {
+        let files = [
+            file(1, None, "top", true),
+            file(2, Some(1), "mid", true),
+            file(3, Some(2), "deep.sh", false),
+            file(4, Some(1), "x.sh", false),
+            file(5, None, "other.sh", false),
+        ];
+        let mut below = descendants(&files, IdeFileId(1));
+        below.sort_by_key(|id| id.0);
+        assert_eq!(below, [IdeFileId(2), IdeFileId(3), IdeFileId(4)]);
+        assert!(descendants(&files, IdeFileId(5)).is_empty());
+    }
+}
