@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Hera needs, skipping whatever is already there:
 #   scripts/setup.sh          the wasm32 target, trunk, wasm-bindgen-cli (to build and run)
-#   scripts/setup.sh --test   also Debian's chromium and postgresql (for the test suite)
+#   scripts/setup.sh --test   also Debian's chromium, postgresql and mariadb-server (for the
+#                             test suite; the tests start their own servers on loopback)
 # Versions are the ones verified in docs/toolchain notes: trunk 0.21.14, wasm-bindgen 0.2.130.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ if [[ $want_test == 1 ]]; then
     missing=()
     command -v chromium >/dev/null || missing+=(chromium chromium-driver)
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
     if (( ${#missing[@]} )); then
         sudo=""
         [[ $(id -u) == 0 ]] || sudo="sudo"

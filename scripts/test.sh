@@ -23,8 +23,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "the core compiles for wasm32"
 cargo check -p app --target wasm32-unknown-unknown
 
-step "Rust tests (SQLite and PostgreSQL)"
-HERA_REQUIRE_PG=1 cargo test --workspace --exclude frontend
+step "Rust tests (SQLite, PostgreSQL and MariaDB)"
+HERA_REQUIRE_PG=1 HERA_REQUIRE_MYSQL=1 cargo test --workspace --exclude frontend
 cargo test -p frontend
 
 step "end-to-end in Chromium"

@@ -1,6 +1,7 @@
-//! SQL jobs against a real PostgreSQL server on loopback (a throwaway cluster): statements split
-//! the way psql would, result tables and row counts in the log, the first failing statement
-//! failing the attempt, and a cancel that stops the statement on the database server too.
+//! SQL jobs against real PostgreSQL and MariaDB servers on loopback (throwaway ones):
+//! statements split the way psql and mysql would, result tables and row counts in the log, the
+//! first failing statement failing the attempt, and a cancel that stops the statement on the
+//! database server too.
 
 mod common;
 
@@ -8,7 +9,7 @@ use app::{
     api::Instance,
     domain::{AttemptState, InstanceState},
 };
-use common::{PgCluster, TestServer};
+use common::{MySqlServer, PgCluster, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -202,5 +203,94 @@ async fn a_cancel_stops_the_statement_on_the_database_server() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(gone, "pg_sleep still runs on the server after the cancel");
+    server.stop().await;
+}
+
+fn mysql() -> Option<MySqlServer> {
+    let server = MySqlServer::start();
+    if server.is_none() {
+        assert!(
+            std::env::var("HERA_REQUIRE_MYSQL").is_err(),
+            "HERA_REQUIRE_MYSQL is set but MariaDB is not installed"
+        );
+        eprintln!("MariaDB is not installed here: the MySQL job tests are skipped");
+    }
+    server
+}
+
+#[tokio::test]
+async fn mysql_statements_procedures_and_cancel() {
+    let Some(mysql) = mysql() else { return };
+    let server = TestServer::start(1).await;
+    let folder = server.folder("mysql").await;
+    let script = "create table `order` (id int primary key, note text); # a comment; here\n\
+        insert into `order` values (1, 'it\\'s; ok'), (2, \"dq\"), (3, 'x');\n\
+        DELIMITER //\n\
+        create procedure bump() begin update `order` set note = concat(note, '!'); select 1; end//\n\
+        DELIMITER ;\n\
+        call bump();\n\
+        select id, note from `order` order by id;";
+    let job = sql_job(&server, folder, "load", script, &mysql.url).await;
+    let instance = server.wait_terminal(run(&server, job).await).await;
+    let log = server.log_page(instance.attempts[0].id).await.text;
+    assert_eq!(instance.state, InstanceState::Success, "{log}");
+    for expected in [
+        "statement 2 of 5 (line 2): insert into `order`",
+        "3 row(s) affected",
+        "statement 3 of 5 (line 4): create procedure bump() begin update",
+        "1  | it's; ok!\n",
+        "3 row(s) (1 not shown; hera.sql.max_rows = 2)",
+        "5 statement(s) succeeded",
+    ] {
+        assert!(log.contains(expected), "missing {expected:?} in:\n{log}");
+    }
+
+    // A cancel stops the statement on the server too.
+    let slow = sql_job(
+        &server,
+        folder,
+        "slow",
+        "select sleep(60) as hera_marker",
+        &mysql.url,
+    )
+    .await;
+    let id = run(&server, slow).await;
+    let mut conn = {
+        use sqlx::Connection as _;
+        sqlx::MySqlConnection::connect(&mysql.url).await.unwrap()
+    };
+    let running = "select count(*) from information_schema.processlist \
+                   where info like '%hera_marker%' and id <> connection_id()";
+    let mut seen = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(running)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if n == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the statement never ran on the server");
+    server
+        .post(&format!("/api/instances/{id}/cancel"), json!({}))
+        .await;
+    let instance = server.wait_terminal(id).await;
+    assert_eq!(instance.state, InstanceState::Cancelled);
+    let mut gone = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(running)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if n == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "sleep still runs on the server after the cancel");
     server.stop().await;
 }

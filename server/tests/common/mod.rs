@@ -356,3 +356,106 @@ impl Drop for PgCluster {
         }
     }
 }
+
+/// A throwaway MariaDB server on a free loopback port (Debian's `mariadb-server` binaries, no
+/// grant tables: any user connects), removed on drop; `None` when MariaDB is not installed.
+pub struct MySqlServer {
+    /// `mysql://root@127.0.0.1:<port>/hera`.
+    pub url: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl MySqlServer {
+    pub fn start() -> Option<MySqlServer> {
+        let (install, server) = (
+            Path::new("/usr/bin/mariadb-install-db"),
+            Path::new("/usr/sbin/mariadbd"),
+        );
+        if !install.exists() || !server.exists() {
+            return None;
+        }
+        let dir = tempfile::tempdir().ok()?;
+        let data = dir.path().join("data");
+        let user = if nix_is_root() {
+            "root".to_owned()
+        } else {
+            whoami()
+        };
+        let installed = Command::new(install)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--user={user}"))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            installed,
+            "mariadb-install-db failed in {}",
+            dir.path().display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let log = std::fs::File::create(dir.path().join("server.log")).ok()?;
+        let child = Command::new(server)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={port}"))
+            .arg(format!("--socket={}", dir.path().join("sock").display()))
+            .arg(format!("--user={user}"))
+            .args([
+                "--bind-address=127.0.0.1",
+                "--skip-grant-tables",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=16M",
+            ])
+            .stdout(log.try_clone().ok()?)
+            .stderr(log)
+            .spawn()
+            .ok()?;
+        let server = MySqlServer {
+            url: format!("mysql://root@127.0.0.1:{port}/hera"),
+            dir,
+            child,
+        };
+        // Ready once the client can create the tests' database.
+        for _ in 0..200 {
+            let created = Command::new("mariadb")
+                .args(["--no-defaults", "-h", "127.0.0.1", "-u", "root"])
+                .arg(format!("-P{port}"))
+                .args(["-e", "create database if not exists hera"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if created {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "MariaDB did not start; see {}",
+            server.dir.path().join("server.log").display()
+        );
+    }
+}
+
+fn whoami() -> String {
+    Command::new("id")
+        .arg("-un")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+impl Drop for MySqlServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
