@@ -151,7 +151,7 @@ impl Fetcher {
             .command
             .replace("{uri}", &quote(uri))
             .replace("{file}", &quote(&target.to_string_lossy()));
-        let output = tokio::process::Command::new("bash")
+        let output = tokio::process::Command::new(crate::runner::bash())
             .arg("-c")
             .arg(&command)
             .stdin(std::process::Stdio::null())
