@@ -263,7 +263,9 @@ pub async fn run_file(
         .call(Input::Trigger {
             job: job.id,
             kind: TriggerKind::Manual,
-            params: BTreeMap::new(),
+            // Every run saved a new version of the run job; naming it makes each run its own
+            // instance even within one second (equal triggers of a second are one instance).
+            params: BTreeMap::from([("HERA_IDE_VERSION".to_owned(), job.version.to_string())]),
             at: None,
         })
         .await
