@@ -470,7 +470,7 @@ pub async fn run_attempt(
     let _ = events.send(finish(outcome, exit_code)).await;
 }
 
-fn outcome_word(outcome: AttemptOutcome) -> &'static str {
+pub(crate) fn outcome_word(outcome: AttemptOutcome) -> &'static str {
     match outcome {
         AttemptOutcome::Succeeded => "succeeded",
         AttemptOutcome::Failed => "failed",

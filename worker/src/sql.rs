@@ -24,7 +24,7 @@ use sqlx::{
 };
 use tokio::sync::mpsc;
 
-use crate::runner::{RunnerEvent, Stop, say, stamp};
+use crate::runner::{RunnerEvent, Stop, outcome_word, say, stamp};
 
 /// Rows shown per statement unless `hera.sql.max_rows` says otherwise.
 const DEFAULT_MAX_ROWS: usize = 100;
@@ -138,7 +138,7 @@ pub async fn run(
     say(
         events,
         attempt,
-        &format!("{summary}; {} after {elapsed:.1} s", word(outcome)),
+        &format!("{summary}; {} after {elapsed:.1} s", outcome_word(outcome)),
     )
     .await;
     (outcome, code)
@@ -179,14 +179,6 @@ async fn run_mysql_elsewhere(
     result
         .await
         .unwrap_or_else(|_| Err(Failure::Error("the SQL thread ended early".to_owned())))
-}
-
-fn word(outcome: AttemptOutcome) -> &'static str {
-    match outcome {
-        AttemptOutcome::Succeeded => "succeeded",
-        AttemptOutcome::Failed => "failed",
-        AttemptOutcome::Cancelled => "cancelled",
-    }
 }
 
 enum Failure {

@@ -12,7 +12,7 @@ use app::{
         NewIdeFile,
     },
     domain::{JobType, TriggerKind},
-    engine::{Handled, Input},
+    engine::Input,
     ids::{FolderId, IdeFileId},
 };
 use axum::{
@@ -25,7 +25,7 @@ use chrono::Utc;
 use super::{
     ApiJson, ApiPath, audit,
     defs::{self, check_name, job_or_404},
-    runs::{engine_error, instance_or_404},
+    runs::{engine_error, trigger},
 };
 use crate::{
     AppState,
@@ -258,24 +258,18 @@ pub async fn run_file(
         defs::schedule(&state, &job).await?;
         job
     };
-    let handled = state
-        .scheduler
-        .call(Input::Trigger {
+    let instance = trigger(
+        &state,
+        Input::Trigger {
             job: job.id,
             kind: TriggerKind::Manual,
             // Every run saved a new version of the run job; naming it makes each run its own
             // instance even within one second (equal triggers of a second are one instance).
             params: BTreeMap::from([("HERA_IDE_VERSION".to_owned(), job.version.to_string())]),
             at: None,
-        })
-        .await
-        .map_err(engine_error)?;
-    let Handled::Instance(instance) = handled else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "the scheduler created no instance"
-        )));
-    };
-    let instance = instance_or_404(&state, instance).await?;
+        },
+    )
+    .await?;
     let entry = AuditWrite {
         action: "ide.run".to_owned(),
         job_id: Some(job.id),

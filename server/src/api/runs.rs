@@ -75,22 +75,16 @@ pub async fn run_job(
     } else {
         TriggerKind::Api
     };
-    let handled = state
-        .scheduler
-        .call(Input::Trigger {
+    let instance = trigger(
+        &state,
+        Input::Trigger {
             job: id,
             kind,
             params: body.params.clone(),
             at: body.business_time,
-        })
-        .await
-        .map_err(engine_error)?;
-    let Handled::Instance(instance) = handled else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "the scheduler created no instance"
-        )));
-    };
-    let instance = instance_or_404(&state, instance).await?;
+        },
+    )
+    .await?;
     let names: Vec<&str> = body.params.keys().map(String::as_str).collect();
     let details = if names.is_empty() {
         format!("business time {}", instance.scheduled_at.to_rfc3339())
@@ -111,6 +105,17 @@ pub async fn run_job(
     };
     audit::record(&state, &user, entry).await;
     Ok((StatusCode::CREATED, Json(instance)))
+}
+
+/// Hands a trigger to the scheduler and reads back the instance it created.
+pub(super) async fn trigger(state: &AppState, input: Input) -> ApiResult<Instance> {
+    let handled = state.scheduler.call(input).await.map_err(engine_error)?;
+    let Handled::Instance(instance) = handled else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the scheduler created no instance"
+        )));
+    };
+    instance_or_404(state, instance).await
 }
 
 /// Run-time parameter names are environment variable names, not Hera's own.
