@@ -765,3 +765,33 @@ fn nix_is_root() -> bool {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+#[tokio::test]
+async fn a_broadcast_job_runs_on_every_worker_of_its_group() {
+    let server = TestServer::start(0).await;
+    server.add_worker("w1", "etl", 2).await;
+    server.add_worker("w2", "etl", 2).await;
+    server.add_worker("other", "default", 2).await;
+    let folder = server.folder("bc").await;
+    let job = server
+        .job(
+            folder,
+            "everywhere",
+            "echo on $(hostname) attempt $HERA_ATTEMPT_ID",
+            json!({ "host_group": "etl", "configs": { "hera.broadcast": "true" } }),
+        )
+        .await;
+    let (_, created) = server
+        .post(&format!("/api/jobs/{job}/run"), json!({}))
+        .await;
+    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    assert_eq!(instance.state, InstanceState::Success);
+    let mut workers: Vec<String> = instance
+        .attempts
+        .iter()
+        .map(|a| a.worker_name.clone().unwrap_or_default())
+        .collect();
+    workers.sort();
+    assert_eq!(workers, ["w1", "w2"]);
+    server.stop().await;
+}

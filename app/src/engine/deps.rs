@@ -362,6 +362,11 @@ impl Engine {
                     limits.join("; ")
                 )
             }
+            InstanceState::Queued if job.is_some_and(|j| j.spec.broadcast) => format!(
+                "queued: it runs on every worker of host group `{host_group}` at once and waits until each has {weight} free slot(s) ({} worker(s), {} free in the group)",
+                group.iter().filter(|w| w.takes_work()).count(),
+                free_slots_in_group
+            ),
             InstanceState::Queued if weight > 1 => format!(
                 "queued at position {} of {}: waiting for {weight} free slots on one worker of host group `{host_group}` ({} free in the group)",
                 queue_position.unwrap_or(0),

@@ -135,6 +135,9 @@ pub struct JobSpec {
     pub misfire: MisfirePolicy,
     /// Worker slots one attempt of the job takes (at least 1).
     pub slot_weight: u32,
+    /// Runs on every worker of its host group at once: one attempt per worker; the instance
+    /// succeeds when all of them do (the job's `hera.broadcast = true` config).
+    pub broadcast: bool,
     /// Fire times at or before this instant are never scheduled (jobs born today do not get
     /// instances for the past).
     pub schedule_from: DateTime<Utc>,
@@ -167,6 +170,10 @@ impl JobSpec {
             overlap: job.overlap_policy,
             misfire: job.misfire_policy,
             slot_weight: job.slot_weight.max(1),
+            broadcast: job
+                .configs
+                .get("hera.broadcast")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
             schedule_from: job.created_at,
         }
     }
@@ -555,7 +562,10 @@ pub struct Engine {
     /// Non-terminal attempts.
     attempts: BTreeMap<AttemptId, AttemptRecord>,
     /// The attempt currently running for an instance.
-    current_attempt: BTreeMap<InstanceId, AttemptId>,
+    /// The active attempts of each running instance (several for a broadcast job).
+    current_attempts: BTreeMap<InstanceId, BTreeSet<AttemptId>>,
+    /// A broadcast instance's first failed attempt and why, while its other attempts run.
+    broadcast_failures: BTreeMap<InstanceId, (AttemptRecord, String)>,
     workers: BTreeMap<WorkerId, WorkerState>,
     /// Ready instances in dispatch order: priority (highest first), business time, arrival.
     queue: BTreeSet<QueueKey>,
@@ -604,7 +614,8 @@ impl Engine {
             instances: BTreeMap::new(),
             by_job_time: BTreeMap::new(),
             attempts: BTreeMap::new(),
-            current_attempt: BTreeMap::new(),
+            current_attempts: BTreeMap::new(),
+            broadcast_failures: BTreeMap::new(),
             workers: BTreeMap::new(),
             queue: BTreeSet::new(),
             queue_keys: BTreeMap::new(),
@@ -667,7 +678,11 @@ impl Engine {
                 .get(&attempt.job)
                 .map_or(1, |j| j.spec.slot_weight.max(1));
             worker.running.insert(attempt.id, weight);
-            engine.current_attempt.insert(attempt.instance, attempt.id);
+            engine
+                .current_attempts
+                .entry(attempt.instance)
+                .or_default()
+                .insert(attempt.id);
             engine.attempts.insert(attempt.id, attempt);
         }
         let lost_at = now + engine.config.worker_grace;
@@ -875,7 +890,11 @@ impl Engine {
                 let Some(ended) = self.end_attempt(attempt, AttemptState::Failed, None, now) else {
                     return Ok(Handled::Ignored);
                 };
-                self.attempt_failed(now, instance, &ended, &reason);
+                if let Some((ended, reason)) =
+                    self.last_of_broadcast(instance, Some((ended, reason)))
+                {
+                    self.attempt_failed(now, instance, &ended, &reason);
+                }
                 Ok(Handled::Done)
             }
         };
@@ -1387,10 +1406,12 @@ impl Engine {
                 record.cancel_requested = true;
                 self.effects
                     .push_back(Effect::PersistInstance(record.clone()));
-                if let Some(attempt) = self
-                    .current_attempt
+                for attempt in self
+                    .current_attempts
                     .get(&id)
-                    .and_then(|a| self.attempts.get(a))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| self.attempts.get(a))
                 {
                     self.effects.push_back(Effect::Cancel {
                         worker: attempt.worker,
@@ -1451,6 +1472,24 @@ impl Engine {
             return;
         };
         let instance = attempt.instance;
+        if self.current_attempts.contains_key(&instance) {
+            // Other attempts of a broadcast still run: this one counts as failed.
+            let why = format!("attempt {attempt_id} was lost with its worker");
+            self.broadcast_failures
+                .entry(instance)
+                .or_insert((attempt, why));
+            return;
+        }
+        if let Some((failed, why)) = self.broadcast_failures.remove(&instance) {
+            let cancelled = self
+                .instances
+                .get(&instance)
+                .is_some_and(|r| r.cancel_requested);
+            if !cancelled {
+                self.attempt_failed(now, instance, &failed, &why);
+                return;
+            }
+        }
         let Some(record) = self.instances.get_mut(&instance) else {
             return;
         };
@@ -1553,6 +1592,27 @@ impl Engine {
         let Some(attempt) = self.end_attempt(id, state, exit_code, at) else {
             return Handled::Ignored;
         };
+        let failure = (outcome != AttemptOutcome::Succeeded).then(|| {
+            let why = if state == AttemptState::TimedOut {
+                let limit = self
+                    .jobs
+                    .get(&attempt.job)
+                    .and_then(|job| job.spec.timeout_secs)
+                    .unwrap_or_default();
+                format!("timed out after {limit} s")
+            } else {
+                exit_code.map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"))
+            };
+            (attempt, why)
+        });
+        if self.current_attempts.contains_key(&instance) {
+            // A broadcast: the instance ends with its last attempt.
+            if let Some(failure) = failure {
+                self.broadcast_failures.entry(instance).or_insert(failure);
+            }
+            return Handled::Done;
+        }
+        let failure = self.last_of_broadcast(instance, failure);
         if cancel_requested {
             self.set_state(
                 now,
@@ -1562,24 +1622,9 @@ impl Engine {
             );
             return Handled::Done;
         }
-        match outcome {
-            AttemptOutcome::Succeeded => {
-                self.set_state(now, instance, InstanceState::Success, None);
-            }
-            _ => {
-                let why = if state == AttemptState::TimedOut {
-                    let limit = self
-                        .jobs
-                        .get(&attempt.job)
-                        .and_then(|job| job.spec.timeout_secs)
-                        .unwrap_or_default();
-                    format!("timed out after {limit} s")
-                } else {
-                    exit_code
-                        .map_or_else(|| "no exit code".to_owned(), |c| format!("exit code {c}"))
-                };
-                self.attempt_failed(now, instance, &attempt, &why);
-            }
+        match failure {
+            None => self.set_state(now, instance, InstanceState::Success, None),
+            Some((attempt, why)) => self.attempt_failed(now, instance, &attempt, &why),
         }
         Handled::Done
     }
@@ -1621,7 +1666,21 @@ impl Engine {
 
     fn current_attempt_instance(&self, attempt: AttemptId) -> Option<&InstanceRecord> {
         let instance = self.attempts.get(&attempt)?.instance;
-        (self.current_attempt.get(&instance) == Some(&attempt)).then(|| &self.instances[&instance])
+        self.current_attempts
+            .get(&instance)
+            .is_some_and(|current| current.contains(&attempt))
+            .then(|| &self.instances[&instance])
+    }
+
+    /// After the last attempt of an instance ended: the failure to handle, this attempt's or
+    /// (for a broadcast) the first one of its other attempts.
+    fn last_of_broadcast(
+        &mut self,
+        instance: InstanceId,
+        failure: Option<(AttemptRecord, String)>,
+    ) -> Option<(AttemptRecord, String)> {
+        let earlier = self.broadcast_failures.remove(&instance);
+        earlier.or(failure)
     }
 
     /// Moves an active attempt to a terminal state and frees its slot.
@@ -1644,8 +1703,11 @@ impl Engine {
         if let Some(worker) = self.workers.get_mut(&attempt.worker) {
             worker.running.remove(&id);
         }
-        if self.current_attempt.get(&attempt.instance) == Some(&id) {
-            self.current_attempt.remove(&attempt.instance);
+        if let Some(current) = self.current_attempts.get_mut(&attempt.instance)
+            && current.remove(&id)
+            && current.is_empty()
+        {
+            self.current_attempts.remove(&attempt.instance);
         }
         self.effects
             .push_back(Effect::PersistAttempt(attempt.clone()));
@@ -1799,56 +1861,92 @@ impl Engine {
             };
             let group = &job.spec.host_group;
             let weight = job.spec.slot_weight.max(1);
-            let worker = self
-                .workers
-                .iter()
-                .filter(|(_, w)| w.takes_work() && &w.host_group == group)
-                .map(|(wid, w)| (w.free(), *wid))
-                .filter(|(free, _)| *free >= weight)
-                // Most free slots first; the lowest id wins ties (deterministic).
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            // No worker of this group has room: the instance waits (why is answered on demand);
-            // a lighter instance behind it may still fit.
-            let Some((_, worker_id)) = worker else {
-                continue;
+            let fits = |w: &WorkerState| w.takes_work() && &w.host_group == group;
+            let targets: Vec<WorkerId> = if job.spec.broadcast {
+                // Every worker of the group at once, or none: it waits until all have room.
+                let group_workers: Vec<(WorkerId, u32)> = self
+                    .workers
+                    .iter()
+                    .filter(|(_, w)| fits(w))
+                    .map(|(wid, w)| (*wid, w.free()))
+                    .collect();
+                if group_workers.is_empty() || group_workers.iter().any(|(_, f)| *f < weight) {
+                    continue;
+                }
+                group_workers.into_iter().map(|(wid, _)| wid).collect()
+            } else {
+                let worker = self
+                    .workers
+                    .iter()
+                    .filter(|(_, w)| fits(w))
+                    .map(|(wid, w)| (w.free(), *wid))
+                    .filter(|(free, _)| *free >= weight)
+                    // Most free slots first; the lowest id wins ties (deterministic).
+                    .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                // No worker of this group has room: the instance waits (why is answered on
+                // demand); a lighter instance behind it may still fit.
+                let Some((_, worker_id)) = worker else {
+                    continue;
+                };
+                vec![worker_id]
             };
-            free_slots = free_slots.saturating_sub(weight);
-            self.last_attempt_id += 1;
-            let attempt_id = AttemptId(self.last_attempt_id);
+            free_slots = free_slots.saturating_sub(weight * targets.len() as u32);
+            // Counted before the state change, so the persisted instance carries the count.
             let record = self.instances.get_mut(&id).expect("queued instances exist");
-            record.attempts += 1;
-            let attempt = AttemptRecord {
-                id: attempt_id,
-                instance: id,
-                job: record.job,
-                number: record.attempts,
-                trigger: record.next_trigger,
-                state: AttemptState::Dispatched,
-                worker: worker_id,
-                exit_code: None,
-                created_at: now,
-                started_at: None,
-                finished_at: None,
-            };
-            let (job_version, scheduled_at) = (record.job_version, record.scheduled_at);
-            let params = record.params.clone();
+            let first = record.attempts + 1;
+            record.attempts += targets.len() as u32;
             self.set_state(now, id, InstanceState::Running, None);
-            self.workers
-                .get_mut(&worker_id)
-                .expect("chosen above")
-                .running
-                .insert(attempt_id, weight);
-            self.attempts.insert(attempt_id, attempt.clone());
-            self.current_attempt.insert(id, attempt_id);
-            self.effects
-                .push_back(Effect::PersistAttempt(attempt.clone()));
-            self.effects.push_back(Effect::Dispatch {
-                attempt,
-                job_version,
-                scheduled_at,
-                params,
-            });
+            for (number, worker_id) in (first..).zip(targets) {
+                self.start_attempt(now, id, worker_id, weight, number);
+            }
         }
+    }
+
+    /// Creates attempt `number` of a running instance on a worker and dispatches it.
+    fn start_attempt(
+        &mut self,
+        now: DateTime<Utc>,
+        id: InstanceId,
+        worker_id: WorkerId,
+        weight: u32,
+        number: u32,
+    ) {
+        self.last_attempt_id += 1;
+        let attempt_id = AttemptId(self.last_attempt_id);
+        let record = &self.instances[&id];
+        let attempt = AttemptRecord {
+            id: attempt_id,
+            instance: id,
+            job: record.job,
+            number,
+            trigger: record.next_trigger,
+            state: AttemptState::Dispatched,
+            worker: worker_id,
+            exit_code: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+        };
+        let (job_version, scheduled_at) = (record.job_version, record.scheduled_at);
+        let params = record.params.clone();
+        self.workers
+            .get_mut(&worker_id)
+            .expect("chosen by dispatch")
+            .running
+            .insert(attempt_id, weight);
+        self.attempts.insert(attempt_id, attempt.clone());
+        self.current_attempts
+            .entry(id)
+            .or_default()
+            .insert(attempt_id);
+        self.effects
+            .push_back(Effect::PersistAttempt(attempt.clone()));
+        self.effects.push_back(Effect::Dispatch {
+            attempt,
+            job_version,
+            scheduled_at,
+            params,
+        });
     }
 
     fn prune(&mut self, now: DateTime<Utc>) {

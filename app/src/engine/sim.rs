@@ -73,6 +73,7 @@ pub(super) fn job(id: i64, cron: Option<&str>, deps: &[i64]) -> JobSpec {
         overlap: OverlapPolicy::Allow,
         misfire: MisfirePolicy::FireOnceNow,
         slot_weight: 1,
+        broadcast: false,
         schedule_from: DateTime::<Utc>::MIN_UTC,
     }
 }

@@ -11,7 +11,9 @@ use super::{
 };
 use crate::{
     domain::{
-        AttemptOutcome::Succeeded, CalendarMode, DayKind, DependencyWindow, InstanceState::*,
+        AttemptOutcome::{self, Succeeded},
+        CalendarMode, DayKind, DependencyWindow,
+        InstanceState::*,
         MisfirePolicy, OnSkip, TriggerKind,
     },
     ids::{CalendarId, InstanceId, JobId},
@@ -536,4 +538,120 @@ fn a_worker_over_its_load_limits_gets_nothing_until_it_is_under() {
     assert_eq!(sim.engine.instances[&id].state, Running);
     sim.run_until("2026-11-24T00:02:00Z");
     assert_eq!(sim.engine.instances[&id].state, Success);
+}
+
+fn broadcast_job(id: i64, retries: u32) -> JobSpec {
+    let mut spec = job(id, None, &[]);
+    spec.broadcast = true;
+    spec.retry_count = retries;
+    spec.retry_delay_secs = 60;
+    spec
+}
+
+/// The (worker, number) of each dispatch of an instance, from the effect history.
+fn dispatches(sim: &Sim, instance: InstanceId) -> Vec<(i64, u32)> {
+    sim.history
+        .iter()
+        .filter_map(|(_, effect)| match effect {
+            Effect::Dispatch { attempt, .. } if attempt.instance == instance => {
+                Some((attempt.worker.0, attempt.number))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_broadcast_job_runs_once_on_every_worker_of_its_group() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    for worker in 1..=3 {
+        sim.add_worker(worker, "etl", 2);
+    }
+    sim.add_worker(4, "default", 2);
+    let mut spec = broadcast_job(1, 0);
+    spec.host_group = "etl".to_owned();
+    sim.add_job(spec);
+    sim.script(1, &[(10, Succeeded), (30, Succeeded), (20, Succeeded)]);
+    let id = run_now(&mut sim, 1);
+    sim.run_until("2026-11-24T00:00:15Z");
+    assert_eq!(dispatches(&sim, id), [(1, 1), (2, 2), (3, 3)]);
+    assert_eq!(
+        sim.engine.instances[&id].state, Running,
+        "until the last ends"
+    );
+    sim.run_until("2026-11-24T00:00:40Z");
+    assert_eq!(sim.engine.instances[&id].state, Success);
+}
+
+#[test]
+fn a_failed_attempt_fails_the_broadcast_after_the_others_end_and_retries_on_all() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 2);
+    sim.add_worker(2, "default", 2);
+    sim.add_job(broadcast_job(1, 1));
+    sim.script(
+        1,
+        &[
+            (5, AttemptOutcome::Failed),
+            (30, Succeeded),
+            (10, Succeeded),
+            (10, Succeeded),
+        ],
+    );
+    let id = run_now(&mut sim, 1);
+    sim.run_until("2026-11-24T00:00:20Z");
+    assert_eq!(
+        sim.engine.instances[&id].state, Running,
+        "the other still runs"
+    );
+    sim.run_until("2026-11-24T00:00:31Z");
+    let record = &sim.engine.instances[&id];
+    assert_eq!(record.state, RetryWait);
+    assert!(
+        record
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("attempt 1 failed (exit code 1); retry 1 of 1")),
+        "{:?}",
+        record.reason
+    );
+    sim.run_until("2026-11-24T00:10:00Z");
+    assert_eq!(sim.engine.instances[&id].state, Success);
+    assert_eq!(dispatches(&sim, id), [(1, 1), (2, 2), (1, 3), (2, 4)]);
+}
+
+#[test]
+fn a_broadcast_waits_for_room_on_every_worker_and_cancels_everywhere() {
+    let mut sim = Sim::new("2026-11-24T00:00:00Z");
+    sim.add_worker(1, "default", 1);
+    sim.add_worker(2, "default", 1);
+    sim.add_job(job(2, None, &[]));
+    sim.script(2, &[(60, Succeeded)]);
+    sim.add_job(broadcast_job(1, 0));
+    sim.script(1, &[(600, Succeeded), (600, Succeeded)]);
+    let busy = run_now(&mut sim, 2);
+    sim.run_until("2026-11-24T00:00:01Z");
+    assert_eq!(sim.engine.instances[&busy].state, Running);
+    let id = run_now(&mut sim, 1);
+    sim.run_until("2026-11-24T00:00:30Z");
+    assert_eq!(
+        sim.engine.instances[&id].state, Queued,
+        "one worker is full"
+    );
+    assert_eq!(
+        sim.engine.why(id).unwrap().summary,
+        "queued: it runs on every worker of host group `default` at once and waits until each has 1 free slot(s) (2 worker(s), 1 free in the group)"
+    );
+    sim.run_until("2026-11-24T00:01:30Z");
+    assert_eq!(sim.engine.instances[&id].state, Running);
+    assert_eq!(dispatches(&sim, id).len(), 2);
+    sim.input(Input::Cancel { instance: id }).unwrap();
+    sim.run_until("2026-11-24T00:02:00Z");
+    assert_eq!(sim.engine.instances[&id].state, Cancelled);
+    let cancels = sim
+        .history
+        .iter()
+        .filter(|(_, e)| matches!(e, Effect::Cancel { .. }))
+        .count();
+    assert_eq!(cancels, 2);
 }
