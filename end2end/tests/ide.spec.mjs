@@ -2,7 +2,7 @@
 // two-line script, wait for the autosave, select only the second line and "Run selection": the
 // live log shows `second` and never `first`, and the run is in the history. Then publish the file
 // as a new job and follow the link to the job page.
-// Screenshots: ide, ide-dark, ide-publish.
+// Screenshots: ide, ide-preview, ide-dark, ide-publish.
 import { expect, test } from "@playwright/test";
 
 const password = process.env.HERA_PASSWORD;
@@ -87,6 +87,13 @@ test("write, run a selection and publish a file in the development center", asyn
   const run = page.getByTestId("ide-run-row").first();
   await expect(run).toHaveAttribute("data-state", "success");
   await expect(page.getByTestId("ide-run-row")).toHaveCount(1);
+
+  // Preview: the text as a run would see it, rendered by the server.
+  await page.getByTestId("ide-preview").click();
+  await expect(page.getByTestId("ide-preview-text")).toHaveText("echo first\necho second");
+  await page.screenshot({ path: "screenshots/ide-preview.png" });
+  await page.getByTestId("ide-preview").click();
+  await expect(page.getByTestId("ide-preview-panel")).toHaveCount(0);
   await page.screenshot({ path: "screenshots/ide.png" });
 
   // The dark theme.

@@ -20,8 +20,8 @@ use crate::{
         backfill::BackfillPage, backfill_new::NewBackfillPage, backfills::BackfillsPage,
         calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, home::HomePage,
         ide::IdePage, instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage,
-        log::LogPage, login::LoginPage, search::SearchPage, timeline::TimelinePage,
-        workers::WorkersPage,
+        log::LogPage, login::LoginPage, resources::ResourcesPage, search::SearchPage,
+        timeline::TimelinePage, workers::WorkersPage,
     },
     theme::{self, Theme},
 };
@@ -142,6 +142,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("backfills/new") view=NewBackfillPage />
                     <Route path=path!("backfills/:id") view=BackfillPage />
                     <Route path=path!("workers") view=WorkersPage />
+                    <Route path=path!("resources") view=ResourcesPage />
                     <Route path=path!("ide") view=IdePage />
                     <Route path=path!("timeline") view=TimelinePage />
                     <Route path=path!("search") view=SearchPage />

@@ -7,7 +7,7 @@
 
 use app::domain::{
     BackfillOrder, BackfillVersion, CalendarMode, DayKind, DependencyWindow, MisfirePolicy, OnSkip,
-    OverlapPolicy, TriggerKind,
+    OverlapPolicy, RetryBackoff, TriggerKind,
 };
 use leptos::prelude::*;
 
@@ -509,6 +509,10 @@ catalogue! {
     IdeRunSelection => "Run selection", "运行选中部分";
     IdeRunSelectionHint => "Select text in the editor to run only that part", "在编辑器中选中文字，只运行这一部分";
     IdePublish => "Publish…", "发布…";
+    IdePreview => "Preview", "预览";
+    IdePreviewHint => "Show the text as a run would see it now: configs, ${zdt…} and $[…] macros rendered", "显示现在运行时实际执行的内容：替换配置、${zdt…} 和 $[…] 宏";
+    IdePreviewTitle => "Rendered for now, in your time zone", "按当前时间、你的时区渲染";
+    IdePreviewAgain => "Render again", "重新渲染";
     IdePublishTitle => "Publish {name}", "发布 {name}";
     IdePublishNew => "As a new job", "作为新任务";
     IdePublishUpdate => "As a new version of a job", "作为已有任务的新版本";
@@ -524,6 +528,95 @@ catalogue! {
     IdeNoRuns => "No runs yet.", "还没有运行。";
     IdeWaitingForWorker => "Waiting for a worker…", "等待执行机器…";
     IdeLogHint => "Run the file to see its log here.", "运行文件后，日志会显示在这里。";
+    // Resource center
+    NavResources => "Resources", "资源中心";
+    ResTitle => "Resource center", "资源中心";
+    ResSubtitle => "Files that jobs fetch into their work directory before they run. Uploading a name again makes a new version.",
+        "任务运行前拉取到工作目录的文件。同名再次上传即生成新版本。";
+    ResUpload => "Upload a file", "上传文件";
+    ResDropHere => "Drop a file here, or click to choose one", "将文件拖放到此处，或点击选择";
+    ResDropHint => "Sent as it is, up to the server's limit (100 MiB by default)",
+        "原样上传，不超过服务器的限制（默认 100 MiB）";
+    ResChooseOther => "Click or drop another file to replace it", "点击或拖放其他文件以更换";
+    ResNameLabel => "Name", "名称";
+    ResNameHint => "May contain /, e.g. lib/udf.jar", "可包含 /，例如 lib/udf.jar";
+    ResUploadButton => "Upload", "上传";
+    ResUploading => "Uploading…", "上传中…";
+    ResExists => "This name exists (latest v{latest}): the upload becomes version {next}. Jobs pinned to an older version keep it.",
+        "该名称已存在（最新 v{latest}）：本次上传将成为第 {next} 版。固定了旧版本的任务不受影响。";
+    ResNewName => "A new resource: the upload becomes version 1.", "新资源：本次上传为第 1 版。";
+    ResUploaded => "Uploaded {name}, version {version}.", "已上传 {name}，第 {version} 版。";
+    ResHelpTitle => "Using a resource in a job", "在任务中使用资源";
+    ResHelpLatestCode => "hera:<name>", "hera:<名称>";
+    ResHelpLatest => "is the latest version,", "表示最新版本，";
+    ResHelpPinnedCode => "hera:<name>@<version>", "hera:<名称>@<版本>";
+    ResHelpPinned => "a fixed one.", "表示固定版本。";
+    ResHelpConfig => "In the hera.resources config of the job or of its folder, one per line: <uri> [local name]",
+        "在任务或其目录的 hera.resources 配置项中，每行一个：<uri> [本地文件名]";
+    ResHelpConfigCode => "hera:lib/udf.jar\nhera:dim/map.csv@2 data/map.csv",
+        "hera:lib/udf.jar\nhera:dim/map.csv@2 data/map.csv";
+    ResHelpScript => "Or as a line of the script:", "或在脚本中写一行：";
+    ResHelpScriptCode => "download[hera:dim/map.csv map.csv]", "download[hera:dim/map.csv map.csv]";
+    ResLatest => "Latest", "最新版本";
+    ResSize => "Size", "大小";
+    ResSha => "SHA-256", "SHA-256";
+    ResUploadedBy => "Uploaded by", "上传人";
+    ResUploadedAt => "Uploaded", "上传时间";
+    ResUseAs => "Use as", "引用方式";
+    ResNone => "No resources yet. Upload a file to start.", "还没有资源，先上传一个文件。";
+    ResVersions => "Versions", "版本";
+    ResVersionsOf => "Versions of {name}", "{name} 的版本";
+    ResCopy => "Copy", "复制";
+    ResCopied => "Copied", "已复制";
+    ResCopyFailed => "Cannot copy", "无法复制";
+    ResCopyTitle => "Copy {uri}", "复制 {uri}";
+    ResDeleteQuestion => "Delete {name} with all its {count} version(s)? Jobs that still name it will fail before they start.",
+        "删除 {name} 及其全部 {count} 个版本？仍引用它的任务将在启动前失败。";
+    // Execution settings (job editor and summary)
+    Execution => "Execution", "执行";
+    RetryCountHint => "Attempts after a failed one", "失败后再尝试的次数";
+    RetryDelayHint => "Wait before the first retry", "首次重试前的等待";
+    RetryBackoffLabel => "Retry backoff", "重试退避";
+    RetryBackoffHint => "Exponential doubles the delay each retry", "指数：每次重试间隔翻倍";
+    BackoffFixed => "fixed", "固定";
+    BackoffExponential => "exponential", "指数";
+    RetryMaxDelay => "Max retry delay (s)", "最大重试间隔（秒）";
+    RetryMaxDelayHint => "Cap of the exponential delay", "指数退避的间隔上限";
+    Timeout => "Timeout (s)", "超时（秒）";
+    TimeoutHint => "Longer attempts are killed; empty: none", "超时的执行被终止；留空不限";
+    ExpectedDuration => "Expected duration (s)", "预计时长（秒）";
+    ExpectedDurationHint => "Longer attempts raise an overdue notice", "超出则提示超时（继续运行）";
+    SlotWeight => "Worker slots", "占用槽位";
+    SlotWeightHint => "Worker slots one run takes (1–64)", "每次运行占用的执行机器槽位（1–64）";
+    PriorityHint => "Dispatched first when slots are short", "槽位不足时优先派发";
+    NoLimit => "none", "不限";
+    TimeoutView => "timeout", "超时";
+    ExpectedView => "expected", "预计";
+    SlotsTaken => "{n} worker slot(s) per run", "每次运行占 {n} 个槽位";
+    BackoffUpTo => "exponential, at most {max}s apart", "指数退避，间隔最长 {max} 秒";
+    // Job secrets
+    Secrets => "Secrets", "密钥";
+    SecretsHint => "Attempts get them as environment variables. Values are stored encrypted and never shown again.",
+        "执行时作为环境变量提供。值加密存储，设置后不再显示。";
+    SecretWhere => "Set on", "设置位置";
+    SecretsNone => "No secrets for this job.", "此任务没有密钥。";
+    SecretName => "Name (an environment variable)", "名称（环境变量名）";
+    SecretValueLabel => "Value", "值";
+    SecretSet => "Set secret", "设置密钥";
+    SecretFormHint => "Setting a name this job has replaces its value; a folder's secret of the same name is overridden for this job.",
+        "设置本任务已有的名称会替换其值；目录中的同名密钥将在本任务中被覆盖。";
+    SecretSaved => "{name} is set.", "已设置 {name}。";
+    SecretOnJob => "this job", "本任务";
+    SecretFromFolder => "inherited from folder {folder}", "继承自目录 {folder}";
+    SecretOverridden => "overridden", "已被覆盖";
+    SecretOverriddenHint => "The job or a nearer folder sets the same name: its value is used",
+        "本任务或更近的目录设置了同名密钥，以其值为准";
+    SecretRemoveQuestion => "Remove the secret {name} from this job? Its next attempts no longer get this value.",
+        "从此任务移除密钥 {name}？之后的执行将不再获得这个值。";
+    AuSecretSet => "set secret", "设置密钥";
+    AuSecretDelete => "remove secret", "移除密钥";
+    AuResourceUpload => "upload resource", "上传资源";
+    AuResourceDelete => "delete resource", "删除资源";
     // States (badges)
     StWaiting => "waiting", "等待依赖";
     StQueued => "queued", "排队中";
@@ -663,6 +756,14 @@ pub fn on_skip_label(on_skip: OnSkip) -> K {
     }
 }
 
+/// The label of a retry backoff.
+pub fn backoff_label(backoff: RetryBackoff) -> K {
+    match backoff {
+        RetryBackoff::Fixed => K::BackoffFixed,
+        RetryBackoff::Exponential => K::BackoffExponential,
+    }
+}
+
 /// The label of a calendar mode.
 pub fn calendar_mode_label(mode: CalendarMode) -> K {
     match mode {
@@ -727,6 +828,10 @@ pub fn audit_action_label(action: &str) -> Option<K> {
         "calendar.update" => K::AuCalendarUpdate,
         "calendar.import" => K::AuCalendarImport,
         "calendar.delete" => K::AuCalendarDelete,
+        "secret.set" => K::AuSecretSet,
+        "secret.delete" => K::AuSecretDelete,
+        "resource.upload" => K::AuResourceUpload,
+        "resource.delete" => K::AuResourceDelete,
         _ => return None,
     })
 }
@@ -826,6 +931,10 @@ mod tests {
             "calendar.update",
             "calendar.import",
             "calendar.delete",
+            "secret.set",
+            "secret.delete",
+            "resource.upload",
+            "resource.delete",
         ] {
             assert!(audit_action_label(action).is_some(), "{action}");
         }

@@ -1,6 +1,7 @@
 //! The one typed HTTP helper. JSON in and out with the DTOs of `app::api`, the session's bearer
 //! token attached, an [`ErrorBody`] decoded into [`ApiError`], a 401 signs the user out, and a
 //! request still in flight is aborted when the reactive owner that started it is cleaned up.
+//! Files go up as raw request bodies ([`post_blob`]) and come down as blobs ([`get_blob`]).
 
 use std::{collections::BTreeMap, fmt};
 
@@ -77,8 +78,37 @@ pub async fn delete(path: impl Into<String>) -> Result<(), ApiError> {
     send(Method::DELETE, path.into(), None).await
 }
 
+/// `POST path` with a file (or any blob) as the raw request body, not JSON and not multipart;
+/// the answer is JSON.
+pub async fn post_blob<T: DeserializeOwned>(
+    path: impl Into<String>,
+    body: &web_sys::Blob,
+) -> Result<T, ApiError> {
+    let body = Body::Raw(body.clone().into());
+    let response = respond(Method::POST, path.into(), Some(body)).await?;
+    decode(response).await
+}
+
+/// `GET path` answered by a file: its content as a blob.
+pub async fn get_blob(path: impl Into<String>) -> Result<web_sys::Blob, ApiError> {
+    let response = respond(Method::GET, path.into(), None).await?;
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|err| ApiError::Network(format!("{err:?}")))
+}
+
 fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|err| ApiError::Network(err.to_string()))
+}
+
+/// A request body: JSON text, or raw bytes (a file) sent as they are.
+enum Body {
+    Json(String),
+    Raw(wasm_bindgen::JsValue),
 }
 
 async fn send<T: DeserializeOwned>(
@@ -86,6 +116,30 @@ async fn send<T: DeserializeOwned>(
     path: String,
     body: Option<String>,
 ) -> Result<T, ApiError> {
+    let response = respond(method, path, body.map(Body::Json)).await?;
+    decode(response).await
+}
+
+/// The JSON answer of a successful request; an empty one (a 204) reads as `null`, which is `()`.
+async fn decode<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, ApiError> {
+    let text = response
+        .text()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))?;
+    let json = if response.status() == 204 || text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(json).map_err(|err| ApiError::Network(err.to_string()))
+}
+
+/// Sends a request; a success status gives the response, any other the server's explanation.
+async fn respond(
+    method: Method,
+    path: String,
+    body: Option<Body>,
+) -> Result<gloo_net::http::Response, ApiError> {
     let network = |err: gloo_net::Error| ApiError::Network(err.to_string());
     let controller = web_sys::AbortController::new().ok();
     let signal = controller.as_ref().map(web_sys::AbortController::signal);
@@ -101,24 +155,21 @@ async fn send<T: DeserializeOwned>(
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(body) => builder
+        Some(Body::Json(body)) => builder
             .header("Content-Type", "application/json")
+            .body(body),
+        Some(Body::Raw(body)) => builder
+            .header("Content-Type", "application/octet-stream")
             .body(body),
         None => builder.build(),
     }
     .map_err(network)?;
     let response = request.send().await.map_err(network)?;
     let status = response.status();
-    let text = response.text().await.map_err(network)?;
     if (200..300).contains(&status) {
-        // A 204 (or any empty answer) has no body: it reads as JSON `null`, which is `()`.
-        let json = if status == 204 || text.trim().is_empty() {
-            "null"
-        } else {
-            &text
-        };
-        return serde_json::from_str(json).map_err(|err| ApiError::Network(err.to_string()));
+        return Ok(response);
     }
+    let text = response.text().await.map_err(network)?;
     if status == 401 {
         AppState::get().sign_out();
     }

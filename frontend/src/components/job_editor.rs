@@ -1,6 +1,7 @@
 //! The job editor, for new jobs and for editing: definition fields, the job's key=value configs
 //! (checked as they are typed), a live preview of the next fire times computed in the browser by
 //! `app::cron`, a dependency picker with each dependency's window and the self-dependency switch,
+//! the execution settings (retries and their backoff, timeout, expected duration, worker slots),
 //! and the server's per-field reasons from a 422 shown next to their fields.
 
 use std::collections::BTreeMap;
@@ -8,7 +9,9 @@ use std::collections::BTreeMap;
 use app::{
     api::{Calendar, Job, JobInput},
     cron::Schedule,
-    domain::{CalendarMode, DependencyWindow, JobType, MisfirePolicy, OnSkip, OverlapPolicy},
+    domain::{
+        CalendarMode, DependencyWindow, JobType, MisfirePolicy, OnSkip, OverlapPolicy, RetryBackoff,
+    },
     ids::{CalendarId, FolderId, JobId},
 };
 use leptos::prelude::*;
@@ -25,7 +28,8 @@ use crate::{
         kv_rows::{KvRow, KvRows},
     },
     i18n::{
-        K, calendar_mode_label, fill, misfire_label, on_skip_label, overlap_label, t, window_label,
+        K, backoff_label, calendar_mode_label, fill, misfire_label, on_skip_label, overlap_label,
+        t, window_label,
     },
 };
 
@@ -48,6 +52,11 @@ const FIELDS: &[&str] = &[
     "calendar_mode",
     "retry_count",
     "retry_delay_secs",
+    "retry_backoff",
+    "retry_max_delay_secs",
+    "timeout_secs",
+    "expected_duration_secs",
+    "slot_weight",
     "enabled",
     "priority",
     "overlap_policy",
@@ -102,6 +111,17 @@ fn config_problems(rows: &[(String, String)]) -> Vec<Option<K>> {
             }
         })
         .collect()
+}
+
+/// An optional number of seconds as typed: empty is none, otherwise a whole number (`Err` when
+/// it is not one).
+fn optional_secs(text: &str) -> Result<Option<u32>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        text.parse().map(Some).map_err(|_| ())
+    }
 }
 
 /// A per-dependency setting (window, on-skip) of every dependency in `dependencies`: its value in
@@ -198,16 +218,21 @@ pub fn JobEditor(
             .map_or(MisfirePolicy::FireOnceNow, |j| j.misfire_policy),
     );
     let configs = KvRows::new(job.iter().flat_map(|j| &j.configs));
-    // Settings this editor does not show yet: an edit keeps them as they are.
-    let kept = job.as_ref().map(|j| {
-        (
-            j.retry_backoff,
-            j.retry_max_delay_secs,
-            j.timeout_secs,
-            j.expected_duration_secs,
-            j.slot_weight,
-        )
-    });
+    let backoff = RwSignal::new(
+        job.as_ref()
+            .map_or(RetryBackoff::Fixed, |j| j.retry_backoff),
+    );
+    let max_delay = RwSignal::new(
+        job.as_ref()
+            .map_or(3600, |j| j.retry_max_delay_secs)
+            .to_string(),
+    );
+    let secs_text = |secs: Option<u32>| secs.map(|s| s.to_string()).unwrap_or_default();
+    let timeout = RwSignal::new(secs_text(job.as_ref().and_then(|j| j.timeout_secs)));
+    let expected = RwSignal::new(secs_text(
+        job.as_ref().and_then(|j| j.expected_duration_secs),
+    ));
+    let slot_weight = RwSignal::new(job.as_ref().map_or(1, |j| j.slot_weight).to_string());
     // The jobs that depend on the edited one: unticking "Enabled" warns that they stop waiting.
     let dependents = Memo::new(move |_| {
         editing.map_or_else(Vec::new, |id| {
@@ -313,9 +338,17 @@ pub fn JobEditor(
         }
         let retry_count = retry_count.get_untracked().trim().parse::<u32>();
         let retry_delay = retry_delay.get_untracked().trim().parse::<u32>();
+        let max_delay = max_delay.get_untracked().trim().parse::<u32>();
+        let timeout = optional_secs(&timeout.get_untracked());
+        let expected = optional_secs(&expected.get_untracked());
+        let slot_weight = slot_weight.get_untracked().trim().parse::<u32>();
         for (field, ok) in [
             ("retry_count", retry_count.is_ok()),
             ("retry_delay_secs", retry_delay.is_ok()),
+            ("retry_max_delay_secs", max_delay.is_ok()),
+            ("timeout_secs", timeout.is_ok()),
+            ("expected_duration_secs", expected.is_ok()),
+            ("slot_weight", slot_weight.is_ok()),
         ] {
             if !ok {
                 problems.insert(field.to_owned(), t(K::WholeNumber).to_owned());
@@ -324,12 +357,26 @@ pub fn JobEditor(
         if row_problems.with_untracked(|p| !p.is_empty()) {
             problems.insert("configs".to_owned(), t(K::ConfigsInvalid).to_owned());
         }
-        let (Some(folder_id), Ok(retry_count), Ok(retry_delay), true) = (
+        let (
+            Some(folder_id),
+            Ok(retry_count),
+            Ok(retry_delay),
+            Ok(max_delay),
+            Ok(timeout),
+            Ok(expected),
+            Ok(slot_weight),
+            true,
+        ) = (
             folder_id.get_untracked(),
             retry_count,
             retry_delay,
+            max_delay,
+            timeout,
+            expected,
+            slot_weight,
             problems.is_empty(),
-        ) else {
+        )
+        else {
             local_errors.set(problems);
             return;
         };
@@ -348,11 +395,11 @@ pub fn JobEditor(
             host_group: Some(host_group.get_untracked().trim().to_owned()),
             retry_count: Some(retry_count),
             retry_delay_secs: Some(retry_delay),
-            retry_backoff: kept.map(|k| k.0),
-            retry_max_delay_secs: kept.map(|k| k.1),
-            timeout_secs: kept.and_then(|k| k.2),
-            expected_duration_secs: kept.and_then(|k| k.3),
-            slot_weight: kept.map(|k| k.4),
+            retry_backoff: Some(backoff.get_untracked()),
+            retry_max_delay_secs: Some(max_delay),
+            timeout_secs: timeout,
+            expected_duration_secs: expected,
+            slot_weight: Some(slot_weight),
             enabled: Some(enabled.get_untracked()),
             dependency_windows: Some(dependencies.with_untracked(|deps| {
                 windows.with_untracked(|w| per_dependency(deps, w, DependencyWindow::SameDay))
@@ -495,61 +542,127 @@ pub fn JobEditor(
                     {move || t(K::SelfDependentHint)}
                 </label>
             </Field>
-            <div class="grid-3">
-                <Field label=K::RetryCount name="retry_count" errors=errors>
-                    <input
-                        class="input"
-                        type="number"
-                        min="0"
-                        data-testid="job-retry-count"
-                        bind:value=retry_count
-                    />
-                </Field>
-                <Field label=K::RetryDelay name="retry_delay_secs" errors=errors>
-                    <input
-                        class="input"
-                        type="number"
-                        min="0"
-                        data-testid="job-retry-delay"
-                        bind:value=retry_delay
-                    />
-                </Field>
-                <Field label=K::Enabled name="enabled" errors=errors>
-                    <label class="check">
-                        <input type="checkbox" data-testid="job-enabled" bind:checked=enabled />
-                        {move || t(K::EnabledHint)}
-                    </label>
-                    {disable_warning}
-                </Field>
-            </div>
-            <div class="grid-3">
-                <Field label=K::Priority name="priority" errors=errors>
-                    <select
-                        class="input"
-                        data-testid="job-priority"
-                        on:change=move |ev| {
-                            if let Ok(value) = event_target_value(&ev).parse() {
-                                priority.set(value);
-                            }
-                        }
-                    >
-                        {(1..=5u8)
-                            .rev()
-                            .map(|value| {
-                                let hint = move || match value {
-                                    5 => format!("{value} ({})", t(K::PriorityHigh)),
-                                    1 => format!("{value} ({})", t(K::PriorityLow)),
-                                    _ => value.to_string(),
-                                };
-                                view! {
-                                    <option value=value.to_string() selected=move || priority.get() == value>
-                                        {hint}
-                                    </option>
+            <fieldset class="editor-section" data-testid="job-execution">
+                <legend>{move || t(K::Execution)}</legend>
+                <div class="grid-4">
+                    <Field label=K::RetryCount name="retry_count" hint=K::RetryCountHint errors=errors>
+                        <input
+                            class="input"
+                            type="number"
+                            min="0"
+                            data-testid="job-retry-count"
+                            bind:value=retry_count
+                        />
+                    </Field>
+                    <Field label=K::RetryDelay name="retry_delay_secs" hint=K::RetryDelayHint errors=errors>
+                        <input
+                            class="input"
+                            type="number"
+                            min="0"
+                            data-testid="job-retry-delay"
+                            bind:value=retry_delay
+                        />
+                    </Field>
+                    <Field label=K::RetryBackoffLabel name="retry_backoff" hint=K::RetryBackoffHint errors=errors>
+                        <select
+                            class="input"
+                            data-testid="job-retry-backoff"
+                            on:change=move |ev| {
+                                if let Ok(value) = event_target_value(&ev).parse() {
+                                    backoff.set(value);
                                 }
-                            })
-                            .collect_view()}
-                    </select>
-                </Field>
+                            }
+                        >
+                            {RetryBackoff::ALL
+                                .iter()
+                                .map(|choice| {
+                                    let choice = *choice;
+                                    view! {
+                                        <option value=choice.as_str() selected=move || backoff.get() == choice>
+                                            {move || t(backoff_label(choice))}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </Field>
+                    <Field label=K::RetryMaxDelay name="retry_max_delay_secs" hint=K::RetryMaxDelayHint errors=errors>
+                        <input
+                            class="input"
+                            type="number"
+                            min="0"
+                            data-testid="job-retry-max-delay"
+                            disabled=move || backoff.get() == RetryBackoff::Fixed
+                            bind:value=max_delay
+                        />
+                    </Field>
+                </div>
+                <div class="grid-4">
+                    <Field label=K::Timeout name="timeout_secs" hint=K::TimeoutHint errors=errors>
+                        <input
+                            class="input"
+                            type="number"
+                            min="1"
+                            data-testid="job-timeout"
+                            placeholder=move || t(K::NoLimit)
+                            bind:value=timeout
+                        />
+                    </Field>
+                    <Field
+                        label=K::ExpectedDuration
+                        name="expected_duration_secs"
+                        hint=K::ExpectedDurationHint
+                        errors=errors
+                    >
+                        <input
+                            class="input"
+                            type="number"
+                            min="1"
+                            data-testid="job-expected-duration"
+                            placeholder=move || t(K::NoLimit)
+                            bind:value=expected
+                        />
+                    </Field>
+                    <Field label=K::SlotWeight name="slot_weight" hint=K::SlotWeightHint errors=errors>
+                        <input
+                            class="input"
+                            type="number"
+                            min="1"
+                            max="64"
+                            data-testid="job-slot-weight"
+                            bind:value=slot_weight
+                        />
+                    </Field>
+                    <Field label=K::Priority name="priority" hint=K::PriorityHint errors=errors>
+                        <select
+                            class="input"
+                            data-testid="job-priority"
+                            on:change=move |ev| {
+                                if let Ok(value) = event_target_value(&ev).parse() {
+                                    priority.set(value);
+                                }
+                            }
+                        >
+                            {(1..=5u8)
+                                .rev()
+                                .map(|value| {
+                                    let hint = move || match value {
+                                        5 => format!("{value} ({})", t(K::PriorityHigh)),
+                                        1 => format!("{value} ({})", t(K::PriorityLow)),
+                                        _ => value.to_string(),
+                                    };
+                                    view! {
+                                        <option value=value.to_string() selected=move || priority.get() == value>
+                                            {hint}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </Field>
+                </div>
+            </fieldset>
+            <div class="grid-3">
                 <Field label=K::Overlap name="overlap_policy" errors=errors>
                     <select
                         class="input"
@@ -596,6 +709,13 @@ pub fn JobEditor(
                             .collect_view()}
                     </select>
                 </Field>
+                <Field label=K::Enabled name="enabled" errors=errors>
+                    <label class="check">
+                        <input type="checkbox" data-testid="job-enabled" bind:checked=enabled />
+                        {move || t(K::EnabledHint)}
+                    </label>
+                    {disable_warning}
+                </Field>
             </div>
             <ActionError message=general_error />
             <div class="form-actions">
@@ -622,6 +742,7 @@ fn Field(
     label: K,
     name: &'static str,
     #[prop(optional)] also: &'static [&'static str],
+    #[prop(optional)] hint: Option<K>,
     errors: Memo<BTreeMap<String, String>>,
     children: Children,
 ) -> impl IntoView {
@@ -649,6 +770,7 @@ fn Field(
                     })
                     .collect_view()
             }}
+            {hint.map(|hint| view! { <span class="muted hint">{move || t(hint)}</span> })}
         </div>
     }
 }
@@ -1055,6 +1177,15 @@ mod tests {
             per_dependency(&[a, b], &skips, OnSkip::Done),
             BTreeMap::from([(a, OnSkip::Propagate), (b, OnSkip::Done)])
         );
+    }
+
+    #[test]
+    fn optional_seconds_are_empty_or_a_whole_number() {
+        assert_eq!(optional_secs(""), Ok(None));
+        assert_eq!(optional_secs("  "), Ok(None));
+        assert_eq!(optional_secs(" 90 "), Ok(Some(90)));
+        assert_eq!(optional_secs("1.5"), Err(()));
+        assert_eq!(optional_secs("-1"), Err(()));
     }
 
     #[test]

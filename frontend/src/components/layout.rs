@@ -82,6 +82,9 @@ fn Header() -> impl IntoView {
                 <a href="/timeline" data-testid="nav-timeline">
                     {move || t(K::NavTimeline)}
                 </a>
+                <a href="/resources" data-testid="nav-resources">
+                    {move || t(K::NavResources)}
+                </a>
                 <a href="/ide" data-testid="nav-ide">
                     {move || t(K::NavIde)}
                 </a>

@@ -16,6 +16,7 @@ pub mod log_tail;
 pub mod month;
 pub mod progress;
 pub mod run_dialog;
+pub mod secrets_card;
 pub mod sparkline;
 pub mod state_badge;
 pub mod table;

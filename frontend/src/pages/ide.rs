@@ -7,7 +7,10 @@
 use std::{collections::HashSet, time::Duration};
 
 use app::{
-    api::{Event, IdeFile, IdeFileUpdate, IdeRun, IdeScope, Instance, Job, Worker},
+    api::{
+        Event, IdeFile, IdeFileUpdate, IdeRun, IdeScope, Instance, Job, RenderRequest, Rendered,
+        Worker,
+    },
     domain::JobType,
     ids::{AttemptId, IdeFileId, InstanceId, JobId},
 };
@@ -335,6 +338,25 @@ pub fn IdePage() -> impl IntoView {
     let run_error = action_error(run);
     let has_selection = move || selection.with(|s| !s.trim().is_empty());
 
+    // Preview: the editor's text as an attempt would run it now, in the browser's zone (the
+    // server renders configs, `${zdt…}` and `$[…]` macros).
+    let previewing = RwSignal::new(false);
+    let preview = Action::new_local(move |(): &()| {
+        let body = RenderRequest {
+            script: text.get_untracked(),
+            business_time: browser::now(),
+            timezone: browser::time_zone().unwrap_or_else(|| "UTC".to_owned()),
+            folder_id: None,
+            configs: Default::default(),
+            params: Default::default(),
+        };
+        async move {
+            http::post::<_, Rendered>("/api/render", &body)
+                .await
+                .map(|r| r.rendered)
+        }
+    });
+
     // Ctrl/Cmd+S saves now, wherever the focus is on the page.
     let keys = window_event_listener(ev::keydown, move |ev| {
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("s") {
@@ -591,6 +613,21 @@ pub fn IdePage() -> impl IntoView {
                 </button>
                 <button
                     class="btn small"
+                    class:active=move || previewing.get()
+                    data-testid="ide-preview"
+                    title=move || t(K::IdePreviewHint)
+                    on:click=move |_| {
+                        let show = !previewing.get_untracked();
+                        previewing.set(show);
+                        if show {
+                            preview.dispatch_local(());
+                        }
+                    }
+                >
+                    {move || t(K::IdePreview)}
+                </button>
+                <button
+                    class="btn small"
                     data-testid="ide-publish"
                     on:click=move |_| {
                         published.set(None);
@@ -631,6 +668,33 @@ pub fn IdePage() -> impl IntoView {
                     selection
                 />
             </div>
+            <Show when=move || previewing.get()>
+                <div class="ide-preview card" data-testid="ide-preview-panel">
+                    <div class="ide-preview-head">
+                        <strong>{move || t(K::IdePreviewTitle)}</strong>
+                        <button
+                            class="btn small"
+                            disabled=move || preview.pending().get()
+                            on:click=move |_| {
+                                preview.dispatch_local(());
+                            }
+                        >
+                            {move || t(K::IdePreviewAgain)}
+                        </button>
+                    </div>
+                    {move || match preview.value().get() {
+                        Some(Ok(rendered)) => view! {
+                            <pre class="ide-preview-text" data-testid="ide-preview-text">{rendered}</pre>
+                        }
+                        .into_any(),
+                        Some(Err(err)) => view! {
+                            <p class="error" data-testid="ide-preview-error">{err.to_string()}</p>
+                        }
+                        .into_any(),
+                        None => view! { <p class="muted">{move || t(K::Loading)}</p> }.into_any(),
+                    }}
+                </div>
+            </Show>
         }
         .into_any()
     };

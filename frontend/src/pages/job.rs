@@ -1,8 +1,8 @@
 //! `/jobs/:id`: a job's definition (Edit, Run now, Run with parameters, Pause / Resume with a
 //! "paused since" badge, Backfill…, Delete), its instances as a month calendar where a click
 //! selects one (`?instance=N` selects it from a link) and shows its parameters, "why not started"
-//! answer, actions and attempts, the latest instances as a list, and the job's activity (audit
-//! trail). Live: an event for this job refetches the list, and (at most every second) the
+//! answer, actions and attempts, the latest instances as a list, the job's secrets, and the job's
+//! activity (audit trail). Live: an event for this job refetches the list, and (at most every second) the
 //! calendar, the selected instance and the activity.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::{
     api::{ActionReason, Calendar, Event, Instance, Job, RunRequest},
     cron::Schedule,
-    domain::{DependencyWindow, OnSkip},
+    domain::{DependencyWindow, OnSkip, RetryBackoff},
     ids::{InstanceId, JobId},
 };
 use leptos::prelude::*;
@@ -32,6 +32,7 @@ use crate::{
         job_editor::JobEditor,
         month::Month,
         run_dialog::{RunDialog, run_job},
+        secrets_card::SecretsCard,
         state_badge::StateBadge,
         table::Table,
         why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
@@ -356,6 +357,7 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
                     </div>
                     <InstanceTable instances refetch=move || after_action() />
                 </section>
+                <SecretsCard job=id />
                 <section class="card" data-testid="job-activity">
                     <div class="card-head">
                         <h2>{move || t(K::Activity)}</h2>
@@ -480,6 +482,36 @@ fn JobSummary(job: Job) -> impl IntoView {
     };
     let enabled = if job.enabled { K::Yes } else { K::No };
     let retries = format!("{} × {}s", job.retry_count, job.retry_delay_secs);
+    let backoff =
+        (job.retry_backoff == RetryBackoff::Exponential).then_some(job.retry_max_delay_secs);
+    let retries = move || match backoff {
+        Some(max) => format!(
+            "{retries} · {}",
+            fill(t(K::BackoffUpTo), &[("max", &max.to_string())])
+        ),
+        None => retries.clone(),
+    };
+    let (timeout, expected, slots) = (
+        job.timeout_secs,
+        job.expected_duration_secs,
+        job.slot_weight,
+    );
+    let execution = move || {
+        let secs = |secs: Option<u32>| {
+            secs.map_or_else(
+                || t(K::NoLimit).to_owned(),
+                |s| browser::duration(chrono::TimeDelta::seconds(s.into())),
+            )
+        };
+        format!(
+            "{} {} · {} {} · {}",
+            t(K::TimeoutView),
+            secs(timeout),
+            t(K::ExpectedView),
+            secs(expected),
+            fill(t(K::SlotsTaken), &[("n", &slots.to_string())]),
+        )
+    };
     let (overlap, misfire) = (
         overlap_label(job.overlap_policy),
         misfire_label(job.misfire_policy),
@@ -542,7 +574,14 @@ fn JobSummary(job: Job) -> impl IntoView {
                 <dt>{move || t(K::HostGroup)}</dt>
                 <dd>{job.host_group.clone()}</dd>
                 <dt>{move || t(K::Retries)}</dt>
-                <dd>{retries}</dd>
+                <dd data-testid="job-retries-view">{retries}</dd>
+                <dt>{move || t(K::Execution)}</dt>
+                <dd
+                    data-testid="job-execution-view"
+                    data-timeout=timeout.map(|s| s.to_string()).unwrap_or_default()
+                >
+                    {execution}
+                </dd>
                 <dt>{move || t(K::Priority)}</dt>
                 <dd data-testid="job-priority-view">{job.priority}</dd>
                 <dt>{move || t(K::Policies)}</dt>

@@ -18,6 +18,7 @@ pub mod job;
 pub mod job_new;
 pub mod log;
 pub mod login;
+pub mod resources;
 pub mod search;
 pub mod timeline;
 pub mod workers;
