@@ -5,47 +5,10 @@
 // Screenshots: cluster, cluster-draining, cluster-dark, timeline, timeline-dark, search,
 // search-dark.
 import { expect, test } from "@playwright/test";
-
-const password = process.env.HERA_PASSWORD;
-
-/** Signs in through the login page; returns a helper for authenticated API calls. */
-async function signIn(page) {
-  expect(password, "HERA_PASSWORD must be set (run.sh does)").toBeTruthy();
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill("admin");
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("current-user")).toHaveText("admin");
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);
-  const headers = { Authorization: `Bearer ${token}` };
-  return async (method, path, data) => {
-    const response = await page.request.fetch(path, { method, headers, data });
-    expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBe(true);
-    return response.status() === 204 ? null : response.json();
-  };
-}
-
-/** Fails the test on page errors and console errors, except the 422 the search test asks for. */
-function watchProblems(page) {
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !msg.text().includes("status of 422")) {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
-  return problems;
-}
-
-/** Waits until an instance reached `state`. */
-async function waitFor(api, instanceId, state) {
-  await expect
-    .poll(async () => (await api("GET", `/api/instances/${instanceId}`)).state, { timeout: 60_000 })
-    .toBe(state);
-}
+import { signIn, watchProblems, waitFor } from "./support.mjs";
 
 test("cluster, timeline and search", async ({ page }) => {
-  const problems = watchProblems(page);
+  const problems = watchProblems(page, ["status of 422"]);
   const api = await signIn(page);
   const suffix = Date.now().toString(36);
   const word = `zebracorn${suffix}`;

@@ -6,37 +6,7 @@
 // lines): the time until the layout is drawn, dagre on a 500-node part of it for comparison, and
 // frame times while panning and zooming.
 import { expect, test } from "@playwright/test";
-
-const password = process.env.HERA_PASSWORD;
-
-/** Signs in through the login page; returns a helper for authenticated API calls. */
-async function signIn(page) {
-  expect(password, "HERA_PASSWORD must be set (run.sh does)").toBeTruthy();
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill("admin");
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("current-user")).toHaveText("admin");
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);
-  const headers = { Authorization: `Bearer ${token}` };
-  return async (method, path, data) => {
-    const response = await page.request.fetch(path, { method, headers, data });
-    expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBe(true);
-    return response.status() === 204 ? null : response.json();
-  };
-}
-
-/** Fails the test on page errors and unexpected console errors. */
-function watchProblems(page) {
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
-  return problems;
-}
+import { signIn, watchProblems } from "./support.mjs";
 
 /** Clicks (or double-clicks) the drawn node of job `id`, found through the test handle. */
 async function clickNode(page, id, { double = false } = {}) {

@@ -4,34 +4,10 @@
 // as a new job and follow the link to the job page.
 // Screenshots: ide, ide-preview, ide-dark, ide-publish.
 import { expect, test } from "@playwright/test";
-
-const password = process.env.HERA_PASSWORD;
-
-/** Signs in through the login page; returns a helper for authenticated API calls. */
-async function signIn(page) {
-  expect(password, "HERA_PASSWORD must be set (run.sh does)").toBeTruthy();
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill("admin");
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("current-user")).toHaveText("admin");
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);
-  const headers = { Authorization: `Bearer ${token}` };
-  return async (method, path, data) => {
-    const response = await page.request.fetch(path, { method, headers, data });
-    expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBe(true);
-    return response.status() === 204 ? null : response.json();
-  };
-}
+import { signIn, watchProblems } from "./support.mjs";
 
 test("write, run a selection and publish a file in the development center", async ({ page }) => {
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
+  const problems = watchProblems(page);
   const api = await signIn(page);
   const suffix = Date.now().toString(36);
   // A job folder to publish into.

@@ -6,25 +6,7 @@
 // Screenshots: home, home-dark(-1920), log-search, log-error, log-page-dark, job-page-dark,
 // dag-page-dark, job-editor-dark, log-stream.
 import { expect, test } from "@playwright/test";
-
-const password = process.env.HERA_PASSWORD;
-
-/** Signs in through the login page; returns a helper for authenticated API calls. */
-async function signIn(page) {
-  expect(password, "HERA_PASSWORD must be set (run.sh does)").toBeTruthy();
-  await page.goto("/login");
-  await page.getByTestId("login-username").fill("admin");
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-submit").click();
-  await expect(page.getByTestId("current-user")).toHaveText("admin");
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("hera.session")).token);
-  const headers = { Authorization: `Bearer ${token}` };
-  return async (method, path, data) => {
-    const response = await page.request.fetch(path, { method, headers, data });
-    expect(response.ok(), `${method} ${path}: ${await response.text()}`).toBe(true);
-    return response.status() === 204 ? null : response.json();
-  };
-}
+import { signIn, watchProblems } from "./support.mjs";
 
 /** Creates a shell job running `script` in a new folder and runs it; returns its ids. */
 async function runScript(api, name, script) {
@@ -47,18 +29,6 @@ async function runScript(api, name, script) {
     )
     .toBeTruthy();
   return { jobId: job.id, instanceId: instance.id, attemptId: attempt };
-}
-
-/** Fails the test on page errors and unexpected console errors. */
-function watchProblems(page) {
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
-  return problems;
 }
 
 const count = async (page, state) =>

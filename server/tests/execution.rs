@@ -63,10 +63,7 @@ async fn a_timeout_kills_the_attempt_and_an_overrun_is_noticed() {
             json!({ "expected_duration_secs": 1 }),
         )
         .await;
-    let (_, created) = server
-        .post(&format!("/api/jobs/{overrun}/run"), json!({}))
-        .await;
-    let instance: Instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(overrun).await;
     assert_eq!(instance.state, InstanceState::Success, "it goes on");
     let notices: Vec<AuditEntry> = server
         .ok(
@@ -232,10 +229,7 @@ async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
     let broken = server
         .job(inner, "broken", "echo $[yyyyMMdd+x]", json!({}))
         .await;
-    let (_, created) = server
-        .post(&format!("/api/jobs/{broken}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(broken).await;
     assert_eq!(instance.state, InstanceState::Failed);
     assert!(
         instance
@@ -286,10 +280,7 @@ fn stand_in(dir: &std::path::Path, name: &str) -> String {
 }
 
 async fn run_and_log(server: &TestServer, job: i64) -> (Instance, String) {
-    let (_, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(job).await;
     let log: LogPage = server.log_page(instance.attempts[0].id).await;
     (instance, log.text)
 }
@@ -467,10 +458,7 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
     let db = std::fs::read(server.dir.path().join("data/hera.db")).unwrap_or_default();
     assert!(!db.windows(11).any(|w| w == b"job-token-2"));
     // The process gets them; the log masks them.
-    let (_, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(job).await;
     assert_eq!(instance.state, InstanceState::Success);
     let log: LogPage = server.log_page(instance.attempts[0].id).await;
     assert!(
@@ -502,10 +490,7 @@ async fn secrets_are_write_only_reach_the_process_and_never_the_log() {
         assert_eq!(res.status(), expected);
     }
     // The next run sees the change at once (the scheduler does not keep a stale copy).
-    let (_, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(job).await;
     let latest = instance.attempts.last().unwrap();
     let log: LogPage = server.log_page(latest.id).await;
     assert!(log.text.contains("] token=****** db=\n"), "{}", log.text);
@@ -620,10 +605,7 @@ async fn search_finds_jobs_by_script_or_config_and_the_timeline_shows_a_day() {
     let (status, _) = server.get("/api/search?q=x").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // The timeline of today holds the run with its attempt's start and end.
-    let (_, created) = server
-        .post(&format!("/api/jobs/{loader}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(loader).await;
     let today = instance.scheduled_at.date_naive();
     let timeline: Vec<Instance> = server
         .ok(
@@ -745,10 +727,7 @@ async fn jobs_run_as_the_os_users_their_host_group_allows() {
             "hera.run_as: host group `default` may not run jobs as OS user `root`",
         ),
     ] {
-        let (_, created) = server
-            .post(&format!("/api/jobs/{job}/run"), json!({}))
-            .await;
-        let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+        let instance = server.run_to_end(job).await;
         let log = server.log_page(instance.attempts[0].id).await.text;
         assert_eq!(instance.state, state, "{log}");
         assert!(log.contains(expected), "{log}");
@@ -781,10 +760,7 @@ async fn a_broadcast_job_runs_on_every_worker_of_its_group() {
             json!({ "host_group": "etl", "configs": { "hera.broadcast": "true" } }),
         )
         .await;
-    let (_, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    let instance = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let instance = server.run_to_end(job).await;
     assert_eq!(instance.state, InstanceState::Success);
     let mut workers: Vec<String> = instance
         .attempts

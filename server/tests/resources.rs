@@ -26,13 +26,6 @@ async fn upload(server: &TestServer, name: &str, body: &'static [u8]) -> Resourc
     res.json().await.unwrap()
 }
 
-async fn run(server: &TestServer, job: i64) -> app::api::Instance {
-    let (_, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    server.wait_terminal(created["id"].as_i64().unwrap()).await
-}
-
 #[tokio::test]
 async fn uploads_have_versions_and_jobs_get_their_files() {
     let server = TestServer::start(0).await;
@@ -142,7 +135,7 @@ async fn uploads_have_versions_and_jobs_get_their_files() {
         copied.display()
     );
     let job = server.job(folder, "uses-files", &script, json!({})).await;
-    let first = run(&server, job).await;
+    let first = server.run_to_end(job).await;
     let log = server.log_page(first.attempts[0].id).await.text;
     assert_eq!(first.state, InstanceState::Success, "{log}");
     for expected in [
@@ -162,7 +155,7 @@ async fn uploads_have_versions_and_jobs_get_their_files() {
         "directives leave the script:\n{log}"
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let second = run(&server, job).await;
+    let second = server.run_to_end(job).await;
     let log = server.log_page(second.attempts[0].id).await.text;
     assert!(
         log.contains("as bin/tool.sh (20 bytes, from the cache)"),
@@ -178,10 +171,7 @@ async fn uploads_have_versions_and_jobs_get_their_files() {
             json!({}),
         )
         .await;
-    let (_, created) = server
-        .post(&format!("/api/jobs/{missing}/run"), json!({}))
-        .await;
-    let failed = server.wait_terminal(created["id"].as_i64().unwrap()).await;
+    let failed = server.run_to_end(missing).await;
     let log = server.log_page(failed.attempts[0].id).await.text;
     assert!(
         log.contains("hera:nope.jar: the resource center has no file named nope.jar"),

@@ -53,14 +53,6 @@ async fn sql_job(server: &TestServer, folder: i64, name: &str, script: &str, url
     job
 }
 
-async fn run(server: &TestServer, job: i64) -> i64 {
-    let (status, created) = server
-        .post(&format!("/api/jobs/{job}/run"), json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn statements_run_in_order_with_tables_and_counts_in_the_log() {
     let Some(cluster) = cluster() else { return };
@@ -82,7 +74,7 @@ async fn statements_run_in_order_with_tables_and_counts_in_the_log() {
                     "configs": { "hera.sql.datasource": "DW", "hera.sql.max_rows": "2", "min_id": "1" } }),
         )
         .await;
-    let instance = server.wait_terminal(run(&server, job).await).await;
+    let instance = server.run_to_end(job).await;
     let log = server.log_page(instance.attempts[0].id).await.text;
     assert_eq!(instance.state, InstanceState::Success, "{log}");
     for expected in [
@@ -115,7 +107,7 @@ async fn statements_run_in_order_with_tables_and_counts_in_the_log() {
         &url,
     )
     .await;
-    let instance = server.wait_terminal(run(&server, broken).await).await;
+    let instance = server.run_to_end(broken).await;
     let log = server.log_page(instance.attempts[0].id).await.text;
     assert_eq!(instance.state, InstanceState::Failed, "{log}");
     assert!(
@@ -134,7 +126,7 @@ async fn statements_run_in_order_with_tables_and_counts_in_the_log() {
             json!({ "job_type": "sql", "configs": { "hera.sql.datasource": "NOPE" } }),
         )
         .await;
-    let instance = server.wait_terminal(run(&server, unset).await).await;
+    let instance = server.run_to_end(unset).await;
     let log = server.log_page(instance.attempts[0].id).await.text;
     assert!(
         log.contains("hera.sql.datasource names the secret NOPE, which this job does not have"),
@@ -156,7 +148,7 @@ async fn a_cancel_stops_the_statement_on_the_database_server() {
         &cluster.url,
     )
     .await;
-    let id = run(&server, job).await;
+    let id = server.run_job(job).await;
     // Wait until the statement runs on the server.
     let mut conn = {
         use sqlx::Connection as _;
@@ -231,7 +223,7 @@ async fn mysql_statements_procedures_and_cancel() {
         call bump();\n\
         select id, note from `order` order by id;";
     let job = sql_job(&server, folder, "load", script, &mysql.url).await;
-    let instance = server.wait_terminal(run(&server, job).await).await;
+    let instance = server.run_to_end(job).await;
     let log = server.log_page(instance.attempts[0].id).await.text;
     assert_eq!(instance.state, InstanceState::Success, "{log}");
     for expected in [
@@ -254,7 +246,7 @@ async fn mysql_statements_procedures_and_cancel() {
         &mysql.url,
     )
     .await;
-    let id = run(&server, slow).await;
+    let id = server.run_job(slow).await;
     let mut conn = {
         use sqlx::Connection as _;
         sqlx::MySqlConnection::connect(&mysql.url).await.unwrap()

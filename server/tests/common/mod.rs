@@ -209,6 +209,21 @@ impl TestServer {
         .await
     }
 
+    /// Runs a job now (`POST /api/jobs/{job}/run`); returns the instance id.
+    pub async fn run_job(&self, job: i64) -> i64 {
+        let (status, created) = self
+            .post(&format!("/api/jobs/{job}/run"), serde_json::json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["id"].as_i64().unwrap()
+    }
+
+    /// Runs a job now and waits for the instance to end.
+    pub async fn run_to_end(&self, job: i64) -> Instance {
+        let id = self.run_job(job).await;
+        self.wait_terminal(id).await
+    }
+
     /// Polls an instance until it is in a terminal state.
     pub async fn wait_terminal(&self, instance: i64) -> Instance {
         for _ in 0..400 {
