@@ -173,13 +173,18 @@ pub async fn read_chosen_file(input: &web_sys::HtmlInputElement) -> Option<(Stri
     Some((file.name(), text.as_string()?))
 }
 
-/// Saves `parts` (JS strings) as a text file named `name`: a Blob behind a clicked download link.
+/// Saves `parts` (JS strings) as a text file named `name`.
 pub fn save_file(name: &str, parts: &js_sys::Array) -> Result<(), JsValue> {
-    use wasm_bindgen::JsCast;
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/plain;charset=utf-8");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    save_blob(name, &blob)
+}
+
+/// Saves `blob` as a file named `name`: an object URL behind a clicked temporary download link.
+pub fn save_blob(name: &str, blob: &web_sys::Blob) -> Result<(), JsValue> {
+    use wasm_bindgen::JsCast;
+    let url = web_sys::Url::create_object_url_with_blob(blob)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("no document"))?;

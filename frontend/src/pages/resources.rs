@@ -526,7 +526,7 @@ fn VersionsCard(
         async move {
             let blob =
                 http::get_blob(format!("/api/resources/{id}/content?version={version}")).await?;
-            save_blob(file_name(&name), &blob)
+            browser::save_blob(file_name(&name), &blob)
                 .map_err(|err| ApiError::Network(format!("{err:?}")))?;
             Ok::<_, ApiError>(())
         }
@@ -629,28 +629,6 @@ fn version_row(
             </td>
         </tr>
     }
-}
-
-/// Saves `blob` as a file named `name`: an object URL behind a clicked temporary download link.
-fn save_blob(name: &str, blob: &web_sys::Blob) -> Result<(), wasm_bindgen::JsValue> {
-    let url = web_sys::Url::create_object_url_with_blob(blob)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| wasm_bindgen::JsValue::from_str("no document"))?;
-    let link = document
-        .create_element("a")?
-        .dyn_into::<web_sys::HtmlAnchorElement>()?;
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    // The browser has taken the file once the click is handled.
-    set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        },
-        Duration::from_secs(10),
-    );
-    Ok(())
 }
 
 #[cfg(test)]
