@@ -26,6 +26,12 @@ pub async fn config_view(
     own: &BTreeMap<String, String>,
 ) -> StoreResult<ConfigView> {
     let path = store.folder_path(folder).await?;
+    Ok(configs_along(&path, own))
+}
+
+/// The config view of something holding `own` configs below the folders of `path` (outermost
+/// first).
+pub fn configs_along(path: &[Folder], own: &BTreeMap<String, String>) -> ConfigView {
     let mut chain: Vec<&BTreeMap<String, String>> = path.iter().map(|f| &f.configs).collect();
     chain.push(own);
     let mut inherited = Vec::new();
@@ -43,11 +49,11 @@ pub async fn config_view(
             });
         }
     }
-    Ok(ConfigView {
+    ConfigView {
         own: own.clone(),
         inherited,
         effective: effective_configs(&chain),
-    })
+    }
 }
 
 /// What a script renders to; `Err` says why it cannot (for the attempt's log and the user).

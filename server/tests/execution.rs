@@ -182,6 +182,21 @@ async fn scripts_render_inherited_configs_date_macros_and_quoted_parameters() {
             ("env".to_owned(), "daily".to_owned(), false),
         ]
     );
+    // The inner folder's own view: its `env` over the outer folder's, which shows as overridden.
+    let view: app::api::ConfigView = server
+        .ok(Method::GET, &format!("/api/folders/{inner}/configs"), None)
+        .await;
+    assert_eq!(view.own.get("env").map(String::as_str), Some("test"));
+    assert_eq!(view.effective["table"], "dw.orders");
+    assert_eq!(view.effective["env"], "test");
+    assert!(view.inherited.iter().all(|c| c.folder_name == "dw"));
+    assert!(
+        view.inherited
+            .iter()
+            .any(|c| c.key == "env" && c.overridden)
+    );
+    let (status, _) = server.get("/api/folders/999999/configs").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // 01:00 UTC is 09:00 on the 24th in Shanghai.
     let (status, created) = server
         .post(

@@ -126,6 +126,25 @@ pub async fn job_configs(
     ))
 }
 
+/// A folder's own configs, the ones it inherits from the folders above it, and the effective set
+/// its jobs start from.
+#[utoipa::path(get, path = "/api/folders/{id}/configs", params(("id" = i64, Path)),
+    responses((status = 200, body = ConfigView), (status = 404, body = app::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn folder_configs(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<FolderId>,
+) -> ApiResult<Json<ConfigView>> {
+    let mut path = state.store.folder_path(id).await?;
+    let Some(folder) = path.pop().filter(|f| f.id == id) else {
+        return Err(ApiError::NotFound(format!("folder {id} does not exist")));
+    };
+    Ok(Json(crate::rendering::configs_along(
+        &path,
+        &folder.configs,
+    )))
+}
+
 /// Renders a script as an attempt at `business_time` would see it: configs (the folder's, then
 /// the given own ones), `${zdt…}` and `$[…]` date macros, run-time parameters (shell-quoted). A
 /// script that cannot be rendered is a 422 saying where and why.

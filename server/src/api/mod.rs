@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             get(defs::list_folders).post(defs::create_folder),
         )
         .route("/api/folders/{id}", axum::routing::put(defs::update_folder))
+        .route("/api/folders/{id}/configs", get(defs::folder_configs))
         .route("/api/jobs", get(defs::list_jobs).post(defs::create_job))
         .route("/api/jobs/{id}/configs", get(defs::job_configs))
         .route("/api/jobs/{id}/secrets", get(secrets::job_secrets))
@@ -240,7 +241,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         session::health, session::login, session::me,
-        defs::list_folders, defs::create_folder, defs::update_folder, defs::job_configs,
+        defs::list_folders, defs::create_folder, defs::update_folder, defs::folder_configs, defs::job_configs,
         defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,
         audit::list_audit, dashboard::dashboard, browse::search, browse::timeline,
