@@ -722,7 +722,8 @@ async fn jobs_run_as_the_os_users_their_host_group_allows() {
         .job(
             folder,
             "as-nobody",
-            "echo \"user=$(id -un) home=$HOME\"; touch mine && stat -c %U mine",
+            "echo \"user=$(id -un) home=$HOME\"; touch mine && stat -c %U mine; \
+             grep -q '^0::.*/attempt-' /proc/self/cgroup && echo in-its-cgroup",
             json!({ "configs": { "hera.run_as": "nobody" } }),
         )
         .await;
@@ -748,6 +749,10 @@ async fn jobs_run_as_the_os_users_their_host_group_allows() {
         assert!(log.contains(expected), "{log}");
         if state == InstanceState::Success {
             assert!(log.contains("] nobody\n"), "the file is the user's: {log}");
+            // The worker opened the cgroup for it, so it joins even as another user.
+            if worker::cgroup::Cgroups::detect().is_ok() {
+                assert!(log.contains("] in-its-cgroup\n"), "{log}");
+            }
         }
     }
     server.stop().await;

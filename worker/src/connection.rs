@@ -24,6 +24,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     WorkerConfig,
+    cgroup::Cgroups,
     fetch::Fetcher,
     outbox::Outbox,
     runner::{RunSettings, RunnerEvent, Stop, run_attempt},
@@ -53,6 +54,8 @@ struct Worker {
     fetcher: Fetcher,
     /// When old work directories were last swept away.
     last_sweep: Option<std::time::Instant>,
+    /// Where attempts get their cgroups, if this host gives the worker a cgroup v2 tree.
+    cgroups: Option<Cgroups>,
 }
 
 /// The WebSocket URL of the worker endpoint for a server base URL.
@@ -99,8 +102,19 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         command: config.tools.fetch.clone(),
         client: reqwest::Client::new(),
     };
+    let cgroups = match Cgroups::detect() {
+        Ok(cgroups) => {
+            tracing::info!(cgroup = %cgroups.base().display(), "attempts run in cgroups");
+            Some(cgroups)
+        }
+        Err(why) => {
+            tracing::info!(%why, "attempts run without cgroups (process group and token scan)");
+            None
+        }
+    };
     let mut worker = Worker {
         fetcher,
+        cgroups,
         last_sweep: None,
         config,
         outbox: Outbox::default(),
@@ -164,7 +178,11 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         }
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }
+    let cgroups = worker.cgroups.clone();
     worker.stop(&mut events_rx).await;
+    if let Some(cgroups) = cgroups {
+        cgroups.remove();
+    }
     Ok(())
 }
 
@@ -289,6 +307,7 @@ impl Worker {
                     yarn_kill: self.config.yarn_kill_command.clone(),
                     tools: self.config.tools.clone(),
                     fetcher: self.fetcher.clone(),
+                    cgroups: self.cgroups.clone(),
                 };
                 self.tracker
                     .spawn(run_attempt(spec, settings, self.events_tx.clone(), stop));

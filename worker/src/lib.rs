@@ -3,6 +3,7 @@
 //! and streams their logs and results back.
 //!
 //! Layout:
+//! - [`cgroup`]: an attempt's cgroup (v2), when the host gives the worker one.
 //! - [`connection`]: the session loop (connect, hello, reconnect with backoff, heartbeats).
 //! - [`fetch`]: an attempt's files (resources cached by checksum, web downloads, fetch command).
 //! - [`jobtypes`]: how each job type runs (bash wrappers around the tools, HTTP requests).
@@ -11,6 +12,7 @@
 //! - [`reaper`]: finding every process of an attempt (group and token) and YARN application ids.
 //! - [`sql`]: SQL jobs on PostgreSQL and MySQL (statements, result tables, cancel on the server).
 
+pub mod cgroup;
 pub mod connection;
 pub mod fetch;
 pub mod jobtypes;

@@ -2,8 +2,8 @@
 //! group, and any process whose environment carries the attempt's token (`HERA_ATTEMPT_TOKEN`,
 //! set on the attempt's shell and inherited by everything it starts). The token also catches
 //! children that left the group and the session (`setsid`, double forks, `nohup … &`). Only a
-//! process that clears its own environment escapes; cgroups would catch those, but they need a
-//! delegated cgroup v2 tree that most hosts do not give a worker.
+//! process that clears its own environment escapes the scan; where the host gives the worker a
+//! cgroup v2 tree, [`crate::cgroup`] catches those too.
 //!
 //! Linux only: it reads `/proc`.
 

@@ -1,8 +1,8 @@
 //! Runs one attempt: writes the script into a private work directory (0700), starts `bash` in its
 //! own process group, captures stdout and stderr line by line with timestamps (invalid UTF-8
 //! replaced, very long lines split, nothing else lost), and reports the outcome. Cancel sends
-//! SIGTERM to every process of the attempt (its group, and whatever left the group but carries its
-//! token: see [`crate::reaper`]), then SIGKILL after the grace period, then kills the YARN
+//! SIGTERM to every process of the attempt (its cgroup when the host has cgroup v2, its group, and
+//! whatever left the group but carries its token: see [`crate::cgroup`] and [`crate::reaper`]), then SIGKILL after the grace period, then kills the YARN
 //! applications its log named with the configured command; when the main process ends, whatever
 //! it left running is killed too.
 
@@ -26,6 +26,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    cgroup::{AttemptCgroup, Cgroups},
     fetch::Fetcher,
     jobtypes::{self, HttpCall, Launch, Tools},
     reaper, sql,
@@ -45,6 +46,8 @@ pub struct RunSettings {
     pub tools: Tools,
     /// Fetches the attempt's files.
     pub fetcher: Fetcher,
+    /// Where attempts get their cgroups, when the host gives the worker a cgroup v2 tree.
+    pub cgroups: Option<Cgroups>,
 }
 
 /// A request to stop a running attempt, with the reason for its log.
@@ -232,6 +235,7 @@ pub async fn run_attempt(
         yarn_kill,
         tools,
         fetcher,
+        cgroups,
     } = settings;
     let attempt = spec.attempt;
     let token = reaper::token(attempt);
@@ -350,9 +354,23 @@ pub async fn run_attempt(
             .env("USER", &user.name)
             .env("LOGNAME", &user.name);
     }
+    let mut cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
+        None => None,
+        Some(Ok(cgroup)) => Some(cgroup),
+        Some(Err(err)) => {
+            tracing::warn!(%attempt, error = %err, "cannot create the attempt's cgroup");
+            None
+        }
+    };
+    if let Some(cgroup) = &mut cgroup {
+        cgroup.join_on_spawn(&mut command);
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
+            if let Some(cgroup) = cgroup {
+                cgroup.remove(Duration::from_secs(1)).await;
+            }
             say(&events, attempt, &format!("cannot start bash: {err}")).await;
             let _ = events.send(finish(AttemptOutcome::Failed, None)).await;
             return;
@@ -400,12 +418,12 @@ pub async fn run_attempt(
             cancelled = true;
             let why = stop.why();
             say(&events, attempt, &format!("{why}: sending SIGTERM to the attempt's processes")).await;
-            reaper::signal_all(&token, group, Signal::SIGTERM);
+            signal_all(&token, group, cgroup.as_ref(), Signal::SIGTERM);
             let status = match tokio::time::timeout(kill_grace, child.wait()).await {
                 Ok(status) => status,
                 Err(_) => {
                     say(&events, attempt, &format!("still running after {kill_grace:?}: sending SIGKILL")).await;
-                    reaper::signal_all(&token, group, Signal::SIGKILL);
+                    signal_all(&token, group, cgroup.as_ref(), Signal::SIGKILL);
                     child.wait().await
                 }
             };
@@ -413,22 +431,25 @@ pub async fn run_attempt(
             status
         }
     };
-    // The main process is gone; what it left in its group is killed. Something that left the
-    // group and still holds the output pipes is found by its token (a scan of /proc, so only
-    // then, or after a cancel).
+    // The main process is gone; what it left in its group and its cgroup is killed. Something
+    // that left the group and still holds the output pipes is found by its token (a scan of
+    // /proc, so only then, or after a cancel).
     let mut strays = if cancelled {
-        reaper::signal_all(&token, group, Signal::SIGKILL)
+        signal_all(&token, group, cgroup.as_ref(), Signal::SIGKILL)
     } else {
         reaper::signal_group(group, Signal::SIGKILL);
-        0
+        cgroup.as_ref().map_or(0, |c| c.signal(Signal::SIGKILL))
     };
     for pump in [stdout, stderr].into_iter().flatten() {
         if tokio::time::timeout(Duration::from_secs(2), pump)
             .await
             .is_err()
         {
-            strays += reaper::signal_all(&token, group, Signal::SIGKILL);
+            strays += signal_all(&token, group, cgroup.as_ref(), Signal::SIGKILL);
         }
+    }
+    if let Some(cgroup) = cgroup {
+        cgroup.remove(Duration::from_secs(2)).await;
     }
     if strays > 0 {
         say(
@@ -468,6 +489,18 @@ pub async fn run_attempt(
     )
     .await;
     let _ = events.send(finish(outcome, exit_code)).await;
+}
+
+/// Sends `signal` to every process of the attempt: its cgroup's, its group's and those carrying
+/// its token; returns how many the cgroup and the scan found.
+fn signal_all(
+    token: &str,
+    group: Option<Pid>,
+    cgroup: Option<&AttemptCgroup>,
+    signal: Signal,
+) -> usize {
+    let in_cgroup = cgroup.map_or(0, |c| c.signal(signal));
+    in_cgroup.max(reaper::signal_all(token, group, signal))
 }
 
 pub(crate) fn outcome_word(outcome: AttemptOutcome) -> &'static str {
@@ -746,6 +779,7 @@ mod tests {
                 command: Tools::default().fetch,
                 client: reqwest::Client::new(),
             },
+            cgroups: Cgroups::detect().ok(),
         };
         let task = tokio::spawn(run_attempt(spec(script), settings, tx, stop));
         let mut log = String::new();
@@ -836,6 +870,40 @@ mod tests {
                 || std::fs::read_to_string(format!("/proc/{pid}/stat"))
                     .is_ok_and(|stat| stat.contains(") Z ")),
             "the double-forked sleep {pid} survived: {log}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cgroup_catches_what_clears_its_environment_and_leaves_the_session() {
+        if let Err(why) = Cgroups::detect() {
+            eprintln!("skipped: no cgroup v2 here ({why})");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("hidden.pid");
+        // No group, no session, no token in its environment, no pipe held: only the cgroup
+        // still knows this process belongs to the attempt.
+        let script = format!(
+            "( env -i setsid bash -c 'echo $$ > {}; exec sleep 300' </dev/null >/dev/null 2>&1 & ) ; \
+             sleep 0.3; echo done",
+            pid_file.display()
+        );
+        let (log, outcome, _) = run(&script, None).await;
+        assert_eq!(outcome, AttemptOutcome::Succeeded, "{log}");
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map_or(true, |stat| stat.contains(") Z ")),
+            "the hidden sleep {pid} survived: {log}"
+        );
+        assert!(
+            log.contains("killed 1 process(es) the script left running"),
+            "{log}"
         );
     }
 

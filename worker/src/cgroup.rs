@@ -1,0 +1,234 @@
+//! Attempts in cgroups (v2) when the host allows it: every process an attempt starts stays in the
+//! attempt's cgroup, whatever it does to its process group, session or environment, so a cancel
+//! kills them all at once through `cgroup.kill`.
+//!
+//! The worker makes `hera-<pid>` below its own cgroup and one child per attempt. That needs a
+//! cgroup v2 hierarchy (the unified one, or the `unified` mount of a hybrid host) that the worker
+//! may write: root, or a tree delegated to its user. Without one, the process group and token
+//! scan of [`crate::reaper`] stay the only means, as before. No controllers are enabled: the
+//! cgroups only group processes.
+
+use std::{
+    fs::OpenOptions,
+    io::Write as _,
+    os::fd::OwnedFd,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+
+/// The worker's parent cgroup for its attempts.
+#[derive(Clone, Debug)]
+pub struct Cgroups {
+    base: PathBuf,
+}
+
+impl Cgroups {
+    /// Makes the worker's cgroup, or says why attempts cannot have cgroups on this host.
+    pub fn detect() -> Result<Cgroups, String> {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+            .map_err(|err| format!("cannot read /proc/self/mountinfo: {err}"))?;
+        let mount = cgroup2_mount(&mounts).ok_or("no cgroup v2 hierarchy is mounted")?;
+        let own = std::fs::read_to_string("/proc/self/cgroup")
+            .map_err(|err| format!("cannot read /proc/self/cgroup: {err}"))?;
+        let own = own_cgroup(&own).ok_or("this process has no cgroup v2 path")?;
+        let parent = mount.join(own.trim_start_matches('/'));
+        remove_stale(&parent);
+        let base = parent.join(format!("hera-{}", std::process::id()));
+        match std::fs::create_dir(&base) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(format!("cannot create {}: {err}", base.display())),
+        }
+        if !base.join("cgroup.procs").exists() {
+            let _ = std::fs::remove_dir(&base);
+            return Err(format!("{} is not a cgroup v2 directory", base.display()));
+        }
+        Ok(Cgroups { base })
+    }
+
+    /// Where the attempts' cgroups are made.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// A new cgroup for the attempt run that `token` names (see [`crate::reaper::token`]).
+    pub fn for_attempt(&self, token: &str) -> std::io::Result<AttemptCgroup> {
+        let dir = self.base.join(format!("attempt-{token}"));
+        std::fs::create_dir(&dir)?;
+        let procs = match OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.procs"))
+        {
+            Ok(procs) => procs,
+            Err(err) => {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(err);
+            }
+        };
+        Ok(AttemptCgroup {
+            dir,
+            procs: Some(procs.into()),
+        })
+    }
+
+    /// Removes the worker's cgroup when it ends (its attempts have ended by then).
+    pub fn remove(&self) {
+        remove_tree(&self.base);
+    }
+}
+
+/// Removes an empty cgroup and its empty children (a cgroup with processes stays).
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Removes the cgroups that workers which are gone left in `parent` (after a crash or a kill).
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("hera-"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            remove_tree(&entry.path());
+        }
+    }
+}
+
+/// The cgroup of one attempt.
+#[derive(Debug)]
+pub struct AttemptCgroup {
+    dir: PathBuf,
+    /// `cgroup.procs`, opened by the worker so that the child can join even after it has switched
+    /// to another user (the kernel checks the opener's rights).
+    procs: Option<OwnedFd>,
+}
+
+impl AttemptCgroup {
+    /// Makes the command's process join this cgroup before it runs anything, so that nothing it
+    /// starts can be outside it.
+    pub fn join_on_spawn(&mut self, command: &mut tokio::process::Command) {
+        let Some(procs) = self.procs.take() else {
+            return;
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: the closure runs in the forked child before exec. It only calls write(2) on a
+        // descriptor opened before the fork, which is async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                // "0" is the writing process itself. A failure leaves the child where it was;
+                // the process group and token scan still find it.
+                let _ = nix::unistd::write(&procs, b"0");
+                Ok(())
+            });
+        }
+    }
+
+    /// The processes in the cgroup now.
+    pub fn members(&self) -> Vec<Pid> {
+        std::fs::read_to_string(self.dir.join("cgroup.procs"))
+            .map(|text| {
+                text.lines()
+                    .filter_map(|line| line.trim().parse().ok())
+                    .map(Pid::from_raw)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sends `signal` to every process of the cgroup; returns how many there were. SIGKILL goes
+    /// through `cgroup.kill` (Linux 5.14) when there is one, which also catches processes forked
+    /// while it runs.
+    pub fn signal(&self, signal: Signal) -> usize {
+        let members = self.members();
+        if signal == Signal::SIGKILL
+            && let Ok(mut file) = OpenOptions::new()
+                .write(true)
+                .open(self.dir.join("cgroup.kill"))
+            && file.write_all(b"1").is_ok()
+        {
+            return members.len();
+        }
+        for pid in &members {
+            let _ = kill(*pid, signal);
+        }
+        members.len()
+    }
+
+    /// Kills what is left and removes the cgroup, waiting up to `patience` for the kernel to
+    /// take the killed processes out of it.
+    pub async fn remove(self, patience: Duration) {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            if self.members().is_empty() && std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(cgroup = %self.dir.display(), "cannot remove an attempt's cgroup");
+                return;
+            }
+            self.signal(Signal::SIGKILL);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The mount point of the cgroup v2 hierarchy in `/proc/self/mountinfo`.
+fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        // id parent major:minor root mount-point options [optional fields] - fstype source ...
+        let (before, after) = line.split_once(" - ")?;
+        (after.split_whitespace().next()? == "cgroup2")
+            .then(|| before.split_whitespace().nth(4).map(PathBuf::from))
+            .flatten()
+    })
+}
+
+/// This process's path in the cgroup v2 hierarchy, from `/proc/self/cgroup` (`0::<path>`).
+fn own_cgroup(cgroups: &str) -> Option<&str> {
+    cgroups.lines().find_map(|line| line.strip_prefix("0::"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_cgroup2_mount_and_path() {
+        let hybrid = "25 24 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n\
+                      26 25 0:23 / /sys/fs/cgroup/unified rw,nosuid shared:9 - cgroup2 cgroup2 rw\n\
+                      27 25 0:24 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+        assert_eq!(
+            cgroup2_mount(hybrid),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        assert_eq!(
+            cgroup2_mount("27 25 0:24 / /x rw - cgroup cgroup rw\n"),
+            None
+        );
+        assert_eq!(
+            own_cgroup("1:cpu:/\n0::/system.slice/hera.service\n"),
+            Some("/system.slice/hera.service")
+        );
+        assert_eq!(own_cgroup("1:cpu:/\n"), None);
+    }
+}
