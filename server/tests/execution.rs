@@ -749,7 +749,7 @@ async fn jobs_run_as_the_os_users_their_host_group_allows() {
         assert!(log.contains(expected), "{log}");
         if state == InstanceState::Success {
             assert!(log.contains("] nobody\n"), "the file is the user's: {log}");
-            // The worker opened the cgroup for it, so it joins even as another user.
+            // The worker moves it into the attempt's cgroup whatever its user.
             if worker::cgroup::Cgroups::detect().is_ok() {
                 assert!(log.contains("] in-its-cgroup\n"), "{log}");
             }

@@ -9,9 +9,8 @@
 //! cgroups only group processes.
 
 use std::{
-    fs::OpenOptions,
+    fs::{File, OpenOptions},
     io::Write as _,
-    os::fd::OwnedFd,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -72,7 +71,7 @@ impl Cgroups {
         };
         Ok(AttemptCgroup {
             dir,
-            procs: Some(procs.into()),
+            procs: Some(procs),
         })
     }
 
@@ -118,15 +117,32 @@ fn remove_stale(parent: &Path) {
 #[derive(Debug)]
 pub struct AttemptCgroup {
     dir: PathBuf,
-    /// `cgroup.procs`, opened by the worker so that the child can join even after it has switched
-    /// to another user (the kernel checks the opener's rights).
-    procs: Option<OwnedFd>,
+    /// `cgroup.procs`, opened when the cgroup was made.
+    procs: Option<File>,
 }
 
 impl AttemptCgroup {
-    /// Makes the command's process join this cgroup before it runs anything, so that nothing it
-    /// starts can be outside it.
-    pub fn join_on_spawn(&mut self, command: &mut tokio::process::Command) {
+    /// A `bash -c` command text that moves the shell into this cgroup and then runs the script
+    /// named by `$0`, as `bash <script>` would (same `$0`, no arguments, line numbers and
+    /// `BASH_SOURCE` as in the file). The shell moves itself before it reads the script, so
+    /// nothing the script starts can be outside the cgroup, and the worker still starts it
+    /// through `posix_spawn` (a pre-exec hook would make the standard library fork the whole
+    /// worker: W2 fell from ~750 to ~240 jobs/s with one). The shell runs as the worker's user,
+    /// so it may move itself; for another user see [`AttemptCgroup::join_on_exec`].
+    pub fn bash_command(&self) -> String {
+        let procs = self.dir.join("cgroup.procs");
+        // Our own names: no quote can be in the path.
+        format!(
+            "{{ echo $$ > '{}'; }} 2>/dev/null; . \"$0\"",
+            procs.display()
+        )
+    }
+
+    /// Makes the command's process join this cgroup before it runs anything, through the
+    /// `cgroup.procs` descriptor the worker opened (the kernel checks the opener's rights, so
+    /// this works after the child switched to another user). Only for commands that fork anyway
+    /// (a user switch does).
+    pub fn join_on_exec(&mut self, command: &mut tokio::process::Command) {
         let Some(procs) = self.procs.take() else {
             return;
         };

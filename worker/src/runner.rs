@@ -323,7 +323,22 @@ pub async fn run_attempt(
             }
         },
     };
+    let mut cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
+        None => None,
+        Some(Ok(cgroup)) => Some(cgroup),
+        Some(Err(err)) => {
+            tracing::warn!(%attempt, error = %err, "cannot create the attempt's cgroup");
+            None
+        }
+    };
     let mut command = Command::new(bash());
+    match (&mut cgroup, &user) {
+        (Some(cgroup), None) => {
+            command.arg("-c").arg(cgroup.bash_command());
+        }
+        (Some(cgroup), Some(_)) => cgroup.join_on_exec(&mut command),
+        (None, _) => {}
+    }
     command
         .env_clear()
         .envs(
@@ -353,17 +368,6 @@ pub async fn run_attempt(
             .env("HOME", &user.dir)
             .env("USER", &user.name)
             .env("LOGNAME", &user.name);
-    }
-    let mut cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
-        None => None,
-        Some(Ok(cgroup)) => Some(cgroup),
-        Some(Err(err)) => {
-            tracing::warn!(%attempt, error = %err, "cannot create the attempt's cgroup");
-            None
-        }
-    };
-    if let Some(cgroup) = &mut cgroup {
-        cgroup.join_on_spawn(&mut command);
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -806,6 +810,20 @@ mod tests {
         assert!(log.contains("hera: exit code 3; failed"), "{log}");
         let (_, outcome, code) = run("true", None).await;
         assert_eq!((outcome, code), (AttemptOutcome::Succeeded, Some(0)));
+    }
+
+    #[tokio::test]
+    async fn the_script_sees_itself_as_bash_script_would() {
+        // Whether or not the shell first joins a cgroup, `$0`, the arguments, `BASH_SOURCE` and
+        // error line numbers are those of `bash script.sh`.
+        let script = "echo \"${0##*/} $# ${BASH_SOURCE[0]##*/}\"\n\nno_such_command_here";
+        let (log, outcome, _) = run(script, None).await;
+        assert_eq!(outcome, AttemptOutcome::Failed, "{log}");
+        assert!(log.contains("] script.sh 0 script.sh\n"), "{log}");
+        assert!(
+            log.contains("script.sh: line 3: no_such_command_here: command not found"),
+            "{log}"
+        );
     }
 
     #[tokio::test]
