@@ -9,7 +9,7 @@
 //! cgroups only group processes.
 
 use std::{
-    fs::{File, OpenOptions},
+    fs::OpenOptions,
     io::Write as _,
     path::{Path, PathBuf},
     time::Duration,
@@ -59,20 +59,7 @@ impl Cgroups {
     pub fn for_attempt(&self, token: &str) -> std::io::Result<AttemptCgroup> {
         let dir = self.base.join(format!("attempt-{token}"));
         std::fs::create_dir(&dir)?;
-        let procs = match OpenOptions::new()
-            .write(true)
-            .open(dir.join("cgroup.procs"))
-        {
-            Ok(procs) => procs,
-            Err(err) => {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(err);
-            }
-        };
-        Ok(AttemptCgroup {
-            dir,
-            procs: Some(procs),
-        })
+        Ok(AttemptCgroup { dir })
     }
 
     /// Removes the worker's cgroup when it ends (its attempts have ended by then).
@@ -117,8 +104,6 @@ fn remove_stale(parent: &Path) {
 #[derive(Debug)]
 pub struct AttemptCgroup {
     dir: PathBuf,
-    /// `cgroup.procs`, opened when the cgroup was made.
-    procs: Option<File>,
 }
 
 impl AttemptCgroup {
@@ -142,10 +127,10 @@ impl AttemptCgroup {
     /// `cgroup.procs` descriptor the worker opened (the kernel checks the opener's rights, so
     /// this works after the child switched to another user). Only for commands that fork anyway
     /// (a user switch does).
-    pub fn join_on_exec(&mut self, command: &mut tokio::process::Command) {
-        let Some(procs) = self.procs.take() else {
-            return;
-        };
+    pub fn join_on_exec(&self, command: &mut tokio::process::Command) -> std::io::Result<()> {
+        let procs = OpenOptions::new()
+            .write(true)
+            .open(self.dir.join("cgroup.procs"))?;
         #[allow(unsafe_code)]
         // SAFETY: the closure runs in the forked child before exec. It only calls write(2) on a
         // descriptor opened before the fork, which is async-signal-safe, and allocates nothing.
@@ -157,6 +142,7 @@ impl AttemptCgroup {
                 Ok(())
             });
         }
+        Ok(())
     }
 
     /// The processes in the cgroup now.
@@ -176,6 +162,9 @@ impl AttemptCgroup {
     /// while it runs.
     pub fn signal(&self, signal: Signal) -> usize {
         let members = self.members();
+        if members.is_empty() {
+            return 0;
+        }
         if signal == Signal::SIGKILL
             && let Ok(mut file) = OpenOptions::new()
                 .write(true)
@@ -195,7 +184,8 @@ impl AttemptCgroup {
     pub async fn remove(self, patience: Duration) {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
-            if self.members().is_empty() && std::fs::remove_dir(&self.dir).is_ok() {
+            // Fails (EBUSY) while a process is in it.
+            if std::fs::remove_dir(&self.dir).is_ok() {
                 return;
             }
             if tokio::time::Instant::now() >= deadline {

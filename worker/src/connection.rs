@@ -241,10 +241,9 @@ impl Worker {
                 )));
             }
         }
-        for msg in self.outbox.replay() {
-            if let Err(err) = send(&mut socket, &msg).await {
-                return Ok(SessionEnd::Dropped(err.to_string()));
-            }
+        let replay = self.outbox.replay();
+        if let Err(err) = send_all(&mut socket, &replay).await {
+            return Ok(SessionEnd::Dropped(err.to_string()));
         }
         let mut heartbeat = tokio::time::interval(self.heartbeat);
         let mut flush = tokio::time::interval(Duration::from_millis(100));
@@ -280,10 +279,18 @@ impl Worker {
                 }
                 _ = flush.tick() => self.outbox.flush_all(),
             };
-            for msg in outgoing {
-                if let Err(err) = send(&mut socket, &msg).await {
-                    return Ok(SessionEnd::Dropped(err.to_string()));
+            // What the attempts reported meanwhile goes in the same write: under load a result,
+            // the log before it and the next attempt's start share one system call, and the
+            // server reads them together.
+            let mut outgoing = outgoing;
+            while outgoing.len() < SEND_BATCH {
+                match events_rx.try_recv() {
+                    Ok(event) => outgoing.extend(self.absorb(event)),
+                    Err(_) => break,
                 }
+            }
+            if let Err(err) = send_all(&mut socket, &outgoing).await {
+                return Ok(SessionEnd::Dropped(err.to_string()));
             }
         }
     }
@@ -418,8 +425,25 @@ async fn send(
     socket: &mut Socket,
     msg: &WorkerMsg,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let text = serde_json::to_string(msg).expect("protocol messages serialise");
-    socket.send(Message::Text(text.into())).await
+    send_all(socket, std::slice::from_ref(msg)).await
+}
+
+/// The most messages written together.
+const SEND_BATCH: usize = 256;
+
+/// Writes `msgs` as one frame each and flushes once.
+async fn send_all(
+    socket: &mut Socket,
+    msgs: &[WorkerMsg],
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    for msg in msgs {
+        let text = serde_json::to_string(msg).expect("protocol messages serialise");
+        socket.feed(Message::Text(text.into())).await?;
+    }
+    socket.flush().await
 }
 
 /// What a log shows instead of a secret.

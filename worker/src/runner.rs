@@ -323,7 +323,7 @@ pub async fn run_attempt(
             }
         },
     };
-    let mut cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
+    let cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
         None => None,
         Some(Ok(cgroup)) => Some(cgroup),
         Some(Err(err)) => {
@@ -332,11 +332,15 @@ pub async fn run_attempt(
         }
     };
     let mut command = Command::new(bash());
-    match (&mut cgroup, &user) {
+    match (&cgroup, &user) {
         (Some(cgroup), None) => {
             command.arg("-c").arg(cgroup.bash_command());
         }
-        (Some(cgroup), Some(_)) => cgroup.join_on_exec(&mut command),
+        (Some(cgroup), Some(_)) => {
+            if let Err(err) = cgroup.join_on_exec(&mut command) {
+                tracing::warn!(%attempt, error = %err, "cannot open the attempt's cgroup");
+            }
+        }
         (None, _) => {}
     }
     command

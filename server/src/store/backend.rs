@@ -563,6 +563,29 @@ macro_rules! bind_job {
     };
 }
 
+/// Rows per multi-row upsert: far below both databases' limits on bound parameters.
+const UPSERT_ROWS: usize = 100;
+
+/// `($1, …, $k), ($k+1, …), …`: the placeholders of `rows` rows of `columns` values each.
+fn value_rows(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 macro_rules! sql_store {
     ($store:ty) => {
         impl $store {
@@ -1108,11 +1131,12 @@ macro_rules! sql_store {
             }
 
             async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()> {
+                // A few statements of many rows each: a batch of decisions costs a handful of
+                // round trips to the database, not one per row.
                 let mut tx = self.pool.begin().await?;
-                for it in instances {
-                    sqlx::query(&format!(
-                        "insert into instances ({INSTANCE_COLUMNS}) values \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                for rows in instances.chunks(UPSERT_ROWS) {
+                    let sql = format!(
+                        "insert into instances ({INSTANCE_COLUMNS}) values {} \
                          on conflict (id) do update set trigger = excluded.trigger, state = excluded.state, \
                          job_version = excluded.job_version, params = excluded.params, \
                          backfill_id = excluded.backfill_id, \
@@ -1120,49 +1144,56 @@ macro_rules! sql_store {
                          finished_at = excluded.finished_at, attempts = excluded.attempts, \
                          failed_attempts = excluded.failed_attempts, lost_attempts = excluded.lost_attempts, \
                          retry_at = excluded.retry_at, next_trigger = excluded.next_trigger, \
-                         cancel_requested = excluded.cancel_requested"
-                    ))
-                    .bind(it.id.0)
-                    .bind(it.job.0)
-                    .bind(it.scheduled_at)
-                    .bind(it.job_version)
-                    .bind(it.trigger.as_str())
-                    .bind(it.state.as_str())
-                    .bind(&it.reason)
-                    .bind(it.created_at)
-                    .bind(it.started_at)
-                    .bind(it.finished_at)
-                    .bind(i64::from(it.attempts))
-                    .bind(i64::from(it.failed_attempts))
-                    .bind(i64::from(it.lost_attempts))
-                    .bind(it.retry_at)
-                    .bind(it.next_trigger.as_str())
-                    .bind(it.cancel_requested)
-                    .bind(configs_text(&it.params))
-                    .bind(it.backfill.map(|b| b.0))
-                    .execute(&mut *tx)
-                    .await?;
+                         cancel_requested = excluded.cancel_requested",
+                        value_rows(rows.len(), 18)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for it in rows {
+                        query = query
+                            .bind(it.id.0)
+                            .bind(it.job.0)
+                            .bind(it.scheduled_at)
+                            .bind(it.job_version)
+                            .bind(it.trigger.as_str())
+                            .bind(it.state.as_str())
+                            .bind(&it.reason)
+                            .bind(it.created_at)
+                            .bind(it.started_at)
+                            .bind(it.finished_at)
+                            .bind(i64::from(it.attempts))
+                            .bind(i64::from(it.failed_attempts))
+                            .bind(i64::from(it.lost_attempts))
+                            .bind(it.retry_at)
+                            .bind(it.next_trigger.as_str())
+                            .bind(it.cancel_requested)
+                            .bind(configs_text(&it.params))
+                            .bind(it.backfill.map(|b| b.0));
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                for it in attempts {
-                    sqlx::query(&format!(
-                        "insert into attempts ({ATTEMPT_COLUMNS}) values \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                for rows in attempts.chunks(UPSERT_ROWS) {
+                    let sql = format!(
+                        "insert into attempts ({ATTEMPT_COLUMNS}) values {} \
                          on conflict (id) do update set state = excluded.state, exit_code = excluded.exit_code, \
-                         started_at = excluded.started_at, finished_at = excluded.finished_at"
-                    ))
-                    .bind(it.id.0)
-                    .bind(it.instance.0)
-                    .bind(it.job.0)
-                    .bind(i64::from(it.number))
-                    .bind(it.trigger.as_str())
-                    .bind(it.state.as_str())
-                    .bind(it.worker.0)
-                    .bind(it.exit_code)
-                    .bind(it.created_at)
-                    .bind(it.started_at)
-                    .bind(it.finished_at)
-                    .execute(&mut *tx)
-                    .await?;
+                         started_at = excluded.started_at, finished_at = excluded.finished_at",
+                        value_rows(rows.len(), 11)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for it in rows {
+                        query = query
+                            .bind(it.id.0)
+                            .bind(it.instance.0)
+                            .bind(it.job.0)
+                            .bind(i64::from(it.number))
+                            .bind(it.trigger.as_str())
+                            .bind(it.state.as_str())
+                            .bind(it.worker.0)
+                            .bind(it.exit_code)
+                            .bind(it.created_at)
+                            .bind(it.started_at)
+                            .bind(it.finished_at);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1856,18 +1887,27 @@ macro_rules! sql_store {
                 // The end of each attempt's stored log, read before the write transaction (a
                 // transaction that reads first cannot wait for SQLite's write lock), then extended
                 // by this batch. Only the worker running an attempt appends to its log.
-                let mut known: BTreeMap<AttemptId, u64> = BTreeMap::new();
-                for chunk in chunks {
-                    if known.contains_key(&chunk.attempt) {
-                        continue;
+                let mut known: BTreeMap<AttemptId, u64> = chunks.iter().map(|c| (c.attempt, 0)).collect();
+                let ids: Vec<i64> = known.keys().map(|a| a.0).collect();
+                // (SQLite allows 500 terms in a compound select.)
+                for group in ids.chunks(200) {
+                    // One statement, an index seek per attempt (its last chunk; null if none).
+                    let sql = (1..=group.len())
+                        .map(|n| {
+                            format!(
+                                "select ${n}, (select end_offset from log_chunks where attempt_id = ${n} \
+                                 order by start_offset desc limit 1)"
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" union all ");
+                    let mut query = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
+                    for id in group {
+                        query = query.bind(*id);
                     }
-                    let end: Option<i64> = sqlx::query_scalar(
-                        "select end_offset from log_chunks where attempt_id = $1 order by start_offset desc limit 1",
-                    )
-                    .bind(chunk.attempt.0)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    known.insert(chunk.attempt, end.map_or(0, |e| e as u64));
+                    for (attempt, end) in query.fetch_all(&self.pool).await? {
+                        known.insert(AttemptId(attempt), end.map_or(0, |e| e as u64));
+                    }
                 }
                 let mut tx = self.pool.begin().await?;
                 let mut ends = Vec::with_capacity(chunks.len());
