@@ -87,6 +87,42 @@ impl Definitions {
         Ok(found)
     }
 
+    /// Loads the versions and job secrets that these dispatches need and the cache lacks, with a
+    /// query or two for all of them (a busy scheduler dispatches many distinct jobs at once).
+    pub async fn prefetch(&mut self, keys: &[(JobId, i64)]) -> StoreResult<()> {
+        self.refresh();
+        let mut missing: Vec<(JobId, i64)> = keys
+            .iter()
+            .filter(|key| !self.versions.contains_key(key))
+            .copied()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            for (key, record) in self.store.job_versions(&missing).await? {
+                self.versions.insert(key, Arc::new(record));
+            }
+        }
+        let mut owners: Vec<SecretOwner> = keys
+            .iter()
+            .map(|(job, _)| SecretOwner::Job(*job))
+            .filter(|owner| !self.secrets.contains_key(owner))
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        if !owners.is_empty() {
+            let mut found: HashMap<SecretOwner, Vec<SecretRecord>> =
+                owners.iter().map(|owner| (*owner, Vec::new())).collect();
+            for record in self.store.secrets(&owners).await? {
+                found.entry(record.owner).or_default().push(record);
+            }
+            for (owner, records) in found {
+                self.secrets.insert(owner, Arc::new(records));
+            }
+        }
+        Ok(())
+    }
+
     /// A folder and its ancestors, outermost first.
     pub async fn path(&mut self, folder: FolderId) -> StoreResult<Arc<Vec<Folder>>> {
         self.refresh();

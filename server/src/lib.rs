@@ -117,6 +117,8 @@ pub struct RunningServer {
     pub store: Arc<dyn Store>,
     /// Set on first start: the file holding the generated admin password.
     pub admin_password_file: Option<PathBuf>,
+    /// The events bus (the benchmark waits on it rather than polling the store).
+    pub live: Live,
 }
 
 /// Opens the store, recovers the scheduler, and serves on `listener` until `shutdown` is
@@ -185,7 +187,7 @@ pub async fn start(
         store: store.clone(),
         scheduler,
         hub,
-        live,
+        live: live.clone(),
         sessions,
         secrets,
         generation,
@@ -224,5 +226,6 @@ pub async fn start(
         addr,
         store,
         admin_password_file,
+        live,
     })
 }

@@ -352,6 +352,23 @@ impl Driver {
             }
             backoff = (backoff * 2).min(Duration::from_secs(30));
         }
+        let dispatches: Vec<(JobId, i64)> = sends
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Dispatch {
+                    attempt,
+                    job_version,
+                    ..
+                } => Some((attempt.job, *job_version)),
+                _ => None,
+            })
+            .collect();
+        if dispatches.len() > 1
+            && let Err(err) = self.definitions.prefetch(&dispatches).await
+        {
+            // Each dispatch then reads what it needs itself (and fails on its own).
+            tracing::warn!(error = %err, "cannot read ahead the definitions of a batch of dispatches");
+        }
         for effect in sends {
             match effect {
                 Effect::Dispatch {

@@ -176,6 +176,16 @@ async fn story(store: Arc<dyn Store>) {
         "dw.b2"
     );
     assert_eq!(b.configs["table"], "dw.b2");
+    // Several versions at once: those that exist, each with its key.
+    let mut found: Vec<(i64, String)> = store
+        .job_versions(&[(b.id, 2), (b.id, 1), (b.id, 99)])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|((_, version), record)| (version, record.script))
+        .collect();
+    found.sort();
+    assert_eq!(found, [(1, "echo b".to_owned()), (2, "echo v2".to_owned())]);
     assert!(matches!(
         store.update_job(JobId(999), &edit, now).await,
         Err(StoreError::NotFound)
@@ -644,7 +654,20 @@ async fn scheduling_story(store: &Arc<dyn Store>, a: JobId, folder: FolderId, no
     };
     store.set_secret(&secret).await.unwrap();
     store.set_secret(&secret).await.unwrap();
-    assert_eq!(store.secrets(&[owner]).await.unwrap(), vec![secret]);
+    assert_eq!(store.secrets(&[owner]).await.unwrap(), vec![secret.clone()]);
+    // Several owners in one call come back in the order asked for.
+    let folder_owner = server::store::SecretOwner::Folder(folder);
+    let folder_secret = server::store::SecretRecord {
+        owner: folder_owner,
+        name: "DSN".to_owned(),
+        ..secret.clone()
+    };
+    store.set_secret(&folder_secret).await.unwrap();
+    let both = store.secrets(&[folder_owner, owner]).await.unwrap();
+    assert_eq!(both, vec![folder_secret.clone(), secret.clone()]);
+    let both = store.secrets(&[owner, folder_owner]).await.unwrap();
+    assert_eq!(both, vec![secret.clone(), folder_secret]);
+    store.delete_secret(folder_owner, "DSN").await.unwrap();
     store.delete_secret(owner, "TOKEN").await.unwrap();
     assert!(matches!(
         store.delete_secret(owner, "TOKEN").await,

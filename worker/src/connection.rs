@@ -102,7 +102,12 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         command: config.tools.fetch.clone(),
         client: reqwest::Client::new(),
     };
-    let cgroups = match Cgroups::detect() {
+    let detected = if config.tools.cgroups {
+        Cgroups::detect()
+    } else {
+        Err("turned off (--no-cgroups)".to_owned())
+    };
+    let cgroups = match detected {
         Ok(cgroups) => {
             tracing::info!(cgroup = %cgroups.base().display(), "attempts run in cgroups");
             Some(cgroups)

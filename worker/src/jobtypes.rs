@@ -32,6 +32,9 @@ pub struct Tools {
     pub pass_env: Vec<String>,
     /// Days an attempt's work directory is kept after it ends.
     pub keep_work_days: u32,
+    /// Whether attempts get a cgroup of their own where the host allows it (see
+    /// [`crate::cgroup`]).
+    pub cgroups: bool,
 }
 
 /// The environment variables attempts inherit unless the worker is told otherwise.
@@ -49,6 +52,7 @@ impl Default for Tools {
             fetch: "hadoop fs -get {uri} {file}".to_owned(),
             pass_env: DEFAULT_PASS_ENV.iter().map(|v| (*v).to_owned()).collect(),
             keep_work_days: 7,
+            cgroups: true,
         }
     }
 }

@@ -27,6 +27,7 @@ pub struct Harness {
     pub token: String,
     /// The server's store (the figures come from its timestamps).
     pub store: Arc<dyn Store>,
+    live: crate::live::Live,
     http: reqwest::Client,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -80,6 +81,7 @@ impl Harness {
             base,
             token,
             store: running.store,
+            live: running.live,
             http,
             shutdown,
             tracker,
@@ -159,27 +161,49 @@ impl Harness {
         since: DateTime<Utc>,
         timeout: Duration,
     ) -> anyhow::Result<Vec<AttemptTiming>> {
+        // Waits on the events bus and reads the store only to start, after missing events, and
+        // at the end: polling the store would spend the measured process's CPU.
         let deadline = Instant::now() + timeout;
+        let mut events = self.live.events();
+        let mut done: BTreeSet<JobId> = BTreeSet::new();
+        let mut read_store = true;
         loop {
-            let ended: Vec<AttemptTiming> = self
-                .store
-                .attempt_times(since)
-                .await?
-                .into_iter()
-                .filter(|a| jobs.contains(&a.job) && a.state.is_terminal())
-                .collect();
-            let done: BTreeSet<JobId> = ended.iter().map(|a| a.job).collect();
-            if done.len() == jobs.len() {
-                return Ok(ended);
+            if read_store || done.len() == jobs.len() {
+                let ended: Vec<AttemptTiming> = self
+                    .store
+                    .attempt_times(since)
+                    .await?
+                    .into_iter()
+                    .filter(|a| jobs.contains(&a.job) && a.state.is_terminal())
+                    .collect();
+                done = ended.iter().map(|a| a.job).collect();
+                if done.len() == jobs.len() {
+                    return Ok(ended);
+                }
+                read_store = false;
             }
-            if Instant::now() > deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 bail!(
                     "only {} of {} jobs ran within {timeout:?}",
                     done.len(),
                     jobs.len()
                 );
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            match tokio::time::timeout(left.min(Duration::from_secs(5)), events.recv()).await {
+                Ok(Ok(app::api::Event::Attempt { job_id, state, .. })) => {
+                    if state.is_terminal() && jobs.contains(&job_id) {
+                        done.insert(job_id);
+                    }
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) | Err(_) => {
+                    read_store = true;
+                }
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
+                    bail!("the server stopped")
+                }
+            }
         }
     }
 }

@@ -275,14 +275,35 @@ pub async fn same_second(harness: &Harness, count: usize) -> anyhow::Result<Repo
         )
         .await?;
     let mut lateness = Vec::new();
+    // Where the time goes: dispatch → process start (worker), process start → result stored
+    // (the job and its report), and the first dispatch after the due time (the scheduler
+    // creating every instance).
+    let (mut to_start, mut running) = (Vec::new(), Vec::new());
     let mut last_start = due;
+    let mut first_dispatch = None::<DateTime<Utc>>;
     for attempt in by_job(&attempts).values() {
         let start = started(attempt)?;
         lateness.push(millis(attempt.scheduled_at, start));
         last_start = last_start.max(start);
+        to_start.push(millis(attempt.created_at, start));
+        if let Some(end) = attempt.finished_at {
+            running.push(millis(start, end));
+        }
+        first_dispatch =
+            Some(first_dispatch.map_or(attempt.created_at, |f| f.min(attempt.created_at)));
     }
     let lateness = sorted(lateness);
+    let (to_start, running) = (sorted(to_start), sorted(running));
     Ok(Report::from([
+        (
+            "s1.dispatch_to_start_ms_median".to_owned(),
+            quantile(&to_start, 0.5),
+        ),
+        ("s1.run_ms_median".to_owned(), quantile(&running, 0.5)),
+        (
+            "s1.first_dispatch_s".to_owned(),
+            first_dispatch.map_or(0.0, |f| millis(due, f) / 1000.0),
+        ),
         ("s1.lateness_ms_p50".to_owned(), quantile(&lateness, 0.5)),
         ("s1.lateness_ms_p99".to_owned(), quantile(&lateness, 0.99)),
         (

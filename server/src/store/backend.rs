@@ -33,6 +33,11 @@ use super::{
 /// SQLite, the default: one file in the data directory, WAL journal.
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for the hot write paths (scheduler decisions, log chunks). SQLite lets one
+    /// connection write at a time anyway; keeping those writes on one connection keeps its page
+    /// cache warm, where any other connection drops its whole cache after each foreign commit
+    /// and reads the pages back from the WAL.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -49,20 +54,28 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open SQLite database `{url}`"))?;
         sqlx::migrate!("../migrations/sqlite")
             .run(&pool)
             .await
             .context("SQLite migrations failed")?;
-        Ok(SqliteStore { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open SQLite database `{url}`"))?;
+        Ok(SqliteStore { pool, writer })
     }
 }
 
 /// PostgreSQL, for servers that share one database.
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL has no per-connection cache to keep warm.
+    writer: PgPool,
 }
 
 impl PgStore {
@@ -78,7 +91,10 @@ impl PgStore {
             .run(&pool)
             .await
             .context("PostgreSQL migrations failed")?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 
@@ -1110,30 +1126,54 @@ macro_rules! sql_store {
             }
 
             async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord> {
-                let (name, job_type, script, configs, folder, timezone, host_group): (String, String, String, String, i64, String, String) =
-                    sqlx::query_as(
-                        "select j.name, v.job_type, v.script, v.configs, j.folder_id, j.timezone, j.host_group from job_versions v \
-                         join jobs j on j.id = v.job_id where v.job_id = $1 and v.version = $2",
-                    )
-                    .bind(id.0)
-                    .bind(version)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(JobVersionRecord {
-                    name,
-                    job_type: parse::<JobType>(&job_type)?,
-                    script,
-                    configs: parse_configs(&configs)?,
-                    folder_id: FolderId(folder),
-                    timezone,
-                    host_group,
-                })
+                self.job_versions(&[(id, version)])
+                    .await?
+                    .pop()
+                    .map(|(_, record)| record)
+                    .ok_or(StoreError::NotFound)
+            }
+
+            async fn job_versions(&self, keys: &[(JobId, i64)]) -> StoreResult<Vec<((JobId, i64), JobVersionRecord)>> {
+                let mut out = Vec::with_capacity(keys.len());
+                for group in keys.chunks(200) {
+                    let keys = (0..group.len())
+                        .map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "select v.job_id, v.version, j.name, v.job_type, v.script, v.configs, j.folder_id, j.timezone, \
+                         j.host_group from (values {keys}) as k \
+                         join job_versions v on v.job_id = k.column1 and v.version = k.column2 \
+                         join jobs j on j.id = v.job_id"
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, i64, String, String, String, String, i64, String, String)>(&sql);
+                    for (job, version) in group {
+                        query = query.bind(job.0).bind(*version);
+                    }
+                    for (job, version, name, job_type, script, configs, folder, timezone, host_group) in
+                        query.fetch_all(&self.pool).await?
+                    {
+                        out.push((
+                            (JobId(job), version),
+                            JobVersionRecord {
+                                name,
+                                job_type: parse::<JobType>(&job_type)?,
+                                script,
+                                configs: parse_configs(&configs)?,
+                                folder_id: FolderId(folder),
+                                timezone,
+                                host_group,
+                            },
+                        ));
+                    }
+                }
+                Ok(out)
             }
 
             async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()> {
                 // A few statements of many rows each: a batch of decisions costs a handful of
                 // round trips to the database, not one per row.
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 for rows in instances.chunks(UPSERT_ROWS) {
                     let sql = format!(
                         "insert into instances ({INSTANCE_COLUMNS}) values {} \
@@ -1808,28 +1848,40 @@ macro_rules! sql_store {
                 use base64::Engine as _;
                 let b64 = base64::engine::general_purpose::STANDARD;
                 let mut out = Vec::new();
-                for owner in owners {
-                    let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
-                        "select name, nonce, sealed, updated_at from secrets where owner_kind = $1 and owner_id = $2 order by name",
-                    )
-                    .bind(owner.kind())
-                    .bind(owner.id())
-                    .fetch_all(&self.pool)
-                    .await?;
-                    for (name, nonce, sealed, updated_at) in rows {
-                        let decode = |text: &str| {
-                            b64.decode(text)
-                                .map_err(|err| StoreError::Other(anyhow::anyhow!("corrupt secret `{name}`: {err}")))
-                        };
-                        out.push(super::SecretRecord {
-                            owner: *owner,
-                            nonce: decode(&nonce)?,
-                            sealed: decode(&sealed)?,
-                            name,
-                            updated_at,
-                        });
+                // One query per kind of owner and group of up to 200 owners.
+                for kind in ["folder", "job"] {
+                    let ids: Vec<i64> = owners.iter().filter(|o| o.kind() == kind).map(|o| o.id()).collect();
+                    for group in ids.chunks(200) {
+                        let list = (2..group.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+                        let sql = format!(
+                            "select owner_id, name, nonce, sealed, updated_at from secrets \
+                             where owner_kind = $1 and owner_id in ({list}) order by owner_id, name"
+                        );
+                        let mut query = sqlx::query_as::<_, (i64, String, String, String, DateTime<Utc>)>(&sql).bind(kind);
+                        for id in group {
+                            query = query.bind(*id);
+                        }
+                        for (owner_id, name, nonce, sealed, updated_at) in query.fetch_all(&self.pool).await? {
+                            let decode = |text: &str| {
+                                b64.decode(text)
+                                    .map_err(|err| StoreError::Other(anyhow::anyhow!("corrupt secret `{name}`: {err}")))
+                            };
+                            let owner = *owners
+                                .iter()
+                                .find(|o| o.kind() == kind && o.id() == owner_id)
+                                .expect("the query asked for this owner");
+                            out.push(super::SecretRecord {
+                                owner,
+                                nonce: decode(&nonce)?,
+                                sealed: decode(&sealed)?,
+                                name,
+                                updated_at,
+                            });
+                        }
                     }
                 }
+                // In the order the owners were given (callers rank them by it).
+                out.sort_by_key(|record| owners.iter().position(|o| *o == record.owner));
                 Ok(out)
             }
 
@@ -1905,11 +1957,11 @@ macro_rules! sql_store {
                     for id in group {
                         query = query.bind(*id);
                     }
-                    for (attempt, end) in query.fetch_all(&self.pool).await? {
+                    for (attempt, end) in query.fetch_all(&self.writer).await? {
                         known.insert(AttemptId(attempt), end.map_or(0, |e| e as u64));
                     }
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer.begin().await?;
                 let mut ends = Vec::with_capacity(chunks.len());
                 for chunk in chunks {
                     let end = known[&chunk.attempt];

@@ -435,6 +435,11 @@ pub trait Store: Send + Sync {
     async fn dependency_graph(&self) -> StoreResult<BTreeMap<JobId, Vec<JobId>>>;
     /// A pinned job version.
     async fn job_version(&self, id: JobId, version: i64) -> StoreResult<JobVersionRecord>;
+    /// Several pinned job versions at once (those that exist), each with its key.
+    async fn job_versions(
+        &self,
+        keys: &[(JobId, i64)],
+    ) -> StoreResult<Vec<((JobId, i64), JobVersionRecord)>>;
     /// The version of a job that was current at `at` (its first version for earlier times).
     async fn job_version_at(&self, id: JobId, at: DateTime<Utc>) -> StoreResult<i64>;
     /// Pauses (`Some(since)`) or resumes (`None`) a job without making a new version.
