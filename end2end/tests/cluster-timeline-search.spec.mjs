@@ -1,9 +1,10 @@
 // The cluster page (load sparklines, the attempts a worker runs, Drain / Undrain round trip, the
 // queue while the only worker drains), the timeline (a Gantt bar per attempt of a folder's
-// instances of today) and the search (top bar box, a word of a script found and highlighted, the
-// server's 422 for a one-character query, the empty and no-result states).
-// Screenshots: cluster, cluster-draining, cluster-dark, timeline, timeline-dark, search,
-// search-dark.
+// instances of today; bars take the keyboard focus, with a label, and open with Enter or Space)
+// and the search (top bar box, a word of a script found and highlighted, the server's 422 for a
+// one-character query, the empty and no-result states).
+// Screenshots: cluster, cluster-draining, cluster-dark, timeline, timeline-dark, timeline-focus,
+// search, search-dark.
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems, waitFor } from "./support.mjs";
 
@@ -136,6 +137,26 @@ test("cluster, timeline and search", async ({ page }) => {
   await page.getByTestId("timeline-zone").fill("UTC");
   await page.getByTestId("timeline-zone").press("Enter");
   await page.getByTestId("timeline-date").fill(today);
+  await expect(slowRow).toBeVisible();
+  // The bars take the keyboard focus, with a label naming the job, the state, the start and the
+  // end; Space or Enter opens the log as a click does.
+  const failBar = failRow.getByTestId("gantt-bar").last();
+  await expect(failBar).toHaveAttribute("tabindex", "0");
+  await expect(failBar).toHaveAttribute(
+    "aria-label",
+    new RegExp(`^${failing.name}, attempt \\d+: failed, from \\d{4}-\\d\\d-\\d\\d .+ to \\d{4}-`),
+  );
+  await failBar.focus();
+  await expect(failBar).toBeFocused();
+  await page.getByTestId("gantt-row").first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: "screenshots/timeline-focus.png" });
+  await page.keyboard.press("Space");
+  await expect(page).toHaveURL(/\/(attempts|instances)\/\d+\/log/);
+  await page.goBack();
+  await slowRow.getByTestId("gantt-bar").focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/(attempts|instances)\/\d+\/log/);
+  await page.goBack();
   await expect(slowRow).toBeVisible();
   // A bar opens its instance's log.
   await slowRow.getByTestId("gantt-bar").click();

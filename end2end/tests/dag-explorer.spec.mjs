@@ -1,7 +1,7 @@
 // The DAG explorer. (a) A small DAG: one level around the centre at first, "expand one level",
 // search with Enter cycling through the hits, a click on a job opens the side panel with its
-// instance of the chosen date, why it waits and its last log lines; screenshots dag-explorer and
-// dag-explorer-dark. (b) 2,001 jobs (a root, then 40 levels of 50, each depending on one or two
+// instance of the chosen date (a day of the centre job's zone, today there at first), why it
+// waits and its last log lines; screenshots dag-explorer and dag-explorer-dark. (b) 2,001 jobs (a root, then 40 levels of 50, each depending on one or two
 // jobs of the level before): "expand all" draws them all; printed for the report (`measure:`
 // lines): the time until the layout is drawn, dagre on a 500-node part of it for comparison, and
 // frame times while panning and zooming.
@@ -125,11 +125,17 @@ test("the DAG explorer: expand, search, side panel", async ({ page }) => {
   await expect(log).not.toContainText("root line 10");
   await page.screenshot({ path: "screenshots/dag-explorer.png" });
 
+  // Business dates are days of the centre job's zone: today there at first.
+  const todayInZone = new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date());
+  await expect(page.getByTestId("dag-date")).toHaveValue(todayInZone);
+  await expect(page.getByTestId("dag-date")).toHaveAttribute("data-zone", zone);
+  await expect(page.getByTestId("dag-date-label")).toHaveText(`Business date (${zone})`);
+  await expect(panel.getByTestId("dag-panel-time")).toContainText(zone === "UTC" ? "UTC" : "CST");
   // A date without instances: every node grey.
   await page.getByTestId("dag-date").fill("2020-01-01");
   await expect.poll(() => stateOf(root.id)).toBe("none");
   await expect(panel.getByTestId("dag-panel-no-instance")).toBeVisible();
-  await page.getByTestId("dag-date").fill(new Date().toISOString().slice(0, 10));
+  await page.getByTestId("dag-date").fill(todayInZone);
   await expect.poll(() => stateOf(root.id)).toBe("success");
   await expect(log.locator(".dag-log-line")).toHaveCount(20);
 

@@ -1,11 +1,11 @@
 // The resource center (upload through the file input, a second upload of the same name as version
-// 2, the server's 422 for a bad name, the versions with a download, the copy button, delete with a
-// confirmation), a job that fetches the resource with a `download[hera:…]` line and prints it,
-// the job's secrets (the server's reason for a bad name, set, inherited from the folder and
-// overridden, remove) and the execution settings of the job editor (the server's 422 on the slot
-// weight field, a timeout saved and shown).
+// 2, a slow upload's progress in percent, the server's 422 for a bad name, the versions with a
+// download, the copy button, delete with a confirmation), a job that fetches the resource with a
+// `download[hera:…]` line and prints it, the job's secrets (the server's reason for a bad name,
+// set, inherited from the folder and overridden, remove) and the execution settings of the job
+// editor (the server's 422 on the slot weight field, a timeout saved and shown).
 // Screenshots: resources, resources-dark, job-secrets, job-editor-execution,
-// job-summary-execution, resources-zh.
+// job-summary-execution, resources-zh, resources-progress.
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems, waitFor } from "./support.mjs";
 
@@ -73,6 +73,42 @@ test("resource center, job secrets and execution settings", async ({ page, conte
   await expect(page.getByTestId("versions-card")).toContainText("的版本");
   await page.screenshot({ path: "screenshots/resources-zh.png" });
   await page.getByTestId("lang-en").click();
+
+  // ----- a slow upload shows its progress in percent -----
+  // Chromium's network emulation slows the request body to about 1 MB/s, so a 3 MB file takes a
+  // few seconds: the bar shows a figure before the upload is done.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 1024 * 1024,
+  });
+  const bigName = `e2e-${suffix}/big.bin`;
+  await file.setInputFiles({
+    name: "big.bin",
+    mimeType: "application/octet-stream",
+    buffer: Buffer.alloc(3 * 1024 * 1024, 7),
+  });
+  await page.getByTestId("upload-name").fill(bigName);
+  await page.getByTestId("upload-submit").click();
+  await expect(page.getByTestId("upload-percent")).toHaveText(/^\d{1,3}%$/);
+  const bar = page.getByTestId("upload-progress").getByRole("progressbar");
+  await expect(bar).toHaveAttribute("aria-valuenow", /^\d{1,3}$/);
+  await page.getByTestId("upload-card").screenshot({ path: "screenshots/resources-progress.png" });
+  await expect(page.getByTestId("upload-done")).toContainText(`${bigName}, version 1`, {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId("upload-progress")).toHaveCount(0);
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+  const big = (await api("GET", "/api/resources")).find((r) => r.name === bigName);
+  expect(big.latest.size).toBe(3 * 1024 * 1024);
 
   // ----- a name the server refuses: its reason under the name field, gone once it is edited -----
   await file.setInputFiles({ name: "bad.txt", mimeType: "text/plain", buffer: Buffer.from("x") });

@@ -18,10 +18,10 @@ use crate::{
     i18n::{K, Lang, t},
     pages::{
         backfill::BackfillPage, backfill_new::NewBackfillPage, backfills::BackfillsPage,
-        calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, home::HomePage,
-        ide::IdePage, instance_log::InstanceLogPage, job::JobPage, job_new::NewJobPage,
-        log::LogPage, login::LoginPage, resources::ResourcesPage, search::SearchPage,
-        timeline::TimelinePage, workers::WorkersPage,
+        calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, folder::FolderPage,
+        home::HomePage, ide::IdePage, instance_log::InstanceLogPage, job::JobPage,
+        job_new::NewJobPage, log::LogPage, login::LoginPage, resources::ResourcesPage,
+        search::SearchPage, timeline::TimelinePage, workers::WorkersPage,
     },
     theme::{self, Theme},
 };
@@ -134,6 +134,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("jobs/new") view=NewJobPage />
                     <Route path=path!("jobs/:id") view=JobPage />
                     <Route path=path!("jobs/:id/dag") view=DagPage />
+                    <Route path=path!("folders/:id") view=FolderPage />
                     <Route path=path!("attempts/:id/log") view=LogPage />
                     <Route path=path!("instances/:id/log") view=InstanceLogPage />
                     <Route path=path!("calendars") view=CalendarsPage />

@@ -304,7 +304,7 @@ catalogue! {
     DagExpandOne => "Expand one level", "展开一层";
     DagExpandAll => "Expand all", "全部展开";
     DagShownOf => "{n} of {m} jobs shown", "显示 {n} / {m} 个任务";
-    DagBusinessDate => "Business date (UTC)", "业务日期（UTC）";
+    DagBusinessDate => "Business date ({zone})", "业务日期（{zone}）";
     DagSearch => "Search the graph", "在图中搜索";
     DagNoMatch => "No match", "无匹配";
     DagMatchOf => "{i} of {n}", "第 {i} 个，共 {n} 个";
@@ -466,6 +466,10 @@ catalogue! {
     TimelineJobTime => "Job · business time", "任务 · 业务时间";
     TimelineNotStarted => "not started", "未开始";
     TimelineNow => "now", "现在";
+    TimelineBarLabel => "{job}, attempt {n}: {state}, from {from} to {to}. Opens the log",
+        "{job}，执行记录 {n}：{state}，从 {from} 到 {to}。打开日志";
+    TimelineBarLabelRunning => "{job}, attempt {n}: {state}, since {from}. Opens the log",
+        "{job}，执行记录 {n}：{state}，开始于 {from}。打开日志";
     TimelineTip => "{job} · {time}\nAttempt {n}: {state}\n{from} → {to} ({duration})\nWorker: {worker}\nClick to open the log", "{job} · {time}\n执行记录 {n}：{state}\n{from} → {to}（{duration}）\n执行机器：{worker}\n点击打开日志";
     TimesShownIn => "Times in {zone}", "时间为 {zone}";
     // Search
@@ -542,6 +546,7 @@ catalogue! {
     ResNameHint => "May contain /, e.g. lib/udf.jar", "可包含 /，例如 lib/udf.jar";
     ResUploadButton => "Upload", "上传";
     ResUploading => "Uploading…", "上传中…";
+    UploadInterrupted => "The upload was interrupted before the server answered", "上传在服务器应答前中断";
     ResExists => "This name exists (latest v{latest}): the upload becomes version {next}. Jobs pinned to an older version keep it.",
         "该名称已存在（最新 v{latest}）：本次上传将成为第 {next} 版。固定了旧版本的任务不受影响。";
     ResNewName => "A new resource: the upload becomes version 1.", "新资源：本次上传为第 1 版。";
@@ -613,6 +618,34 @@ catalogue! {
         "本任务或更近的目录设置了同名密钥，以其值为准";
     SecretRemoveQuestion => "Remove the secret {name} from this job? Its next attempts no longer get this value.",
         "从此任务移除密钥 {name}？之后的执行将不再获得这个值。";
+    SecretsNoneFolder => "No secrets for this folder.", "此目录没有密钥。";
+    SecretFormHintFolder => "The jobs in this folder and in its subfolders get these; a subfolder or a job with a secret of the same name overrides it.",
+        "此目录及其子目录中的任务都会获得这些密钥；子目录或任务中的同名密钥会覆盖它。";
+    SecretOnFolder => "this folder", "本目录";
+    SecretOverriddenHintFolder => "This folder or a nearer one sets the same name: its value is used",
+        "本目录或更近的目录设置了同名密钥，以其值为准";
+    SecretRemoveQuestionFolder => "Remove the secret {name} from this folder? The next attempts of its jobs no longer get this value.",
+        "从此目录移除密钥 {name}？其中任务之后的执行将不再获得这个值。";
+    ScriptPreviewHint => "Render the script as an attempt at a business time would see it: configs, ${zdt…} and $[…] macros",
+        "按某个业务时间渲染脚本，显示执行时实际看到的内容：替换配置、${zdt…} 和 $[…] 宏";
+    ScriptPreviewTime => "Business time in {zone} (empty: now)", "业务时间，时区 {zone}（留空为当前时间）";
+    // Folder page
+    FolderSettings => "Folder settings", "目录设置";
+    FolderConfigsHint => "The jobs in this folder and in its subfolders read them as ${key}; a subfolder or a job setting the same key overrides it.",
+        "此目录及其子目录中的任务以 ${key} 引用；子目录或任务中的同名配置会覆盖它。";
+    InheritedConfigs => "Inherited configs", "继承的配置";
+    InheritedConfigsHint => "Set by the folders above, outermost first. Change them on their folder's page.",
+        "由上级目录设置，最外层在前。请到其所在目录的页面修改。";
+    InheritedNone => "No folder above sets a config.", "上级目录没有设置配置项。";
+    ConfigFrom => "From folder", "来自目录";
+    ConfigKeyHeader => "Key", "键";
+    ConfigValueHeader => "Value", "值";
+    ConfigOverriddenHint => "This folder or a nearer one sets the same key: its value is used",
+        "本目录或更近的目录设置了同名配置，以其值为准";
+    FolderSaved => "Saved.", "已保存。";
+    FolderJobs => "Jobs in this folder", "此目录中的任务";
+    FolderJobsNone => "No jobs in this folder.", "此目录中没有任务。";
+    Subfolders => "Subfolders", "子目录";
     AuSecretSet => "set secret", "设置密钥";
     AuSecretDelete => "remove secret", "移除密钥";
     AuResourceUpload => "upload resource", "上传资源";

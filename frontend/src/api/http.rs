@@ -1,7 +1,8 @@
 //! The one typed HTTP helper. JSON in and out with the DTOs of `app::api`, the session's bearer
 //! token attached, an [`ErrorBody`] decoded into [`ApiError`], a 401 signs the user out, and a
 //! request still in flight is aborted when the reactive owner that started it is cleaned up.
-//! Files go up as raw request bodies ([`post_blob`]) and come down as blobs ([`get_blob`]).
+//! Files go up as raw request bodies with their progress reported ([`upload_blob`], through
+//! `XMLHttpRequest`) and come down as blobs ([`get_blob`]).
 
 use std::{collections::BTreeMap, fmt};
 
@@ -78,15 +79,63 @@ pub async fn delete(path: impl Into<String>) -> Result<(), ApiError> {
     send(Method::DELETE, path.into(), None).await
 }
 
-/// `POST path` with a file (or any blob) as the raw request body, not JSON and not multipart;
-/// the answer is JSON.
-pub async fn post_blob<T: DeserializeOwned>(
+/// `POST path` with a file (or any blob) as the raw request body, not JSON and not multipart (the
+/// answer is JSON), calling `progress(sent, total)` in bytes as the body goes up. `fetch` reports no upload progress, so this one request
+/// goes through `XMLHttpRequest`; the token, the error decoding, the sign-out on 401 and the abort
+/// on cleanup are the same as for every other request.
+pub async fn upload_blob<T: DeserializeOwned>(
     path: impl Into<String>,
     body: &web_sys::Blob,
+    progress: impl Fn(f64, f64) + 'static,
 ) -> Result<T, ApiError> {
-    let body = Body::Raw(body.clone().into());
-    let response = respond(Method::POST, path.into(), Some(body)).await?;
-    decode(response).await
+    use wasm_bindgen::{JsCast, closure::Closure};
+    let js = |err: wasm_bindgen::JsValue| ApiError::Network(format!("{err:?}"));
+    let path = path.into();
+    let xhr = web_sys::XmlHttpRequest::new().map_err(js)?;
+    xhr.open("POST", &path).map_err(js)?;
+    xhr.set_request_header("Accept", "application/json")
+        .map_err(js)?;
+    xhr.set_request_header("Content-Type", "application/octet-stream")
+        .map_err(js)?;
+    if let Some(token) = AppState::get().token() {
+        xhr.set_request_header("Authorization", &format!("Bearer {token}"))
+            .map_err(js)?;
+    }
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() {
+                progress(ev.loaded(), ev.total());
+            }
+        });
+    let upload = xhr.upload().map_err(js)?;
+    upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // Settles when the answer has arrived (load) or the request failed (error, abort).
+    let finished = js_sys::Promise::new(&mut |resolve, reject| {
+        xhr.set_onload(Some(&resolve));
+        xhr.set_onerror(Some(&reject));
+        xhr.set_onabort(Some(&reject));
+    });
+    {
+        let xhr = SendWrapper::new(xhr.clone());
+        on_cleanup(move || {
+            let _ = xhr.abort();
+        });
+    }
+    xhr.send_with_opt_blob(Some(body)).map_err(js)?;
+    let outcome = wasm_bindgen_futures::JsFuture::from(finished).await;
+    upload.set_onprogress(None);
+    drop(on_progress);
+    if outcome.is_err() {
+        return Err(ApiError::Network(
+            crate::i18n::t_untracked(crate::i18n::K::UploadInterrupted).to_owned(),
+        ));
+    }
+    let status = xhr.status().map_err(js)?;
+    let text = xhr.response_text().map_err(js)?.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        return Err(refused(status, &text));
+    }
+    json_answer(status, &text)
 }
 
 /// `GET path` answered by a file: its content as a blob.
@@ -105,18 +154,12 @@ fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|err| ApiError::Network(err.to_string()))
 }
 
-/// A request body: JSON text, or raw bytes (a file) sent as they are.
-enum Body {
-    Json(String),
-    Raw(wasm_bindgen::JsValue),
-}
-
 async fn send<T: DeserializeOwned>(
     method: Method,
     path: String,
     body: Option<String>,
 ) -> Result<T, ApiError> {
-    let response = respond(method, path, body.map(Body::Json)).await?;
+    let response = respond(method, path, body).await?;
     decode(response).await
 }
 
@@ -126,10 +169,16 @@ async fn decode<T: DeserializeOwned>(response: gloo_net::http::Response) -> Resu
         .text()
         .await
         .map_err(|err| ApiError::Network(err.to_string()))?;
-    let json = if response.status() == 204 || text.trim().is_empty() {
+    json_answer(response.status(), &text)
+}
+
+/// The JSON answer `text` of a successful request with `status`; an empty one (a 204) reads as
+/// `null`, which is `()`.
+fn json_answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
+    let json = if status == 204 || text.trim().is_empty() {
         "null"
     } else {
-        &text
+        text
     };
     serde_json::from_str(json).map_err(|err| ApiError::Network(err.to_string()))
 }
@@ -138,7 +187,7 @@ async fn decode<T: DeserializeOwned>(response: gloo_net::http::Response) -> Resu
 async fn respond(
     method: Method,
     path: String,
-    body: Option<Body>,
+    body: Option<String>,
 ) -> Result<gloo_net::http::Response, ApiError> {
     let network = |err: gloo_net::Error| ApiError::Network(err.to_string());
     let controller = web_sys::AbortController::new().ok();
@@ -155,11 +204,8 @@ async fn respond(
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(Body::Json(body)) => builder
+        Some(body) => builder
             .header("Content-Type", "application/json")
-            .body(body),
-        Some(Body::Raw(body)) => builder
-            .header("Content-Type", "application/octet-stream")
             .body(body),
         None => builder.build(),
     }
@@ -170,15 +216,21 @@ async fn respond(
         return Ok(response);
     }
     let text = response.text().await.map_err(network)?;
+    Err(refused(status, &text))
+}
+
+/// The error of an answer with a failing `status` and body `text` (the server's [`ErrorBody`], or
+/// the text itself); a 401 signs the user out.
+fn refused(status: u16, text: &str) -> ApiError {
     if status == 401 {
         AppState::get().sign_out();
     }
-    let detail = serde_json::from_str::<ErrorBody>(&text)
+    let detail = serde_json::from_str::<ErrorBody>(text)
         .map(|body| body.error)
         .unwrap_or_else(|_| ErrorDetail {
             code: "http".to_owned(),
             message: format!("HTTP {status} {}", text.trim()).trim().to_owned(),
             fields: None,
         });
-    Err(ApiError::Server { status, detail })
+    ApiError::Server { status, detail }
 }

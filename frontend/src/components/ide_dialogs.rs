@@ -229,6 +229,13 @@ pub fn RenameDialog(
     }
 }
 
+/// Moves file or folder `id` into folder `parent` (none: the top) of its tree; the server refuses
+/// a folder into itself or below itself (422) and a name the folder has already (409).
+pub async fn move_file(id: IdeFileId, parent: Option<IdeFileId>) -> Result<IdeFile, ApiError> {
+    let body = IdeMove { parent_id: parent };
+    http::post::<_, IdeFile>(format!("/api/ide/files/{id}/move"), &body).await
+}
+
 /// Moves `file` to another folder of its tree (`files`: everything the user sees).
 #[component]
 pub fn MoveDialog(
@@ -260,9 +267,9 @@ pub fn MoveDialog(
     let target = RwSignal::new(file.parent_id);
     let name = StoredValue::new(file.name);
     let shift = Action::new_local(move |parent: &Option<IdeFileId>| {
-        let body = IdeMove { parent_id: *parent };
+        let parent = *parent;
         async move {
-            let file = http::post::<_, IdeFile>(format!("/api/ide/files/{id}/move"), &body).await?;
+            let file = move_file(id, parent).await?;
             on_done.run(file);
             Ok::<_, ApiError>(())
         }

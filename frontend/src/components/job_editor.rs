@@ -24,8 +24,10 @@ use crate::{
     browser,
     components::{
         code_editor::CodeEditor,
+        configs::{ConfigsField, config_problems},
         error_view::ActionError,
-        kv_rows::{KvRow, KvRows},
+        kv_rows::KvRows,
+        render_preview::ScriptPreview,
     },
     i18n::{
         K, backoff_label, calendar_mode_label, fill, misfire_label, on_skip_label, overlap_label,
@@ -78,40 +80,6 @@ const ZONES: &[&str] = &[
     "America/Los_Angeles",
     "Australia/Sydney",
 ];
-
-/// The longest config value the server accepts, in bytes.
-const MAX_CONFIG_VALUE: usize = 64 << 10;
-
-/// Whether `key` may name a config: what the script's `${key}` can name (the server's rule).
-fn valid_config_key(key: &str) -> bool {
-    (1..=128).contains(&key.len())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-/// Why each config row (key already trimmed, value) would be refused, in row order. A row with
-/// neither key nor value is left out when saving, so it is never a problem.
-fn config_problems(rows: &[(String, String)]) -> Vec<Option<K>> {
-    let mut seen = std::collections::BTreeSet::new();
-    rows.iter()
-        .map(|(key, value)| {
-            if key.is_empty() && value.is_empty() {
-                None
-            } else if key.is_empty() {
-                Some(K::Required)
-            } else if !valid_config_key(key) {
-                Some(K::ConfigKeyRule)
-            } else if !seen.insert(key.as_str()) {
-                Some(K::ConfigKeyDuplicate)
-            } else if value.len() > MAX_CONFIG_VALUE {
-                Some(K::ConfigValueTooLong)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
 
 /// An optional number of seconds as typed: empty is none, otherwise a whole number (`Err` when
 /// it is not one).
@@ -501,6 +469,7 @@ pub fn JobEditor(
                     language=Signal::derive(move || script_language(job_type.get()))
                     testid="job-script"
                 />
+                <ScriptPreview script zone folder=folder_id configs />
             </Field>
             <ConfigsField configs problems=row_problems error=configs_error />
             <div class="grid-2">
@@ -771,99 +740,6 @@ fn Field(
                     .collect_view()
             }}
             {hint.map(|hint| view! { <span class="muted hint">{move || t(hint)}</span> })}
-        </div>
-    }
-}
-
-/// The configs section: one row per key=value with its problem, a button to add a row, and the
-/// server's reason for `configs` (the rows' own problems are shown next to them, live).
-#[component]
-fn ConfigsField(
-    configs: KvRows,
-    problems: Memo<BTreeMap<u64, K>>,
-    error: Signal<Option<String>>,
-) -> impl IntoView {
-    let row = move |row: KvRow| {
-        let problem = move || problems.with(|p| p.get(&row.id).copied());
-        // A value with line breaks gets room for them (a textarea keeps them, an input would not).
-        let lines = row.value.with_untracked(|v| v.lines().count()).clamp(1, 6);
-        view! {
-            <div
-                class="config-row"
-                class:invalid=move || problem().is_some()
-                data-testid="config-row"
-            >
-                <input
-                    class="input mono config-key"
-                    data-testid="config-key"
-                    spellcheck="false"
-                    placeholder=move || t(K::ConfigKey)
-                    bind:value=row.key
-                />
-                <span class="config-eq">"="</span>
-                <textarea
-                    class="input code config-value"
-                    rows=lines
-                    spellcheck="false"
-                    data-testid="config-value"
-                    placeholder=move || t(K::ConfigValue)
-                    bind:value=row.value
-                ></textarea>
-                <button
-                    type="button"
-                    class="btn small ghost config-remove"
-                    data-testid="config-remove"
-                    title=move || t(K::Remove)
-                    on:click=move |_| configs.remove(row.id)
-                >
-                    "×"
-                </button>
-                {move || {
-                    problem()
-                        .map(|problem| {
-                            view! {
-                                <span
-                                    class="field-error config-error"
-                                    data-testid="config-error"
-                                >
-                                    {move || t(problem)}
-                                </span>
-                            }
-                        })
-                }}
-            </div>
-        }
-    };
-    view! {
-        <div
-            class="field configs"
-            class:invalid=move || error.with(Option::is_some)
-            data-testid="configs"
-        >
-            <span class="label">{move || t(K::Configs)}</span>
-            <For each=move || configs.rows.get() key=|row| row.id children=row />
-            <div class="row">
-                <button
-                    type="button"
-                    class="btn small"
-                    data-testid="config-add"
-                    on:click=move |_| configs.add(String::new(), String::new())
-                >
-                    {move || t(K::AddConfig)}
-                </button>
-                <span class="muted hint">{move || t(K::ConfigsHint)}</span>
-            </div>
-            {move || {
-                error
-                    .get()
-                    .map(|reason| {
-                        view! {
-                            <span class="field-error" data-testid="error-configs">
-                                {reason}
-                            </span>
-                        }
-                    })
-            }}
         </div>
     }
 }
@@ -1196,39 +1072,5 @@ mod tests {
         );
         assert_eq!(split_placeholder("{name} (#2)", "name"), ("", " (#2)"));
         assert_eq!(split_placeholder("no slot", "jobs"), ("no slot", ""));
-    }
-
-    #[test]
-    fn config_keys_follow_the_server_rule() {
-        for key in ["a", "dw.table", "A_b-1.c", &"k".repeat(128)] {
-            assert!(valid_config_key(key), "{key}");
-        }
-        for key in ["", "a b", "a=b", "${a}", "表", &"k".repeat(129)] {
-            assert!(!valid_config_key(key), "{key}");
-        }
-    }
-
-    #[test]
-    fn config_rows_are_checked_in_order() {
-        let long = "x".repeat(MAX_CONFIG_VALUE + 1);
-        let rows = [
-            ("dw.table", "ods.orders"),
-            ("", ""),
-            ("", "orphan"),
-            ("bad key", "v"),
-            ("dw.table", "again"),
-            ("big", long.as_str()),
-        ];
-        assert_eq!(
-            config_problems(&rows.map(|(k, v)| (k.to_owned(), v.to_owned()))),
-            [
-                None,
-                None,
-                Some(K::Required),
-                Some(K::ConfigKeyRule),
-                Some(K::ConfigKeyDuplicate),
-                Some(K::ConfigValueTooLong),
-            ]
-        );
     }
 }

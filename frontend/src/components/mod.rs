@@ -2,6 +2,7 @@
 
 pub mod audit_list;
 pub mod code_editor;
+pub mod configs;
 pub mod confirm;
 pub mod dag_graph;
 pub mod error_view;
@@ -15,6 +16,7 @@ pub mod layout;
 pub mod log_tail;
 pub mod month;
 pub mod progress;
+pub mod render_preview;
 pub mod run_dialog;
 pub mod secrets_card;
 pub mod sparkline;

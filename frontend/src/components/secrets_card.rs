@@ -1,11 +1,11 @@
-//! A job's secrets: the names its attempts get as environment variables, set on the job itself or
-//! inherited from a folder (and whether a nearer one overrides it), when each was last set; never a
-//! value. A form sets (or replaces) one of the job's own, and each of its own can be removed after
-//! a confirmation.
+//! The secrets of a job or of a folder: the names attempts get as environment variables, set on
+//! the owner itself or inherited from a folder above (and whether a nearer one overrides it), when
+//! each was last set; never a value. A form sets (or replaces) one of the owner's own, and each of
+//! its own can be removed after a confirmation.
 
 use app::{
     api::{SecretInfo, SecretValue},
-    ids::JobId,
+    ids::{FolderId, JobId},
 };
 use leptos::prelude::*;
 
@@ -20,13 +20,65 @@ use crate::{
     i18n::{K, fill, t},
 };
 
-/// The secrets card of job `job`.
+/// Whose secrets a [`SecretsCard`] shows and sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretOwner {
+    /// A job: its own secrets and its folders'.
+    Job(JobId),
+    /// A folder: its own secrets and the ones of the folders above it.
+    Folder(FolderId),
+}
+
+impl SecretOwner {
+    /// The API path of the owner's secrets.
+    fn path(self) -> String {
+        match self {
+            SecretOwner::Job(id) => format!("/api/jobs/{id}/secrets"),
+            SecretOwner::Folder(id) => format!("/api/folders/{id}/secrets"),
+        }
+    }
+
+    /// The API path of the owner's secret `name`.
+    fn secret_path(self, name: &str) -> String {
+        format!("{}/{}", self.path(), js_sys::encode_uri_component(name))
+    }
+
+    /// Whether `secret` is set on the owner itself (and so can be removed here).
+    fn owns(self, secret: &SecretInfo) -> bool {
+        match self {
+            SecretOwner::Job(_) => secret.folder_id.is_none(),
+            SecretOwner::Folder(id) => secret.folder_id == Some(id),
+        }
+    }
+
+    /// The owner's wording of the texts that name it ("this job", "this folder").
+    fn text(self, key: K) -> K {
+        match (self, key) {
+            (SecretOwner::Job(_), key) => key,
+            (SecretOwner::Folder(_), K::SecretsNone) => K::SecretsNoneFolder,
+            (SecretOwner::Folder(_), K::SecretFormHint) => K::SecretFormHintFolder,
+            (SecretOwner::Folder(_), K::SecretOnJob) => K::SecretOnFolder,
+            (SecretOwner::Folder(_), K::SecretOverriddenHint) => K::SecretOverriddenHintFolder,
+            (SecretOwner::Folder(_), K::SecretRemoveQuestion) => K::SecretRemoveQuestionFolder,
+            (SecretOwner::Folder(_), key) => key,
+        }
+    }
+
+    fn testid(self) -> &'static str {
+        match self {
+            SecretOwner::Job(_) => "job-secrets",
+            SecretOwner::Folder(_) => "folder-secrets",
+        }
+    }
+}
+
+/// The secrets card of `owner`.
 #[component]
-pub fn SecretsCard(job: JobId) -> impl IntoView {
+pub fn SecretsCard(owner: SecretOwner) -> impl IntoView {
     let changed = RwSignal::new(0u64);
     let secrets = LocalResource::new(move || {
         changed.track();
-        http::get::<Vec<SecretInfo>>(format!("/api/jobs/{job}/secrets"))
+        http::get::<Vec<SecretInfo>>(owner.path())
     });
     let name = RwSignal::new(String::new());
     let value = RwSignal::new(String::new());
@@ -37,10 +89,7 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
             value: value.get_untracked(),
         };
         async move {
-            let path = format!(
-                "/api/jobs/{job}/secrets/{}",
-                js_sys::encode_uri_component(&typed)
-            );
+            let path = owner.secret_path(&typed);
             http::put::<_, ()>(path, &body).await?;
             name.set(String::new());
             value.set(String::new());
@@ -66,10 +115,7 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
     });
     let removing = RwSignal::new(None::<String>);
     let remove = Action::new_local(move |secret: &String| {
-        let path = format!(
-            "/api/jobs/{job}/secrets/{}",
-            js_sys::encode_uri_component(secret)
-        );
+        let path = owner.secret_path(secret);
         async move {
             http::delete(path).await?;
             removing.set(None);
@@ -88,10 +134,15 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
             let empty = list.is_empty();
             let rows = list
                 .into_iter()
-                .map(|secret| secret_row(secret, removing, remove))
+                .map(|secret| secret_row(owner, secret, removing, remove))
                 .collect_view();
             Ok::<_, ApiError>(view! {
-                <Table headers empty empty_text=K::SecretsNone testid="secrets">
+                <Table
+                    headers
+                    empty
+                    empty_text=owner.text(K::SecretsNone)
+                    testid="secrets"
+                >
                     {rows}
                 </Table>
             })
@@ -99,7 +150,7 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
     };
     let confirm = move || {
         removing.get().map(|secret| {
-            let question = fill(t(K::SecretRemoveQuestion), &[("name", &secret)]);
+            let question = fill(t(owner.text(K::SecretRemoveQuestion)), &[("name", &secret)]);
             view! {
                 <ConfirmCard
                     testid="remove-secret"
@@ -119,7 +170,7 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
         })
     };
     view! {
-        <section class="card" data-testid="job-secrets">
+        <section class="card" data-testid=owner.testid()>
             <div class="card-head">
                 <h2>{move || t(K::Secrets)}</h2>
             </div>
@@ -191,7 +242,7 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
                     {move || t(if set.pending().get() { K::Saving } else { K::SecretSet })}
                 </button>
             </form>
-            <p class="muted hint secret-form-hint">{move || t(K::SecretFormHint)}</p>
+            <p class="muted hint secret-form-hint">{move || t(owner.text(K::SecretFormHint))}</p>
             <ActionError message=general_error />
             {move || {
                 saved
@@ -209,15 +260,16 @@ pub fn SecretsCard(job: JobId) -> impl IntoView {
 }
 
 fn secret_row(
+    owner: SecretOwner,
     secret: SecretInfo,
     removing: RwSignal<Option<String>>,
     remove: Action<String, Result<(), ApiError>>,
 ) -> impl IntoView {
-    let own = secret.folder_id.is_none();
+    let own = owner.owns(&secret);
     let folder = secret.folder_name.clone().unwrap_or_default();
     let place = move || {
         if own {
-            t(K::SecretOnJob).to_owned()
+            t(owner.text(K::SecretOnJob)).to_owned()
         } else {
             fill(t(K::SecretFromFolder), &[("folder", &folder)])
         }
@@ -227,7 +279,7 @@ fn secret_row(
             <span
                 class="badge state-cancelled"
                 data-testid="secret-overridden"
-                title=move || t(K::SecretOverriddenHint)
+                title=move || t(owner.text(K::SecretOverriddenHint))
             >
                 {move || t(K::SecretOverridden)}
             </span>

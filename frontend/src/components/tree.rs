@@ -35,15 +35,31 @@ pub fn Sidebar() -> impl IntoView {
                 .and_then(|id| id.parse::<JobId>().ok())
         })
     });
+    let current_folder = Memo::new(move |_| {
+        location.pathname.with(|path| {
+            path.strip_prefix("/folders/")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|id| id.parse::<FolderId>().ok())
+        })
+    });
 
-    // Open the folders above the job the page shows.
+    // Open the folders above the job or the folder the page shows.
     Effect::new(move || {
         let data = catalog.data();
-        let Some(job) = current_job.get().and_then(|id| data.job(id)) else {
+        let start = match (current_job.get(), current_folder.get()) {
+            (Some(job), _) => data.job(job).map(|job| job.folder_id),
+            (None, Some(folder)) => data
+                .folders
+                .iter()
+                .find(|f| f.id == folder)
+                .and_then(|f| f.parent_id),
+            (None, None) => None,
+        };
+        let Some(start) = start else {
             return;
         };
         let mut above = Vec::new();
-        let mut next = Some(job.folder_id);
+        let mut next = Some(start);
         while let Some(id) = next.filter(|id| !above.contains(id)) {
             above.push(id);
             next = data
@@ -78,6 +94,7 @@ pub fn Sidebar() -> impl IntoView {
             data: &data,
             open,
             current: current_job.get(),
+            current_folder: current_folder.get(),
         };
         let rows: Vec<AnyView> = data
             .subfolders(None)
@@ -138,6 +155,7 @@ struct TreeCtx<'a> {
     data: &'a CatalogData,
     open: RwSignal<HashSet<FolderId>>,
     current: Option<JobId>,
+    current_folder: Option<FolderId>,
 }
 
 impl TreeCtx<'_> {
@@ -183,10 +201,16 @@ impl TreeCtx<'_> {
             })
         };
         let count = Some(self.data.jobs_in(id).len()).filter(|n| *n > 0);
+        let active = self.current_folder == Some(id);
         Some(
             view! {
                 <div class="tree-folder">
-                    <div class="tree-row folder" data-testid="tree-folder" data-folder-id=id.0>
+                    <div
+                        class="tree-row folder"
+                        class:active=active
+                        data-testid="tree-folder"
+                        data-folder-id=id.0
+                    >
                         <button
                             class="twisty"
                             class:open=is_open
@@ -200,6 +224,15 @@ impl TreeCtx<'_> {
                             {folder.name.clone()}
                         </span>
                         <span class="count">{count}</span>
+                        <a
+                            class="row-action"
+                            href=format!("/folders/{id}")
+                            title=move || t(K::FolderSettings)
+                            aria-label=move || t(K::FolderSettings)
+                            data-testid="folder-settings"
+                        >
+                            "⚙"
+                        </a>
                         <a
                             class="row-action"
                             href=format!("/jobs/new?folder={id}")

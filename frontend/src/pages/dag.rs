@@ -1,7 +1,8 @@
 //! `/jobs/:id/dag`: the DAG explorer. The job with everything upstream and downstream of it (the
 //! closure comes whole from `GET /api/jobs/{id}/dag`); one level around it is shown at first, then
 //! "expand one level", "expand all" or a double-click on a job widen the view. Nodes are coloured by
-//! each job's instance of the chosen business date (UTC), fetched for the shown jobs a few at a time
+//! each job's instance of the chosen business date (a day in the centre job's time zone, today there
+//! at first), fetched for the shown jobs a few at a time
 //! and refetched when the server reports a change; a search box highlights jobs; clicking a job
 //! opens a side panel with its instance, why it waits, and the last lines of its log.
 
@@ -12,7 +13,7 @@ use std::{
 };
 
 use app::{
-    api::{DagView, Event, Instance, LogPage},
+    api::{DagView, Event, Instance, Job, LogPage},
     ids::{AttemptId, JobId},
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -99,13 +100,38 @@ fn DagOf(id: JobId) -> impl IntoView {
         })
     });
 
-    // The business date and each shown job's instance of it.
-    let date = RwSignal::new(browser::now().date_naive());
-    let day = DayLoader::new(date);
+    // The business date, a day in the centre job's zone (today there until one is picked), and
+    // each shown job's instance of it. Nothing loads before the zone is known.
+    let job = LocalResource::new(move || http::get::<Job>(format!("/api/jobs/{id}")));
+    let zone = Memo::new(move |_| {
+        job.get().map(|answer| {
+            answer
+                .ok()
+                .map(|job| job.timezone)
+                .filter(|zone| app::cron::parse_zone(zone).is_ok())
+                .unwrap_or_else(|| "UTC".to_owned())
+        })
+    });
+    let date = RwSignal::new(None::<NaiveDate>);
+    Effect::new(move || {
+        if let Some(zone) = zone.get()
+            && date.get_untracked().is_none()
+        {
+            date.set(Some(browser::date_in_zone(browser::now(), &zone)));
+        }
+    });
+    let business_day = Memo::new(move |_| {
+        Some(Day {
+            date: date.get()?,
+            zone: zone.get()?,
+        })
+    });
+    let day = DayLoader::new(business_day);
     Effect::new(move || {
         let wanted: Vec<JobId> = shown.with(|s| s.iter().copied().collect());
-        date.track();
-        day.load(wanted);
+        if business_day.with(Option::is_some) {
+            day.load(wanted);
+        }
     });
     // Live: an instance of a shown job on the chosen date changed; fetch it again.
     let live = watch_events(move |event| match event {
@@ -114,7 +140,10 @@ fn DagOf(id: JobId) -> impl IntoView {
             scheduled_at,
             ..
         } => {
-            let on_day = day_bounds(date.get_untracked())
+            let on_day = business_day
+                .get_untracked()
+                .as_ref()
+                .and_then(day_bounds)
                 .is_some_and(|(from, to)| *scheduled_at >= from && *scheduled_at < to);
             let concerned = on_day && shown.with_untracked(|s| s.contains(job_id));
             if concerned {
@@ -190,7 +219,7 @@ fn DagOf(id: JobId) -> impl IntoView {
     });
     // The side panel's job is fetched first.
     Effect::new(move || {
-        date.track();
+        business_day.track();
         if let Some(job) = selected.get() {
             day.prioritise(job);
         }
@@ -255,15 +284,25 @@ fn DagOf(id: JobId) -> impl IntoView {
                     </span>
                 </div>
                 <label class="dag-date">
-                    <span>{move || t(K::DagBusinessDate)}</span>
+                    <span data-testid="dag-date-label">
+                        {move || {
+                            fill(
+                                t(K::DagBusinessDate),
+                                &[("zone", &zone.get().unwrap_or_default())],
+                            )
+                        }}
+                    </span>
                     <input
                         type="date"
                         class="input"
                         data-testid="dag-date"
-                        prop:value=move || date.get().format("%Y-%m-%d").to_string()
+                        data-zone=move || zone.get().unwrap_or_default()
+                        prop:value=move || {
+                            date.get().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                        }
                         on:change=move |event| {
                             if let Ok(d) = NaiveDate::parse_from_str(&event_target_value(&event), "%Y-%m-%d") {
-                                date.set(d);
+                                date.set(Some(d));
                             }
                         }
                     />
@@ -300,6 +339,7 @@ fn DagOf(id: JobId) -> impl IntoView {
                             view! {
                                 <SidePanel
                                     job=job
+                                    zone=Signal::derive(move || zone.get().unwrap_or_default())
                                     name=name_of(job)
                                     instance=instance
                                     on_close=Callback::new(move |()| selected.set(None))
@@ -312,11 +352,27 @@ fn DagOf(id: JobId) -> impl IntoView {
     }
 }
 
-/// The start and end (exclusive) of a business date, in UTC.
-fn day_bounds(date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let from = date.and_hms_opt(0, 0, 0)?.and_utc();
-    let to = date.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
-    Some((from, to))
+/// A business date: a calendar day in an IANA zone (the centre job's).
+#[derive(Clone, Debug, PartialEq)]
+struct Day {
+    date: NaiveDate,
+    zone: String,
+}
+
+/// The instants a business date starts and ends (exclusive) in its zone (UTC when the zone is
+/// unknown); a day with a clock change is 23 or 25 hours long.
+fn day_bounds(day: &Day) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let next = day.date.succ_opt()?;
+    match app::cron::parse_zone(&day.zone) {
+        Ok(tz) => Some((
+            app::cron::local_midnight(tz, day.date),
+            app::cron::local_midnight(tz, next),
+        )),
+        Err(_) => Some((
+            day.date.and_hms_opt(0, 0, 0)?.and_utc(),
+            next.and_hms_opt(0, 0, 0)?.and_utc(),
+        )),
+    }
 }
 
 /// Fetches each job's instance of the chosen date, [`PARALLEL_FETCHES`] requests at a time,
@@ -330,8 +386,8 @@ struct DayLoader {
 
 #[derive(Default)]
 struct LoadState {
-    /// The date being loaded.
-    date: Option<NaiveDate>,
+    /// The business date being loaded.
+    day: Option<Day>,
     /// Moves with each new date: answers for an older one are dropped.
     generation: u64,
     /// Jobs asked for or waiting to be (not asked again).
@@ -344,21 +400,21 @@ struct LoadState {
 }
 
 impl DayLoader {
-    fn new(date: RwSignal<NaiveDate>) -> DayLoader {
+    fn new(day: Memo<Option<Day>>) -> DayLoader {
         let loader = DayLoader {
             instances: RwSignal::new(HashMap::new()),
             state: StoredValue::new_local(Rc::new(RefCell::new(LoadState::default()))),
         };
         loader
             .state
-            .with_value(|s| s.borrow_mut().date = Some(date.get_untracked()));
-        // Reacts to the date: forget everything.
+            .with_value(|s| s.borrow_mut().day = day.get_untracked());
+        // Reacts to the date (and the zone): forget everything.
         Effect::new(move |_| {
-            let d = date.get();
+            let d = day.get();
             loader.state.with_value(|s| {
                 let mut s = s.borrow_mut();
-                if s.date != Some(d) {
-                    s.date = Some(d);
+                if s.day != d {
+                    s.day = d;
                     s.generation += 1;
                     s.requested.clear();
                     s.queue.clear();
@@ -439,14 +495,14 @@ impl DayLoader {
 
     async fn fetch_loop(self, state: &Rc<RefCell<LoadState>>) {
         loop {
-            let (job, generation, date) = {
+            let (job, generation, bounds) = {
                 let mut s = state.borrow_mut();
                 let Some(job) = s.queue.pop_front() else {
                     return;
                 };
-                (job, s.generation, s.date)
+                (job, s.generation, s.day.as_ref().and_then(day_bounds))
             };
-            let Some((from, to)) = date.and_then(day_bounds) else {
+            let Some((from, to)) = bounds else {
                 return;
             };
             let path = format!(
@@ -488,6 +544,8 @@ impl DayLoader {
 #[component]
 fn SidePanel(
     job: JobId,
+    /// The zone business times are shown in (the centre job's).
+    zone: Signal<String>,
     name: String,
     #[prop(into)] instance: Signal<Option<Option<Instance>>>,
     on_close: Callback<()>,
@@ -507,7 +565,9 @@ fn SidePanel(
             view! {
                 <dl class="dag-panel-instance" data-testid="dag-panel-instance" data-instance-id=id.0>
                     <dt>{move || t(K::BusinessTime)}</dt>
-                    <dd>{browser::local(instance.scheduled_at)}</dd>
+                    <dd data-testid="dag-panel-time">
+                        {move || browser::in_zone(instance.scheduled_at, &zone.get())}
+                    </dd>
                     <dt>{move || t(K::State)}</dt>
                     <dd>
                         <StateBadge state=instance.state />
@@ -608,5 +668,42 @@ async fn read_tail(attempt: AttemptId) -> Result<(Vec<String>, bool), ApiError> 
         if offset >= TAIL_MAX_BYTES {
             return Ok((tail_lines(&text, TAIL_LINES), true));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn day(date: &str, zone: &str) -> Day {
+        Day {
+            date: date.parse().unwrap(),
+            zone: zone.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_business_date_is_a_day_of_the_job_zone() {
+        let utc = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+        assert_eq!(
+            day_bounds(&day("2026-03-02", "Asia/Shanghai")),
+            Some((utc(2026, 3, 1, 16), utc(2026, 3, 2, 16)))
+        );
+        assert_eq!(
+            day_bounds(&day("2026-03-02", "UTC")),
+            Some((utc(2026, 3, 2, 0), utc(2026, 3, 3, 0)))
+        );
+        // The day the clocks go forward in New York has 23 hours.
+        assert_eq!(
+            day_bounds(&day("2026-03-08", "America/New_York")),
+            Some((utc(2026, 3, 8, 5), utc(2026, 3, 9, 4)))
+        );
+        // An unknown zone reads as UTC.
+        assert_eq!(
+            day_bounds(&day("2026-03-02", "Mars/Olympus")),
+            Some((utc(2026, 3, 2, 0), utc(2026, 3, 3, 0)))
+        );
     }
 }

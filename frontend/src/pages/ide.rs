@@ -7,10 +7,7 @@
 use std::{collections::HashSet, time::Duration};
 
 use app::{
-    api::{
-        Event, IdeFile, IdeFileUpdate, IdeRun, IdeScope, Instance, Job, RenderRequest, Rendered,
-        Worker,
-    },
+    api::{Event, IdeFile, IdeFileUpdate, IdeRun, IdeScope, Instance, Job, RenderRequest, Worker},
     domain::JobType,
     ids::{AttemptId, IdeFileId, InstanceId, JobId},
 };
@@ -27,9 +24,12 @@ use crate::{
         code_editor::CodeEditor,
         confirm::ConfirmCard,
         error_view::{ActionError, action_error},
-        ide_dialogs::{CreateDialog, MoveDialog, PublishDialog, RenameDialog, job_type_options},
-        ide_tree::{IdeTree, TreeAsk, descendants},
+        ide_dialogs::{
+            CreateDialog, MoveDialog, PublishDialog, RenameDialog, job_type_options, move_file,
+        },
+        ide_tree::{DragState, IdeTree, TreeAsk, descendants},
         log_tail::LogTail,
+        render_preview::{RenderedText, render},
         state_badge::StateBadge,
     },
     i18n::{K, fill, t},
@@ -350,11 +350,7 @@ pub fn IdePage() -> impl IntoView {
             configs: Default::default(),
             params: Default::default(),
         };
-        async move {
-            http::post::<_, Rendered>("/api/render", &body)
-                .await
-                .map(|r| r.rendered)
-        }
+        render(body)
     });
 
     // Ctrl/Cmd+S saves now, wherever the focus is on the page.
@@ -395,6 +391,38 @@ pub fn IdePage() -> impl IntoView {
         }
         files.refetch();
     };
+    // Drag and drop between folders of a tree: the move goes out at once (no dialog); a refusal
+    // (a folder into itself, a name the folder has already) shows the server's message.
+    let drag = DragState::new();
+    let dropped = Action::new_local(
+        move |&(id, parent): &(IdeFileId, Option<IdeFileId>)| async move {
+            let moved = move_file(id, parent).await?;
+            if let Some(parent) = moved.parent_id {
+                expanded.update(|set| {
+                    set.insert(parent);
+                });
+            }
+            file.update(|f| {
+                if let Some(f) = f.as_mut().filter(|f| f.id == moved.id) {
+                    f.parent_id = moved.parent_id;
+                }
+            });
+            files.refetch();
+            Ok::<_, ApiError>(())
+        },
+    );
+    // The server's reason (a 422 names the field), else its message.
+    let drop_error = Signal::derive(move || {
+        dropped.value().with(|v| match v {
+            Some(Err(err)) => Some(
+                err.fields()
+                    .into_values()
+                    .next()
+                    .unwrap_or_else(|| err.to_string()),
+            ),
+            _ => None,
+        })
+    });
     let delete = Action::new_local(move |target: &IdeFile| {
         let target = target.clone();
         async move {
@@ -682,17 +710,7 @@ pub fn IdePage() -> impl IntoView {
                             {move || t(K::IdePreviewAgain)}
                         </button>
                     </div>
-                    {move || match preview.value().get() {
-                        Some(Ok(rendered)) => view! {
-                            <pre class="ide-preview-text" data-testid="ide-preview-text">{rendered}</pre>
-                        }
-                        .into_any(),
-                        Some(Err(err)) => view! {
-                            <p class="error" data-testid="ide-preview-error">{err.to_string()}</p>
-                        }
-                        .into_any(),
-                        None => view! { <p class="muted">{move || t(K::Loading)}</p> }.into_any(),
-                    }}
+                    <RenderedText result=preview.value() testid="ide-preview" />
                 </div>
             </Show>
         }
@@ -784,6 +802,9 @@ pub fn IdePage() -> impl IntoView {
         <div class="ide" data-testid="ide">
             <div class="ide-side">
                 <ActionError message=load_error />
+                <div data-testid="ide-drop-error">
+                    <ActionError message=drop_error />
+                </div>
                 <IdeTree
                     scope=IdeScope::Personal
                     title=K::IdeMyFiles
@@ -791,8 +812,12 @@ pub fn IdePage() -> impl IntoView {
                     loaded
                     current=open_id
                     expanded
+                    drag
                     on_open=open_file
                     on_ask=move |question| ask.set(Some(question))
+                    on_move=move |(id, parent)| {
+                        dropped.dispatch_local((id, parent));
+                    }
                 />
                 <IdeTree
                     scope=IdeScope::Shared
@@ -801,8 +826,12 @@ pub fn IdePage() -> impl IntoView {
                     loaded
                     current=open_id
                     expanded
+                    drag
                     on_open=open_file
                     on_ask=move |question| ask.set(Some(question))
+                    on_move=move |(id, parent)| {
+                        dropped.dispatch_local((id, parent));
+                    }
                 />
             </div>
             <div class="ide-main">

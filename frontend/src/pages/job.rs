@@ -32,7 +32,7 @@ use crate::{
         job_editor::JobEditor,
         month::Month,
         run_dialog::{RunDialog, run_job},
-        secrets_card::SecretsCard,
+        secrets_card::{SecretOwner, SecretsCard},
         state_badge::StateBadge,
         table::Table,
         why_panel::{WhyRow, WhyState, WhyToggle, can_explain},
@@ -357,7 +357,7 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
                     </div>
                     <InstanceTable instances refetch=move || after_action() />
                 </section>
-                <SecretsCard job=id />
+                <SecretsCard owner=SecretOwner::Job(id) />
                 <section class="card" data-testid="job-activity">
                     <div class="card-head">
                         <h2>{move || t(K::Activity)}</h2>

@@ -11,6 +11,7 @@ pub mod backfills;
 pub mod calendar;
 pub mod calendars;
 pub mod dag;
+pub mod folder;
 pub mod home;
 pub mod ide;
 pub mod instance_log;

@@ -155,6 +155,8 @@ fn UploadCard(
     let dragging = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
     let done = RwSignal::new(None::<(String, u32)>);
+    // Bytes sent and the total of the upload under way, once the browser reports them.
+    let progress = RwSignal::new(None::<(f64, f64)>);
     let upload = Action::new_local(move |()| {
         let chosen = file.get_untracked();
         let typed = name.get_untracked().trim().to_owned();
@@ -166,7 +168,11 @@ fn UploadCard(
                 "/api/resources?name={}",
                 js_sys::encode_uri_component(&typed)
             );
-            let version: ResourceVersion = http::post_blob(path, &chosen).await?;
+            progress.set(None);
+            let version: ResourceVersion = http::upload_blob(path, &chosen, move |sent, total| {
+                progress.set(Some((sent, total)));
+            })
+            .await?;
             done.set(Some((typed, version.version)));
             file.set(None);
             name.set(String::new());
@@ -349,9 +355,42 @@ fn UploadCard(
                 </div>
                 {next_version}
                 <Show when=move || upload.pending().get()>
-                    <div class="res-busy" role="progressbar" data-testid="upload-busy">
-                        <span></span>
-                    </div>
+                    {move || match progress.get().map(|(sent, total)| percent(sent, total)) {
+                        Some(pct) => {
+                            view! {
+                                <div class="res-progress" data-testid="upload-progress">
+                                    <div
+                                        class="res-progress-bar"
+                                        role="progressbar"
+                                        aria-valuemin="0"
+                                        aria-valuemax="100"
+                                        aria-valuenow=pct
+                                        aria-label=move || t(K::ResUploading)
+                                    >
+                                        <span style:width=format!("{pct}%")></span>
+                                    </div>
+                                    <span class="res-progress-text mono" data-testid="upload-percent">
+                                        {format!("{pct}%")}
+                                    </span>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        // Until the browser reports the first bytes: a bar without a figure.
+                        None => {
+                            view! {
+                                <div
+                                    class="res-busy"
+                                    role="progressbar"
+                                    aria-label=move || t(K::ResUploading)
+                                    data-testid="upload-busy"
+                                >
+                                    <span></span>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }}
                 </Show>
                 <ActionError message=general_error />
                 {move || {
@@ -372,6 +411,15 @@ fn UploadCard(
             </form>
         </section>
     }
+}
+
+/// How much of `total` bytes `sent` is, in whole percent (0 to 100; an empty file is done).
+fn percent(sent: f64, total: f64) -> u32 {
+    if total <= 0.0 {
+        return 100;
+    }
+    // Rounded down, so 100% shows only when the last byte is out.
+    ((sent / total * 100.0).floor().clamp(0.0, 100.0)) as u32
 }
 
 /// How jobs name a resource.
@@ -642,5 +690,15 @@ mod tests {
         assert_eq!(short_sha("abc"), "abc");
         assert_eq!(file_name("lib/udf.jar"), "udf.jar");
         assert_eq!(file_name("map.csv"), "map.csv");
+    }
+
+    #[test]
+    fn progress_is_whole_percent_reaching_100_only_at_the_end() {
+        assert_eq!(percent(0.0, 1000.0), 0);
+        assert_eq!(percent(333.0, 1000.0), 33);
+        assert_eq!(percent(999.0, 1000.0), 99);
+        assert_eq!(percent(1000.0, 1000.0), 100);
+        assert_eq!(percent(5.0, 0.0), 100);
+        assert_eq!(percent(2000.0, 1000.0), 100);
     }
 }

@@ -391,11 +391,47 @@ fn attempt_bar(
         ("duration", browser::duration(end - start)),
         ("worker", attempt.worker_name.clone().unwrap_or_default()),
     ];
+    // What a screen reader says for the focused bar: job, state, start and end with their dates.
+    let label_values = [
+        ("job", instance.job_name.clone()),
+        ("n", attempt.number.to_string()),
+        ("from", browser::in_zone(start, zone)),
+        (
+            "to",
+            attempt
+                .finished_at
+                .map(|at| browser::in_zone(at, zone))
+                .unwrap_or_default(),
+        ),
+    ];
+    let running = attempt.finished_at.is_none();
     let tip = move || {
         let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         fill(t(K::TimelineTip), &values).replace("{state}", state_label(state))
     };
+    let label = move || {
+        let values: Vec<(&str, &str)> =
+            label_values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let key = if running {
+            K::TimelineBarLabelRunning
+        } else {
+            K::TimelineBarLabel
+        };
+        fill(t(key), &values).replace("{state}", state_label(state))
+    };
     let navigate = use_navigate();
+    let open = {
+        let log = log.clone();
+        let navigate = navigate.clone();
+        move || navigate(&log, NavigateOptions::default())
+    };
+    // A focused bar opens with Enter or Space, as a click does (Space must not scroll the page).
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "Enter" | " " | "Spacebar") {
+            ev.prevent_default();
+            open();
+        }
+    };
     Some(view! {
         <rect
             class=format!("gantt-bar state-{state}")
@@ -407,7 +443,11 @@ fn attempt_bar(
             data-testid="gantt-bar"
             data-state=state
             data-attempt=attempt.id.0
+            tabindex="0"
+            role="link"
+            aria-label=label
             on:click=move |_| navigate(&log, NavigateOptions::default())
+            on:keydown=on_key
         >
             <title>{tip}</title>
         </rect>

@@ -1,0 +1,110 @@
+// Drag and drop in the development center's file trees: a file onto a folder, a folder onto
+// another, a file back onto the tree's top; a folder dragged over itself or a folder inside it is
+// marked refused and nothing moves; when the page's list is out of date and the server refuses
+// the move (422: into a folder inside itself; 409: the name is taken there), its reason is shown.
+// Screenshots: ide-drag-refused, ide-drag-ok, ide-drag-top.
+import { expect, test } from "@playwright/test";
+import { signIn, watchProblems } from "./support.mjs";
+
+test("move files and folders by drag and drop", async ({ page }) => {
+  const problems = watchProblems(page, ["status of 422", "status of 409"]);
+  const api = await signIn(page);
+  const suffix = Date.now().toString(36);
+  const make = (name, parent_id = null, is_dir = false) =>
+    api("POST", "/api/ide/files", { scope: "personal", parent_id, name, is_dir });
+  const box = await make(`box-${suffix}`, null, true);
+  const outer = await make(`outer-${suffix}`, null, true);
+  const inner = await make(`inner-${suffix}`, outer.id, true);
+  const loose = await make(`loose-${suffix}.sh`);
+  const p = await make(`p-${suffix}`, null, true);
+  const q = await make(`q-${suffix}`, null, true);
+  await make(`dup-${suffix}.sh`);
+  const dupInBox = await make(`dup-${suffix}.sh`, box.id);
+  const parentOf = async (id) =>
+    (await api("GET", "/api/ide/files")).find((f) => f.id === id).parent_id;
+
+  await page.goto("/ide");
+  const mine = page.getByTestId("ide-tree-personal");
+  const folderRow = (id) => mine.locator(`[data-testid="ide-folder"][data-file-id="${id}"]`);
+  const fileRow = (id) => mine.locator(`[data-testid="ide-file"][data-file-id="${id}"]`);
+  // A row shown inside folder `parent`'s children (the tree has been reloaded after a move; a
+  // drag must not start while the rows are being replaced).
+  const shownIn = (parent, id) =>
+    mine.locator(`[data-file-id="${parent}"] + .tree-children [data-file-id="${id}"]`);
+  await expect(folderRow(outer.id)).toBeVisible();
+  // Open `outer` to see `inner`.
+  await folderRow(outer.id).locator(".twisty").click();
+  await expect(folderRow(inner.id)).toBeVisible();
+
+  // A folder over a folder inside it: marked refused; dropping moves nothing.
+  await folderRow(outer.id).hover();
+  await page.mouse.down();
+  await folderRow(inner.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(inner.id).hover({ position: { x: 50, y: 10 } });
+  await expect(folderRow(inner.id)).toHaveClass(/drop-refused/);
+  await expect(folderRow(outer.id)).toHaveClass(/dragging/);
+  await page.screenshot({ path: "screenshots/ide-drag-refused.png" });
+  // Over itself: refused too.
+  await folderRow(outer.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(outer.id).hover({ position: { x: 50, y: 10 } });
+  await expect(folderRow(outer.id)).toHaveClass(/drop-refused/);
+  await page.mouse.up();
+  await expect(folderRow(inner.id)).not.toHaveClass(/drop-refused/);
+  await expect(folderRow(outer.id)).not.toHaveClass(/dragging/);
+  expect(await parentOf(outer.id)).toBe(null);
+
+  // A file onto a folder: marked, then moved.
+  await fileRow(loose.id).hover();
+  await page.mouse.down();
+  await folderRow(box.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(box.id).hover({ position: { x: 50, y: 10 } });
+  await expect(folderRow(box.id)).toHaveClass(/drop-ok/);
+  await page.screenshot({ path: "screenshots/ide-drag-ok.png" });
+  await page.mouse.up();
+  await expect.poll(() => parentOf(loose.id)).toBe(box.id);
+  // The target opens to show it.
+  await expect(shownIn(box.id, loose.id)).toBeVisible();
+
+  // A folder onto another folder.
+  await folderRow(outer.id).dragTo(folderRow(box.id));
+  await expect.poll(() => parentOf(outer.id)).toBe(box.id);
+  await expect(shownIn(box.id, outer.id)).toBeVisible();
+
+  // The file back onto the tree's top.
+  // The tree's title stands for its top.
+  const top = mine.getByTestId("ide-tree-personal-head");
+  await fileRow(loose.id).hover();
+  await page.mouse.down();
+  await top.hover({ position: { x: 20, y: 10 } });
+  await top.hover({ position: { x: 30, y: 12 } });
+  await expect(mine).toHaveClass(/drop-ok/);
+  await page.screenshot({ path: "screenshots/ide-drag-top.png" });
+  await page.mouse.up();
+  await expect.poll(() => parentOf(loose.id)).toBe(null);
+  await expect(mine.locator(`.ide-tree-body > [data-file-id="${loose.id}"]`)).toBeVisible();
+  await expect(page.getByTestId("ide-drop-error").getByTestId("action-error")).toHaveCount(0);
+
+  // The list is out of date (q moved into p elsewhere): p onto q looks fine here, the server
+  // refuses it and says why.
+  await api("POST", `/api/ide/files/${q.id}/move`, { parent_id: p.id });
+  await folderRow(p.id).dragTo(folderRow(q.id));
+  await expect(page.getByTestId("ide-drop-error")).toContainText(
+    "a folder cannot move into itself or a folder inside it",
+  );
+  expect(await parentOf(p.id)).toBe(null);
+
+  // A name the target has already: the server's message.
+  if (!(await fileRow(dupInBox.id).isVisible())) {
+    await folderRow(box.id).locator(".twisty").click();
+  }
+  await expect(fileRow(dupInBox.id)).toBeVisible();
+  await fileRow(dupInBox.id).hover();
+  await page.mouse.down();
+  await top.hover({ position: { x: 20, y: 10 } });
+  await top.hover({ position: { x: 30, y: 12 } });
+  await page.mouse.up();
+  await expect(page.getByTestId("ide-drop-error").getByTestId("action-error")).toBeVisible();
+  expect(await parentOf(dupInBox.id)).toBe(box.id);
+
+  expect(problems).toEqual([]);
+});
