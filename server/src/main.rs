@@ -60,6 +60,9 @@ enum Command {
         /// Attempts the local worker runs at once.
         #[arg(long, default_value_t = 32)]
         slots: u32,
+        /// The local worker puts no attempt in a cgroup (to measure what cgroups cost).
+        #[arg(long)]
+        no_cgroups: bool,
     },
     /// Prints the next fire times of a cron expression.
     Cron {
@@ -325,6 +328,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             database,
             smoke,
             slots,
+            no_cgroups,
         } => {
             let options = server::bench::BenchOptions {
                 workloads,
@@ -332,6 +336,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 database,
                 smoke,
                 slots,
+                cgroups: !no_cgroups,
             };
             server::bench::run(options).await?;
             return Ok(());

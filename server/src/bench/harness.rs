@@ -19,6 +19,17 @@ use crate::{
     store::{AttemptTiming, Store},
 };
 
+/// How the benchmark's standalone is set up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// PostgreSQL instead of SQLite.
+    pub database: Option<String>,
+    /// The local worker's slots.
+    pub slots: u32,
+    /// Whether the local worker puts attempts in cgroups (where the host allows it).
+    pub cgroups: bool,
+}
+
 /// A running standalone (server + local worker) with a logged-in client.
 pub struct Harness {
     /// `http://127.0.0.1:<port>`.
@@ -36,25 +47,24 @@ pub struct Harness {
 impl Harness {
     /// Starts a standalone on `data_dir` and logs in as admin; returns once the local worker is
     /// connected.
-    pub async fn start(
-        data_dir: &Path,
-        database: Option<String>,
-        slots: u32,
-    ) -> anyhow::Result<Harness> {
+    pub async fn start(data_dir: &Path, settings: &Settings) -> anyhow::Result<Harness> {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let config = ServerConfig {
-            database_url: database,
+            database_url: settings.database.clone(),
             ..ServerConfig::new(data_dir.to_owned())
         };
         let running = crate::start(config, listener, shutdown.clone(), &tracker).await?;
         crate::standalone::start_local_worker(
             &running,
             data_dir.join("work"),
-            slots,
+            settings.slots,
             None,
-            crate::standalone::Tools::default(),
+            crate::standalone::Tools {
+                cgroups: settings.cgroups,
+                ..Default::default()
+            },
             shutdown.clone(),
             &tracker,
         )

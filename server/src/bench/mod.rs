@@ -137,6 +137,8 @@ pub struct BenchOptions {
     pub smoke: bool,
     /// The local worker's slots.
     pub slots: u32,
+    /// Whether the local worker puts attempts in cgroups (where the host allows it).
+    pub cgroups: bool,
 }
 
 /// The report: flat keys with dots (`w1.per_edge_ms_median`) to numbers.
@@ -172,7 +174,16 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
     workloads.dedup();
     report.insert("meta.smoke".to_owned(), f64::from(u8::from(options.smoke)));
     report.insert("meta.cores".to_owned(), probes::cores() as f64);
-    let mut harness = Harness::start(dir.path(), options.database.clone(), options.slots).await?;
+    let settings = harness::Settings {
+        database: options.database.clone(),
+        slots: options.slots,
+        cgroups: options.cgroups,
+    };
+    report.insert(
+        "meta.cgroups".to_owned(),
+        f64::from(u8::from(options.cgroups)),
+    );
+    let mut harness = Harness::start(dir.path(), &settings).await?;
     for workload in workloads {
         eprintln!("hera bench: running {workload:?}");
         let started = std::time::Instant::now();
@@ -187,14 +198,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
                 workloads::log_flood(&harness, sizes.log_attempts, sizes.log_lines).await
             }
             Workload::S2 => {
-                let (result, restarted) = workloads::definitions(
-                    harness,
-                    dir.path(),
-                    sizes.definitions,
-                    options.database.clone(),
-                    options.slots,
-                )
-                .await?;
+                let (result, restarted) =
+                    workloads::definitions(harness, dir.path(), sizes.definitions, &settings)
+                        .await?;
                 harness = restarted;
                 Ok(result)
             }

@@ -459,8 +459,7 @@ pub async fn definitions(
     harness: Harness,
     data_dir: &Path,
     count: usize,
-    database: Option<String>,
-    slots: u32,
+    settings: &super::harness::Settings,
 ) -> anyhow::Result<(Report, Harness)> {
     let per_folder = 1000;
     let mut folders = Vec::new();
@@ -504,7 +503,7 @@ pub async fn definitions(
     // Restart on the same database: the time until the API answers and the worker is back.
     harness.stop().await;
     let clock = Instant::now();
-    let restarted = Harness::start(data_dir, database, slots).await?;
+    let restarted = Harness::start(data_dir, settings).await?;
     report.insert("s2.startup_s".to_owned(), clock.elapsed().as_secs_f64());
     report.insert("s2.rss_mb_after_restart".to_owned(), probes::rss_mb());
     Ok((report, restarted))
