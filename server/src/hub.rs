@@ -250,8 +250,13 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
         let _ = state.scheduler.call(draining).await;
     }
 
+    // The attempts this connection dispatched and has not acknowledged the result of: the
+    // writer adds each before sending it, so the reader can trust a worker's report on them
+    // without asking the store (attempts from before a reconnect are still checked there).
+    let owned: Arc<std::sync::Mutex<HashSet<AttemptId>>> = Arc::default();
     let writer = tokio::spawn({
         let replaced = replaced.clone();
+        let owned = owned.clone();
         async move {
             loop {
                 tokio::select! {
@@ -261,8 +266,15 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
                     }
                     msg = rx.recv() => {
                         let Some(msg) = msg else { break };
-                        let text = serde_json::to_string(&msg).expect("protocol messages serialise");
-                        if sink.send(Message::Text(text.into())).await.is_err() {
+                        // What else is queued goes in the same write (a burst of dispatches).
+                        let mut batch = vec![msg];
+                        while batch.len() < WRITE_BATCH {
+                            match rx.try_recv() {
+                                Ok(msg) => batch.push(msg),
+                                Err(_) => break,
+                            }
+                        }
+                        if write_batch(&mut sink, &owned, batch).await.is_err() {
                             break;
                         }
                     }
@@ -273,7 +285,6 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
 
     let (reports, reports_rx) = mpsc::channel::<Report>(4096);
     let recorder = tokio::spawn(record(state.clone(), reports_rx, tx.clone()));
-    let mut owned: HashSet<AttemptId> = HashSet::new();
     loop {
         let next = tokio::select! {
             () = replaced.cancelled() => break,
@@ -305,7 +316,7 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
                 continue;
             }
         };
-        if let Some(reply) = handle_message(&state, worker, &mut owned, msg, &reports).await
+        if let Some(reply) = handle_message(&state, worker, &owned, msg, &reports).await
             && tx.send(reply).await.is_err()
         {
             break;
@@ -332,25 +343,63 @@ async fn serve_worker(state: AppState, socket: WebSocket) {
 async fn owns(
     state: &AppState,
     worker: WorkerId,
-    owned: &mut HashSet<AttemptId>,
+    owned: &std::sync::Mutex<HashSet<AttemptId>>,
     attempt: AttemptId,
 ) -> bool {
-    if owned.contains(&attempt) {
+    if owned
+        .lock()
+        .expect("owned lock poisoned")
+        .contains(&attempt)
+    {
         return true;
     }
     match state.store.attempt_owner(attempt).await {
         Ok((owner, _)) if owner == worker => {
-            owned.insert(attempt);
+            owned.lock().expect("owned lock poisoned").insert(attempt);
             true
         }
         _ => false,
     }
 }
 
+/// The most messages written to a worker together.
+const WRITE_BATCH: usize = 256;
+
+/// Writes `batch` to a worker with one flush, keeping `owned` in step: a dispatched attempt is
+/// added before it is sent, an acknowledged result removes it.
+async fn write_batch<S>(
+    sink: &mut S,
+    owned: &std::sync::Mutex<HashSet<AttemptId>>,
+    batch: Vec<ServerMsg>,
+) -> Result<(), S::Error>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    {
+        let mut owned = owned.lock().expect("owned lock poisoned");
+        for msg in &batch {
+            match msg {
+                ServerMsg::Dispatch(spec) => {
+                    owned.insert(spec.attempt);
+                }
+                ServerMsg::FinishedAck { attempt } => {
+                    owned.remove(attempt);
+                }
+                _ => {}
+            }
+        }
+    }
+    for msg in batch {
+        let text = serde_json::to_string(&msg).expect("protocol messages serialise");
+        sink.feed(Message::Text(text.into())).await?;
+    }
+    sink.flush().await
+}
+
 async fn handle_message(
     state: &AppState,
     worker: WorkerId,
-    owned: &mut HashSet<AttemptId>,
+    owned: &std::sync::Mutex<HashSet<AttemptId>>,
     msg: WorkerMsg,
     reports: &mpsc::Sender<Report>,
 ) -> Option<ServerMsg> {

@@ -2,7 +2,7 @@
 //! attempt's cgroup, whatever it does to its process group, session or environment, so a cancel
 //! kills them all at once through `cgroup.kill`.
 //!
-//! The worker makes `hera-<pid>` below its own cgroup and one child per attempt. That needs a
+//! The worker makes `hera-<pid>-<n>` below its own cgroup and one child per attempt. That needs a
 //! cgroup v2 hierarchy (the unified one, or the `unified` mount of a hybrid host) that the worker
 //! may write: root, or a tree delegated to its user. Without one, the process group and token
 //! scan of [`crate::reaper`] stay the only means, as before. No controllers are enabled: the
@@ -37,7 +37,11 @@ impl Cgroups {
         let own = own_cgroup(&own).ok_or("this process has no cgroup v2 path")?;
         let parent = mount.join(own.trim_start_matches('/'));
         remove_stale(&parent);
-        let base = parent.join(format!("hera-{}", std::process::id()));
+        // One per worker, also when a process runs several (tests, the benchmark's restarts):
+        // removing one worker's cgroups must not touch another's.
+        static WORKERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = WORKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = parent.join(format!("hera-{}-{n}", std::process::id()));
         match std::fs::create_dir(&base) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -90,6 +94,7 @@ fn remove_stale(parent: &Path) {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix("hera-"))
+            .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
