@@ -5,7 +5,7 @@
 //! them (it bumps the shared [`Generation`] once its write is stored).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -45,6 +45,8 @@ pub struct Definitions {
     versions: HashMap<(JobId, i64), Arc<JobVersionRecord>>,
     paths: HashMap<FolderId, Arc<Vec<Folder>>>,
     secrets: HashMap<SecretOwner, Arc<Vec<SecretRecord>>>,
+    /// The owners that have secrets at all (most jobs have none: no query for those).
+    with_secrets: Option<Arc<HashSet<SecretOwner>>>,
 }
 
 impl Definitions {
@@ -57,6 +59,7 @@ impl Definitions {
             versions: HashMap::new(),
             paths: HashMap::new(),
             secrets: HashMap::new(),
+            with_secrets: None,
         }
     }
 
@@ -65,6 +68,7 @@ impl Definitions {
         if now != self.seen {
             self.paths.clear();
             self.secrets.clear();
+            self.with_secrets = None;
             self.seen = now;
         }
         if self.versions.len() > MAX_VERSIONS {
@@ -103,10 +107,11 @@ impl Definitions {
                 self.versions.insert(key, Arc::new(record));
             }
         }
+        let with_secrets = self.with_secrets().await?;
         let mut owners: Vec<SecretOwner> = keys
             .iter()
             .map(|(job, _)| SecretOwner::Job(*job))
-            .filter(|owner| !self.secrets.contains_key(owner))
+            .filter(|owner| with_secrets.contains(owner) && !self.secrets.contains_key(owner))
             .collect();
         owners.sort_unstable();
         owners.dedup();
@@ -121,6 +126,17 @@ impl Definitions {
             }
         }
         Ok(())
+    }
+
+    /// The owners that have secrets, read once per generation.
+    async fn with_secrets(&mut self) -> StoreResult<Arc<HashSet<SecretOwner>>> {
+        if let Some(known) = &self.with_secrets {
+            return Ok(known.clone());
+        }
+        let known: Arc<HashSet<SecretOwner>> =
+            Arc::new(self.store.secret_owners().await?.into_iter().collect());
+        self.with_secrets = Some(known.clone());
+        Ok(known)
     }
 
     /// A folder and its ancestors, outermost first.
@@ -139,6 +155,9 @@ impl Definitions {
         self.refresh();
         if let Some(found) = self.secrets.get(&owner) {
             return Ok(found.clone());
+        }
+        if !self.with_secrets().await?.contains(&owner) {
+            return Ok(Arc::default());
         }
         let found = Arc::new(self.store.secrets(&[owner]).await?);
         self.secrets.insert(owner, found.clone());

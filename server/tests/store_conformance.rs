@@ -667,6 +667,11 @@ async fn scheduling_story(store: &Arc<dyn Store>, a: JobId, folder: FolderId, no
     assert_eq!(both, vec![folder_secret.clone(), secret.clone()]);
     let both = store.secrets(&[owner, folder_owner]).await.unwrap();
     assert_eq!(both, vec![secret.clone(), folder_secret]);
+    let mut owners = store.secret_owners().await.unwrap();
+    owners.sort();
+    let mut expected = vec![owner, folder_owner];
+    expected.sort();
+    assert_eq!(owners, expected);
     store.delete_secret(folder_owner, "DSN").await.unwrap();
     store.delete_secret(owner, "TOKEN").await.unwrap();
     assert!(matches!(

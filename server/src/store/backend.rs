@@ -1885,6 +1885,20 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
+            async fn secret_owners(&self) -> StoreResult<Vec<super::SecretOwner>> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("select distinct owner_kind, owner_id from secrets")
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(kind, id)| match kind.as_str() {
+                        "folder" => Ok(super::SecretOwner::Folder(FolderId(id))),
+                        "job" => Ok(super::SecretOwner::Job(JobId(id))),
+                        other => Err(StoreError::Other(anyhow::anyhow!("unknown secret owner kind `{other}`"))),
+                    })
+                    .collect()
+            }
+
             async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()> {
                 sqlx::query(
                     "insert into audit_events (at, actor, action, job_id, instance_id, backfill_id, calendar_id, reason, details) \

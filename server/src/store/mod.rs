@@ -499,6 +499,8 @@ pub trait Store: Send + Sync {
     async fn delete_secret(&self, owner: SecretOwner, name: &str) -> StoreResult<()>;
     /// The secrets of these owners.
     async fn secrets(&self, owners: &[SecretOwner]) -> StoreResult<Vec<SecretRecord>>;
+    /// Every owner that has at least one secret.
+    async fn secret_owners(&self) -> StoreResult<Vec<SecretOwner>>;
 
     /// Appends to the audit trail.
     async fn record_audit(&self, entry: &AuditWrite, now: DateTime<Utc>) -> StoreResult<()>;
