@@ -806,6 +806,20 @@ mod tests {
         (log, outcome, code)
     }
 
+    /// After 200 ms, the process whose pid the file holds if it still lives (a zombie counts
+    /// as gone).
+    async fn gone_after_a_moment(pid_file: &std::path::Path) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "))
+            .then_some(pid)
+    }
+
     #[tokio::test]
     async fn captures_output_and_exit_codes() {
         let (log, outcome, code) = run("echo out; echo err >&2; exit 3", None).await;
@@ -881,17 +895,10 @@ mod tests {
         );
         let (log, outcome, _) = run(&script, Some(Duration::from_millis(700))).await;
         assert_eq!(outcome, AttemptOutcome::Cancelled, "{log}");
-        let pid: i32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let pid = gone_after_a_moment(&pid_file).await;
         assert!(
-            !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .is_ok_and(|stat| stat.contains(") Z ")),
-            "the double-forked sleep {pid} survived: {log}"
+            pid.is_none(),
+            "the double-forked sleep {pid:?} survived: {log}"
         );
     }
 
@@ -912,17 +919,8 @@ mod tests {
         );
         let (log, outcome, _) = run(&script, None).await;
         assert_eq!(outcome, AttemptOutcome::Succeeded, "{log}");
-        let pid: i32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map_or(true, |stat| stat.contains(") Z ")),
-            "the hidden sleep {pid} survived: {log}"
-        );
+        let pid = gone_after_a_moment(&pid_file).await;
+        assert!(pid.is_none(), "the hidden sleep {pid:?} survived: {log}");
         assert!(
             log.contains("killed 1 process(es) the script left running"),
             "{log}"
