@@ -235,6 +235,13 @@ catalogue! {
     DeleteJob => "Delete", "删除";
     DeleteJobQuestion => "Delete job {name}? Its waiting and queued instances are cancelled; its history stays.",
         "删除任务 {name}？等待中和排队中的实例将被取消，历史记录保留。";
+    DeleteDependents => "These jobs depend on it: {jobs}. It cannot be deleted until their dependency on it is removed.",
+        "以下任务依赖此任务：{jobs}。需先移除它们对此任务的依赖，才能删除。";
+    DeleteNoDependents => "No other job depends on it.", "没有其他任务依赖此任务。";
+    CopyJob => "Copy", "复制";
+    CopyJobTitle => "Copy job {name}", "复制任务 {name}";
+    CopyNote => "A copy of {name} (#{id}). Its secrets are not copied (they cannot be read back): add them on the new job's page after saving.",
+        "这是 {name}（#{id}）的副本。密钥不会被复制（密钥只能写入、无法读取），请在保存后到新任务页面重新添加。";
     Dag => "DAG", "依赖图";
     Instances => "Instances", "实例";
     NoInstances => "No instances yet. Run the job or wait for its schedule.",

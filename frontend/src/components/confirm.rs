@@ -9,7 +9,8 @@ use crate::{
     i18n::{K, t},
 };
 
-/// The card. `reason`, when given, is bound to an optional reason field.
+/// The card. `reason`, when given, is bound to an optional reason field; `children`, when given,
+/// go below the question (what the action affects).
 #[component]
 pub fn ConfirmCard(
     #[prop(into)] question: Signal<String>,
@@ -20,6 +21,7 @@ pub fn ConfirmCard(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(into)] on_confirm: Callback<()>,
     #[prop(into)] on_cancel: Callback<()>,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let reason = reason.map(|reason| {
         view! {
@@ -68,6 +70,7 @@ pub fn ConfirmCard(
                     </button>
                 </div>
             </div>
+            {children.map(|children| children())}
             <ActionError message=error />
         </form>
     }

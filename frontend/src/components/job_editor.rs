@@ -107,7 +107,7 @@ fn per_dependency<T: Copy>(
 
 /// The text of `template` before and after its `{name}` placeholder (all of it before when the
 /// placeholder is missing), so that something other than text can go in between.
-fn split_placeholder<'a>(template: &'a str, name: &str) -> (&'a str, &'a str) {
+pub fn split_placeholder<'a>(template: &'a str, name: &str) -> (&'a str, &'a str) {
     template
         .split_once(&format!("{{{name}}}"))
         .unwrap_or((template, ""))
@@ -122,16 +122,81 @@ fn script_language(kind: JobType) -> &'static str {
     }
 }
 
-/// The editor. With `job` it edits that job (PUT), otherwise it creates one (POST) in `folder`.
+/// `template` with `before` and `after` its `{jobs}` placeholder and, in between, each job as a
+/// link, "name (#id)", separated as the language separates list items (test id `dependent-job`).
+pub fn job_links(template: &str, jobs: Vec<(JobId, String)>) -> impl IntoView + use<> {
+    let (before, after) = split_placeholder(template, "jobs");
+    let (before, after) = (before.to_owned(), after.to_owned());
+    let items = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(index, (id, name))| {
+            let item = fill(t(K::DependentJob), &[("id", &id.to_string())]);
+            let (pre, post) = split_placeholder(&item, "name");
+            let (pre, post) = (pre.to_owned(), post.to_owned());
+            view! {
+                {(index > 0).then(|| t(K::ListSeparator))}
+                {pre}
+                <a href=format!("/jobs/{id}") data-testid="dependent-job" data-job-id=id.0>
+                    {name}
+                </a>
+                {post}
+            }
+        })
+        .collect_view();
+    view! {
+        {before}
+        {items}
+        {after}
+    }
+}
+
+/// The name a copy of the job `name` starts with.
+pub fn copy_name(name: &str) -> String {
+    format!("{name}-copy")
+}
+
+/// The editor. With `job` it edits that job (PUT), otherwise it creates one (POST) in `folder`;
+/// with `template` (and no `job`) the new job starts as a copy of that one, named
+/// [`copy_name`], and a note says that its secrets are not copied.
 #[component]
 pub fn JobEditor(
     #[prop(optional)] job: Option<Job>,
     #[prop(optional_no_strip)] folder: Option<FolderId>,
+    #[prop(optional)] template: Option<Job>,
     #[prop(into)] on_saved: Callback<Job>,
     #[prop(into)] on_cancel: Callback<()>,
 ) -> impl IntoView {
     let catalog = Catalog::current();
     let editing = job.as_ref().map(|job| job.id);
+    // A copy is a new job prefilled with everything of its source but the name (and the secrets,
+    // which cannot be read back).
+    let copied_from = template
+        .as_ref()
+        .filter(|_| job.is_none())
+        .map(|source| (source.id, source.name.clone()));
+    let job = job.or_else(|| {
+        template.map(|source| Job {
+            name: copy_name(&source.name),
+            ..source
+        })
+    });
+    let copy_note = copied_from.map(|(id, name)| {
+        view! {
+            <p class="field-warning copy-note" data-testid="copy-note" data-source-id=id.0>
+                {move || {
+                    let note = fill(t(K::CopyNote), &[("id", &id.to_string())]);
+                    let (before, after) = split_placeholder(&note, "name");
+                    let (before, after) = (before.to_owned(), after.to_owned());
+                    view! {
+                        {before}
+                        <a href=format!("/jobs/{id}")>{name.clone()}</a>
+                        {after}
+                    }
+                }}
+            </p>
+        }
+    });
     let default_zone = browser::time_zone().unwrap_or_else(|| "UTC".to_owned());
     let name = RwSignal::new(job.as_ref().map(|j| j.name.clone()).unwrap_or_default());
     let description = RwSignal::new(
@@ -220,27 +285,9 @@ pub fn JobEditor(
         if jobs.is_empty() {
             return None;
         }
-        let (before, after) = split_placeholder(t(K::DisableWarning), "jobs");
-        let items = jobs
-            .into_iter()
-            .enumerate()
-            .map(|(index, (id, name))| {
-                let item = fill(t(K::DependentJob), &[("id", &id.to_string())]);
-                let (pre, post) = split_placeholder(&item, "name");
-                let (pre, post) = (pre.to_owned(), post.to_owned());
-                view! {
-                    {(index > 0).then(|| t(K::ListSeparator))}
-                    {pre}
-                    <a href=format!("/jobs/{id}")>{name}</a>
-                    {post}
-                }
-            })
-            .collect_view();
         Some(view! {
             <p class="field-warning" data-testid="disable-warning">
-                {before}
-                {items}
-                {after}
+                {job_links(t(K::DisableWarning), jobs)}
             </p>
         })
     };
@@ -391,6 +438,7 @@ pub fn JobEditor(
 
     view! {
         <form class="card editor" on:submit=submit data-testid="job-editor" novalidate>
+            {copy_note}
             <div class="grid-2">
                 <Field label=K::Name name="name" errors=errors>
                     <input class="input" data-testid="job-name" bind:value=name />
@@ -1032,6 +1080,7 @@ fn DependencyPicker(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn every_dependency_is_sent_with_its_setting_and_only_those() {
@@ -1072,5 +1121,16 @@ mod tests {
         );
         assert_eq!(split_placeholder("{name} (#2)", "name"), ("", " (#2)"));
         assert_eq!(split_placeholder("no slot", "jobs"), ("no slot", ""));
+    }
+
+    #[test]
+    fn a_copy_is_named_after_its_source() {
+        assert_eq!(copy_name("daily-load"), "daily-load-copy");
+        // Every template the copy and delete texts fill has the placeholder they split at.
+        for lang in [Lang::En, Lang::Zh] {
+            assert!(K::CopyNote.text(lang).contains("{name}"));
+            assert!(K::DeleteDependents.text(lang).contains("{jobs}"));
+            assert!(K::DisableWarning.text(lang).contains("{jobs}"));
+        }
     }
 }

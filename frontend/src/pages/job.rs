@@ -1,9 +1,10 @@
-//! `/jobs/:id`: a job's definition (Edit, Run now, Run with parameters, Pause / Resume with a
-//! "paused since" badge, Backfill…, Delete), its instances as a month calendar where a click
-//! selects one (`?instance=N` selects it from a link) and shows its parameters, "why not started"
-//! answer, actions and attempts, the latest instances as a list, the job's secrets, and the job's
-//! activity (audit trail). Live: an event for this job refetches the list, and (at most every second) the
-//! calendar, the selected instance and the activity.
+//! `/jobs/:id`: a job's definition (Edit, Copy, Run now, Run with parameters, Pause / Resume with
+//! a "paused since" badge, Backfill…, Delete, whose confirmation lists the jobs that depend on it),
+//! its instances as a month calendar where a click selects one (`?instance=N` selects it from a
+//! link) and shows its parameters, "why not started" answer, actions and attempts, the latest
+//! instances as a list, the job's secrets, and the job's activity (audit trail). Live: an event
+//! for this job refetches the list, and (at most every second) the calendar, the selected instance
+//! and the activity.
 
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ use crate::{
         error_view::{ActionError, action_error, loading},
         instance_actions::{ActionsRow, ActionsState, ActionsToggle},
         instance_calendar::{InstanceCalendar, SelectedInstance},
-        job_editor::JobEditor,
+        job_editor::{JobEditor, job_links},
         month::Month,
         run_dialog::{RunDialog, run_job},
         secrets_card::{SecretOwner, SecretsCard},
@@ -141,6 +142,38 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
         }
     });
 
+    // The jobs that depend on this one (from the catalogue, as the editor's disable warning):
+    // the delete confirmation lists them. `None` while the catalogue loads.
+    let dependents = Memo::new(move |_| {
+        (!catalog.loading()).then(|| {
+            catalog
+                .data()
+                .dependents(id)
+                .into_iter()
+                .map(|job| (job.id, job.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let delete_impact = move || {
+        dependents.get().map(|jobs| {
+            if jobs.is_empty() {
+                view! {
+                    <p class="muted confirm-impact" data-testid="delete-no-dependents">
+                        {move || t(K::DeleteNoDependents)}
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <p class="field-warning confirm-impact" data-testid="delete-dependents">
+                        {move || job_links(t(K::DeleteDependents), jobs.clone())}
+                    </p>
+                }
+                .into_any()
+            }
+        })
+    };
+
     let loaded = move || job.get().and_then(Result::ok);
     let paused = Memo::new(move |_| loaded().is_some_and(|job| job.paused));
     let zone = Memo::new(move |_| loaded().map(|job| job.timezone));
@@ -239,7 +272,7 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
                 Some(Ok(_)) => None,
             }}
             <Show when=move || loaded().is_some()>
-                <div class="page-head">
+                <div class="page-head job-head">
                     <div>
                         <div class="crumbs">
                             {move || loaded().map(|job| catalog.data().folder_path(job.folder_id))}
@@ -281,6 +314,9 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
                         >
                             {move || t(if paused.get() { K::Resume } else { K::Pause })}
                         </button>
+                        <a class="btn" href=format!("/jobs/new?copy={id}") data-testid="copy-job">
+                            {move || t(K::CopyJob)}
+                        </a>
                         <button
                             class="btn"
                             data-testid="run-with-params"
@@ -345,7 +381,9 @@ fn JobView(id: JobId, wanted: Memo<Option<InstanceId>>) -> impl IntoView {
                             confirming.set(false);
                             delete.value().set(None);
                         }
-                    />
+                    >
+                        {delete_impact}
+                    </ConfirmCard>
                 </Show>
                 {definition}
                 {calendar}
