@@ -1,6 +1,8 @@
 //! How errors are shown: [`error_fallback`] inside an `ErrorBoundary` for failed loads, and
 //! [`ActionError`] next to the button whose action failed.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::{
@@ -43,6 +45,55 @@ pub fn ActionError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
 /// The loading placeholder of a `Transition`.
 pub fn loading() -> impl IntoView {
     view! { <div class="loading">{move || t(K::Loading)}</div> }
+}
+
+/// What a form shows of its errors.
+pub struct FormErrors {
+    /// Per field: the form's own check's reasons, else the server's.
+    pub fields: Memo<BTreeMap<String, String>>,
+    /// Above the buttons: "fix the marked fields" when every reason sits next to one of the
+    /// form's fields, otherwise the server's message (a conflict, an outage).
+    pub general: Signal<Option<String>>,
+}
+
+/// The errors of a form whose own check writes `local` and whose `save` the server may refuse;
+/// `fields` are those the form marks.
+pub fn form_errors<I, T>(
+    save: Action<I, Result<T, ApiError>>,
+    local: RwSignal<BTreeMap<String, String>>,
+    fields: &'static [&'static str],
+) -> FormErrors
+where
+    I: Send + Sync + 'static,
+    T: Send + Sync + 'static,
+{
+    let per_field = Memo::new(move |_| {
+        let own = local.get();
+        if !own.is_empty() {
+            return own;
+        }
+        save.value().with(|v| match v {
+            Some(Err(err)) => err.fields(),
+            _ => BTreeMap::new(),
+        })
+    });
+    let general = Signal::derive(move || {
+        let marked = |reasons: &BTreeMap<String, String>| {
+            !reasons.is_empty() && reasons.keys().all(|field| fields.contains(&field.as_str()))
+        };
+        if local.with(marked) {
+            return Some(t(K::FixFields).to_owned());
+        }
+        save.value().with(|v| match v {
+            Some(Err(err)) if marked(&err.fields()) => Some(t(K::FixFields).to_owned()),
+            Some(Err(err)) => Some(err.to_string()),
+            _ => None,
+        })
+    });
+    FormErrors {
+        fields: per_field,
+        general,
+    }
 }
 
 /// The message of the last run of `action` if it failed, for an [`ActionError`].

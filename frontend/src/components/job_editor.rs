@@ -25,7 +25,7 @@ use crate::{
     components::{
         code_editor::CodeEditor,
         configs::{ConfigsField, config_problems},
-        error_view::ActionError,
+        error_view::{ActionError, FormErrors, form_errors},
         kv_rows::KvRows,
         render_preview::ScriptPreview,
     },
@@ -307,31 +307,10 @@ pub fn JobEditor(
             Ok::<_, ApiError>(())
         }
     });
-    let errors = Memo::new(move |_| {
-        let local = local_errors.get();
-        if !local.is_empty() {
-            return local;
-        }
-        save.value().with(|v| match v {
-            Some(Err(err)) => err.fields(),
-            _ => BTreeMap::new(),
-        })
-    });
-    // Above the buttons: "fix the marked fields" when every reason sits next to its field,
-    // otherwise the server's message.
-    let general_error = Signal::derive(move || {
-        let marked = |fields: &BTreeMap<String, String>| {
-            !fields.is_empty() && fields.keys().all(|field| FIELDS.contains(&field.as_str()))
-        };
-        if local_errors.with(marked) {
-            return Some(t(K::FixFields).to_owned());
-        }
-        save.value().with(|v| match v {
-            Some(Err(err)) if marked(&err.fields()) => Some(t(K::FixFields).to_owned()),
-            Some(Err(err)) => Some(err.to_string()),
-            _ => None,
-        })
-    });
+    let FormErrors {
+        fields: errors,
+        general: general_error,
+    } = form_errors(save, local_errors, FIELDS);
 
     // The server's reason for the configs; a local refusal only blocks the save (the rows say why).
     let configs_error = Signal::derive(move || {

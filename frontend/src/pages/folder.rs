@@ -18,7 +18,7 @@ use crate::{
     },
     components::{
         configs::{ConfigsField, InheritedConfigs, config_problems},
-        error_view::{ActionError, loading},
+        error_view::{ActionError, FormErrors, form_errors, loading},
         kv_rows::KvRows,
         secrets_card::{SecretOwner, SecretsCard},
         table::Table,
@@ -156,31 +156,11 @@ fn FolderForm(
             Ok::<_, ApiError>(())
         }
     });
-    let errors = Memo::new(move |_| {
-        let local = local_errors.get();
-        if !local.is_empty() {
-            return local;
-        }
-        save.value().with(|v| match v {
-            Some(Err(err)) => err.fields(),
-            _ => BTreeMap::new(),
-        })
-    });
-    // Above the button: "fix the marked fields" when every reason sits next to its field,
-    // otherwise the server's message (a sibling with the same name is a 409).
-    let general_error = Signal::derive(move || {
-        let marked = |fields: &BTreeMap<String, String>| {
-            !fields.is_empty() && fields.keys().all(|field| FIELDS.contains(&field.as_str()))
-        };
-        if local_errors.with(marked) {
-            return Some(t(K::FixFields).to_owned());
-        }
-        save.value().with(|v| match v {
-            Some(Err(err)) if marked(&err.fields()) => Some(t(K::FixFields).to_owned()),
-            Some(Err(err)) => Some(err.to_string()),
-            _ => None,
-        })
-    });
+    // (A sibling with the same name is a 409: its message shows above the button.)
+    let FormErrors {
+        fields: errors,
+        general: general_error,
+    } = form_errors(save, local_errors, FIELDS);
     let name_error = Signal::derive(move || errors.with(|e| e.get("name").cloned()));
     // The server's reason for the configs; a local refusal only blocks the save (the rows say why).
     let configs_error = Signal::derive(move || {
