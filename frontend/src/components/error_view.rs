@@ -54,6 +54,21 @@ pub struct FormErrors {
     /// Above the buttons: "fix the marked fields" when every reason sits next to one of the
     /// form's fields, otherwise the server's message (a conflict, an outage).
     pub general: Signal<Option<String>>,
+    local: RwSignal<BTreeMap<String, String>>,
+}
+
+impl FormErrors {
+    /// The server's reason for `field` only: a refusal by the form's own check just blocks the
+    /// save (the field's own rows say why).
+    pub fn server_reason(&self, field: &'static str) -> Signal<Option<String>> {
+        let (local, fields) = (self.local, self.fields);
+        Signal::derive(move || {
+            if local.with(|own| own.contains_key(field)) {
+                return None;
+            }
+            fields.with(|reasons| reasons.get(field).cloned())
+        })
+    }
 }
 
 /// The errors of a form whose own check writes `local` and whose `save` the server may refuse;
@@ -93,6 +108,7 @@ where
     FormErrors {
         fields: per_field,
         general,
+        local,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::{
     components::{
         code_editor::CodeEditor,
         configs::{ConfigsField, config_problems},
-        error_view::{ActionError, FormErrors, form_errors},
+        error_view::{ActionError, form_errors},
         kv_rows::KvRows,
         render_preview::ScriptPreview,
     },
@@ -307,18 +307,10 @@ pub fn JobEditor(
             Ok::<_, ApiError>(())
         }
     });
-    let FormErrors {
-        fields: errors,
-        general: general_error,
-    } = form_errors(save, local_errors, FIELDS);
+    let form = form_errors(save, local_errors, FIELDS);
+    let (errors, general_error) = (form.fields, form.general);
 
-    // The server's reason for the configs; a local refusal only blocks the save (the rows say why).
-    let configs_error = Signal::derive(move || {
-        if local_errors.with(|local| local.contains_key("configs")) {
-            return None;
-        }
-        errors.with(|e| e.get("configs").cloned())
-    });
+    let configs_error = form.server_reason("configs");
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

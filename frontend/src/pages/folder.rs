@@ -18,7 +18,7 @@ use crate::{
     },
     components::{
         configs::{ConfigsField, InheritedConfigs, config_problems},
-        error_view::{ActionError, FormErrors, form_errors, loading},
+        error_view::{ActionError, form_errors, loading},
         kv_rows::KvRows,
         secrets_card::{SecretOwner, SecretsCard},
         table::Table,
@@ -157,18 +157,10 @@ fn FolderForm(
         }
     });
     // (A sibling with the same name is a 409: its message shows above the button.)
-    let FormErrors {
-        fields: errors,
-        general: general_error,
-    } = form_errors(save, local_errors, FIELDS);
+    let form = form_errors(save, local_errors, FIELDS);
+    let (errors, general_error) = (form.fields, form.general);
     let name_error = Signal::derive(move || errors.with(|e| e.get("name").cloned()));
-    // The server's reason for the configs; a local refusal only blocks the save (the rows say why).
-    let configs_error = Signal::derive(move || {
-        if local_errors.with(|local| local.contains_key("configs")) {
-            return None;
-        }
-        errors.with(|e| e.get("configs").cloned())
-    });
+    let configs_error = form.server_reason("configs");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
