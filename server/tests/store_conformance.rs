@@ -345,6 +345,30 @@ async fn story(store: Arc<dyn Store>) {
         store.apply(&[duplicate], &[]).await,
         Err(StoreError::Conflict(_))
     ));
+    // The failed batch was rolled back whole, and the next one is written: here more rows
+    // than one statement takes (SQLite writes those statement by statement).
+    let many: Vec<InstanceRecord> = (100..350)
+        .map(|n| {
+            let time = at("2026-10-01T00:00:00Z") + Duration::hours(n);
+            let mut it = instance(n, b.id, "2026-10-01T00:00:00Z", InstanceState::Waiting);
+            it.scheduled_at = time;
+            it
+        })
+        .collect();
+    store.apply(&many, &[]).await.unwrap();
+    let stored = store
+        .instance_records(
+            &[b.id],
+            at("2026-10-01T00:00:00Z"),
+            at("2026-11-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 250);
+    assert!(matches!(
+        store.instance_record(InstanceId(9)).await,
+        Err(StoreError::NotFound)
+    ));
 
     // Deleting a job hides it from definitions and the graph; its instances stay.
     let z = store

@@ -7,11 +7,18 @@
 //! may write: root, or a tree delegated to its user. Without one, the process group and token
 //! scan of [`crate::reaper`] stay the only means, as before. No controllers are enabled: the
 //! cgroups only group processes.
+//!
+//! An attempt's cgroup is reused by a later attempt once it is empty again: making and removing
+//! a cgroup costs the kernel more than a trivial job's whole run in Hera.
 
 use std::{
     fs::OpenOptions,
     io::Write as _,
     path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -24,6 +31,14 @@ use nix::{
 #[derive(Clone, Debug)]
 pub struct Cgroups {
     base: PathBuf,
+    pool: Arc<Pool>,
+}
+
+/// Attempt cgroups that are empty and free for the next attempt.
+#[derive(Debug, Default)]
+struct Pool {
+    free: Mutex<Vec<PathBuf>>,
+    made: AtomicU64,
 }
 
 impl Cgroups {
@@ -51,7 +66,10 @@ impl Cgroups {
             let _ = std::fs::remove_dir(&base);
             return Err(format!("{} is not a cgroup v2 directory", base.display()));
         }
-        Ok(Cgroups { base })
+        Ok(Cgroups {
+            base,
+            pool: Arc::default(),
+        })
     }
 
     /// Where the attempts' cgroups are made.
@@ -59,11 +77,27 @@ impl Cgroups {
         &self.base
     }
 
-    /// A new cgroup for the attempt run that `token` names (see [`crate::reaper::token`]).
-    pub fn for_attempt(&self, token: &str) -> std::io::Result<AttemptCgroup> {
-        let dir = self.base.join(format!("attempt-{token}"));
-        std::fs::create_dir(&dir)?;
-        Ok(AttemptCgroup { dir })
+    /// An empty cgroup for an attempt: a free one, or a new one.
+    pub fn for_attempt(&self) -> std::io::Result<AttemptCgroup> {
+        let free = self
+            .pool
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let dir = match free {
+            Some(dir) => dir,
+            None => {
+                let n = self.pool.made.fetch_add(1, Ordering::Relaxed);
+                let dir = self.base.join(format!("attempt-{n}"));
+                std::fs::create_dir(&dir)?;
+                dir
+            }
+        };
+        Ok(AttemptCgroup {
+            dir,
+            pool: Arc::clone(&self.pool),
+        })
     }
 
     /// Removes the worker's cgroup when it ends (its attempts have ended by then).
@@ -109,6 +143,7 @@ fn remove_stale(parent: &Path) {
 #[derive(Debug)]
 pub struct AttemptCgroup {
     dir: PathBuf,
+    pool: Arc<Pool>,
 }
 
 impl AttemptCgroup {
@@ -184,22 +219,23 @@ impl AttemptCgroup {
         members.len()
     }
 
-    /// Kills what is left and removes the cgroup, waiting up to `patience` for the kernel to
-    /// take the killed processes out of it.
-    pub async fn remove(self, patience: Duration) {
+    /// Kills what is left and hands the cgroup back for another attempt once it is empty,
+    /// waiting up to `patience` for the kernel to take the killed processes out of it. One that
+    /// does not empty in time is left alone (and never reused).
+    pub async fn release(self, patience: Duration) {
         let deadline = tokio::time::Instant::now() + patience;
-        loop {
-            // Fails (EBUSY) while a process is in it.
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
+        while self.signal(Signal::SIGKILL) > 0 {
             if tokio::time::Instant::now() >= deadline {
-                tracing::warn!(cgroup = %self.dir.display(), "cannot remove an attempt's cgroup");
+                tracing::warn!(cgroup = %self.dir.display(), "an attempt's cgroup does not empty");
                 return;
             }
-            self.signal(Signal::SIGKILL);
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        self.pool
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.dir);
     }
 }
 
@@ -241,5 +277,34 @@ mod tests {
             Some("/system.slice/hera.service")
         );
         assert_eq!(own_cgroup("1:cpu:/\n"), None);
+    }
+
+    #[tokio::test]
+    async fn a_released_cgroup_is_emptied_and_reused() {
+        let cgroups = match Cgroups::detect() {
+            Ok(cgroups) => cgroups,
+            Err(why) => return eprintln!("skipped: no cgroup v2 here ({why})"),
+        };
+        let first = cgroups.for_attempt().unwrap();
+        let dir = first.dir.clone();
+        let mut left = std::process::Command::new("sleep")
+            .arg("300")
+            .spawn()
+            .unwrap();
+        std::fs::write(dir.join("cgroup.procs"), left.id().to_string()).unwrap();
+        assert_eq!(first.members().len(), 1);
+        first.release(Duration::from_secs(2)).await;
+        // Killed by the release, which waited for the cgroup to empty.
+        let status = left.wait().unwrap();
+        assert!(!status.success(), "{status:?}");
+        let second = cgroups.for_attempt().unwrap();
+        assert_eq!(second.dir, dir, "the empty cgroup is the next attempt's");
+        assert!(second.members().is_empty());
+        let third = cgroups.for_attempt().unwrap();
+        assert_ne!(third.dir, dir, "one in use is never handed out twice");
+        second.release(Duration::from_secs(1)).await;
+        third.release(Duration::from_secs(1)).await;
+        cgroups.remove();
+        assert!(!dir.exists());
     }
 }

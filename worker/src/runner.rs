@@ -8,7 +8,7 @@
 
 use std::{
     collections::BTreeSet,
-    os::unix::fs::PermissionsExt as _,
+    os::unix::fs::DirBuilderExt as _,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -217,8 +217,17 @@ fn prepare(
     tools: &Tools,
 ) -> std::io::Result<Result<Launch, String>> {
     let dir = work_dir(root, spec.attempt);
-    std::fs::create_dir_all(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    // Private to the attempt's user (a run-as user must still get through the parents).
+    let mut private = std::fs::DirBuilder::new();
+    private.mode(0o700);
+    match private.create(&dir) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(root.join("attempts"))?;
+            private.create(&dir)?;
+        }
+        Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => return Err(err),
+        _ => {}
+    }
     jobtypes::prepare(&dir, spec, tools)
 }
 
@@ -323,7 +332,7 @@ pub async fn run_attempt(
             }
         },
     };
-    let cgroup = match cgroups.as_ref().map(|c| c.for_attempt(&token)) {
+    let cgroup = match cgroups.as_ref().map(|c| c.for_attempt()) {
         None => None,
         Some(Ok(cgroup)) => Some(cgroup),
         Some(Err(err)) => {
@@ -377,7 +386,7 @@ pub async fn run_attempt(
         Ok(child) => child,
         Err(err) => {
             if let Some(cgroup) = cgroup {
-                cgroup.remove(Duration::from_secs(1)).await;
+                cgroup.release(Duration::from_secs(1)).await;
             }
             say(&events, attempt, &format!("cannot start bash: {err}")).await;
             let _ = events.send(finish(AttemptOutcome::Failed, None)).await;
@@ -457,7 +466,7 @@ pub async fn run_attempt(
         }
     }
     if let Some(cgroup) = cgroup {
-        cgroup.remove(Duration::from_secs(2)).await;
+        cgroup.release(Duration::from_secs(2)).await;
     }
     if strays > 0 {
         say(
@@ -730,6 +739,8 @@ mod tests {
         domain::{JobType, TriggerKind},
         ids::{InstanceId, JobId},
     };
+
+    use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
 

@@ -193,7 +193,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
             Workload::W1 => workloads::chain(&harness).await,
             Workload::W2 => workloads::fan_out(&harness, sizes.fan_out, &report).await,
             Workload::W3 => workloads::layers(&harness).await,
-            Workload::S1 => workloads::same_second(&harness, sizes.same_second).await,
+            Workload::S1 => workloads::same_second(&harness, sizes.same_second, &report).await,
             Workload::S3 => {
                 workloads::log_flood(&harness, sizes.log_attempts, sizes.log_lines).await
             }

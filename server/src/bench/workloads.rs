@@ -141,11 +141,7 @@ pub async fn chain(harness: &Harness) -> anyhow::Result<Report> {
 
 /// W2: `count` independent `true` jobs due in the same second.
 pub async fn fan_out(harness: &Harness, count: usize, so_far: &Report) -> anyhow::Result<Report> {
-    // Background CPU of the idle standalone, to subtract (measured now if idle did not run).
-    let idle_ms_per_s = match so_far.get("idle.cpu_ms_per_s") {
-        Some(rate) => *rate,
-        None => probes::idle(2.0).await?["idle.cpu_ms_per_s"],
-    };
+    let idle_ms_per_s = idle_rate(so_far).await?;
     let folder = harness.folder("bench-w2").await?;
     let since = Utc::now();
     let due = due_in(Duration::from_millis(2000 + 10 * count as u64));
@@ -191,6 +187,15 @@ pub async fn fan_out(harness: &Harness, count: usize, so_far: &Report) -> anyhow
         report.insert("w2.fraction_of_l0".to_owned(), jobs_per_s / ceiling);
     }
     Ok(report)
+}
+
+/// The background CPU of the idle standalone in ms per second, to subtract (measured now if the
+/// idle workload did not run).
+async fn idle_rate(so_far: &Report) -> anyhow::Result<f64> {
+    Ok(match so_far.get("idle.cpu_ms_per_s") {
+        Some(rate) => *rate,
+        None => probes::idle(2.0).await?["idle.cpu_ms_per_s"],
+    })
 }
 
 /// W3: 10 levels of 10 jobs; each job of a level depends on every job of the level before (900
@@ -250,7 +255,12 @@ pub async fn layers(harness: &Harness) -> anyhow::Result<Report> {
 }
 
 /// S1: `count` jobs due in the same second. Lateness: process start − due time.
-pub async fn same_second(harness: &Harness, count: usize) -> anyhow::Result<Report> {
+pub async fn same_second(
+    harness: &Harness,
+    count: usize,
+    so_far: &Report,
+) -> anyhow::Result<Report> {
+    let idle_ms_per_s = idle_rate(so_far).await?;
     let folder = harness.folder("bench-s1").await?;
     let since = Utc::now();
     // Creation runs at several hundred jobs per second; leave room for a slow machine.
@@ -267,6 +277,7 @@ pub async fn same_second(harness: &Harness, count: usize) -> anyhow::Result<Repo
     .await?;
     let create_s = created.elapsed().as_secs_f64();
     check_created_before(due)?;
+    let (before, clock) = (probes::cpu(), Instant::now());
     let attempts = harness
         .wait_attempts(
             &jobs.iter().copied().collect(),
@@ -274,6 +285,9 @@ pub async fn same_second(harness: &Harness, count: usize) -> anyhow::Result<Repo
             Duration::from_secs(600),
         )
         .await?;
+    let (after, elapsed_s) = (probes::cpu(), clock.elapsed().as_secs_f64());
+    let n = count as f64;
+    let own = after.own_ms - before.own_ms;
     let mut lateness = Vec::new();
     // Where the time goes: dispatch → process start (worker), process start → result stored
     // (the job and its report), and the first dispatch after the due time (the scheduler
@@ -310,7 +324,15 @@ pub async fn same_second(harness: &Harness, count: usize) -> anyhow::Result<Repo
             "s1.all_started_s".to_owned(),
             millis(due, last_start) / 1000.0,
         ),
-        ("s1.create_per_s".to_owned(), count as f64 / create_s),
+        ("s1.create_per_s".to_owned(), n / create_s),
+        (
+            "s1.cpu_ms_per_job_net".to_owned(),
+            (own - idle_ms_per_s * elapsed_s).max(0.0) / n,
+        ),
+        (
+            "s1.cpu_ms_per_job_children".to_owned(),
+            (after.children_ms - before.children_ms) / n,
+        ),
     ]))
 }
 

@@ -41,6 +41,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// SQLite runs several statements in one query, so a write transaction goes to the
+    /// connection's thread in one round trip.
+    const ONE_QUERY_TRANSACTIONS: bool = true;
+
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
@@ -52,8 +56,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // A local file cannot go stale like a network connection: no ping (a round trip to
+        // the connection's thread) before each use.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open SQLite database `{url}`"))?;
@@ -63,8 +70,10 @@ impl SqliteStore {
             .context("SQLite migrations failed")?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options)
+            // Its batches come in many sizes (one prepared transaction per mix of row counts).
+            .connect_with(options.statement_cache_capacity(256))
             .await
             .with_context(|| format!("cannot open SQLite database `{url}`"))?;
         Ok(SqliteStore { pool, writer })
@@ -79,6 +88,9 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// PostgreSQL takes one statement per query with parameters.
+    const ONE_QUERY_TRANSACTIONS: bool = false;
+
     /// Connects and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
@@ -582,8 +594,9 @@ macro_rules! bind_job {
 /// Rows per multi-row upsert: far below both databases' limits on bound parameters.
 const UPSERT_ROWS: usize = 100;
 
-/// `($1, …, $k), ($k+1, …), …`: the placeholders of `rows` rows of `columns` values each.
-fn value_rows(rows: usize, columns: usize) -> String {
+/// `($f+1, …, $f+k), ($f+k+1, …), …`: the placeholders of `rows` rows of `columns` values each,
+/// after the `first` placeholders that statements before this one (in the same query) use.
+fn value_rows(first: usize, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -595,11 +608,135 @@ fn value_rows(rows: usize, columns: usize) -> String {
                 out.push_str(", ");
             }
             out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
+            out.push_str(&(first + row * columns + column + 1).to_string());
         }
         out.push(')');
     }
     out
+}
+
+/// The upsert of `rows` scheduler instance rows (18 values each, from `first`).
+fn instance_upsert(first: usize, rows: usize) -> String {
+    format!(
+        "insert into instances ({INSTANCE_COLUMNS}) values {} \
+         on conflict (id) do update set trigger = excluded.trigger, state = excluded.state, \
+         job_version = excluded.job_version, params = excluded.params, \
+         backfill_id = excluded.backfill_id, \
+         reason = excluded.reason, started_at = excluded.started_at, \
+         finished_at = excluded.finished_at, attempts = excluded.attempts, \
+         failed_attempts = excluded.failed_attempts, lost_attempts = excluded.lost_attempts, \
+         retry_at = excluded.retry_at, next_trigger = excluded.next_trigger, \
+         cancel_requested = excluded.cancel_requested",
+        value_rows(first, rows, INSTANCE_VALUES)
+    )
+}
+const INSTANCE_VALUES: usize = 18;
+
+/// The upsert of `rows` attempt rows (11 values each, from `first`).
+fn attempt_upsert(first: usize, rows: usize) -> String {
+    format!(
+        "insert into attempts ({ATTEMPT_COLUMNS}) values {} \
+         on conflict (id) do update set state = excluded.state, exit_code = excluded.exit_code, \
+         started_at = excluded.started_at, finished_at = excluded.finished_at",
+        value_rows(first, rows, ATTEMPT_VALUES)
+    )
+}
+const ATTEMPT_VALUES: usize = 11;
+
+/// The insert of `rows` log chunks (5 values each, from `first`); a chunk already stored (a
+/// resend) is skipped.
+fn log_insert(first: usize, rows: usize) -> String {
+    format!(
+        "insert into log_chunks (attempt_id, start_offset, end_offset, text, created_at) values {} \
+         on conflict (attempt_id, start_offset) do nothing",
+        value_rows(first, rows, 5)
+    )
+}
+
+/// Binds a log row `(attempt, start, end, text)` stored at `now`.
+macro_rules! bind_log_row {
+    ($query:expr, $row:expr, $now:expr) => {
+        $query
+            .bind($row.0)
+            .bind($row.1)
+            .bind($row.2)
+            .bind($row.3)
+            .bind($now)
+    };
+}
+
+macro_rules! bind_instance {
+    ($query:expr, $it:expr) => {
+        $query
+            .bind($it.id.0)
+            .bind($it.job.0)
+            .bind($it.scheduled_at)
+            .bind($it.job_version)
+            .bind($it.trigger.as_str())
+            .bind($it.state.as_str())
+            .bind(&$it.reason)
+            .bind($it.created_at)
+            .bind($it.started_at)
+            .bind($it.finished_at)
+            .bind(i64::from($it.attempts))
+            .bind(i64::from($it.failed_attempts))
+            .bind(i64::from($it.lost_attempts))
+            .bind($it.retry_at)
+            .bind($it.next_trigger.as_str())
+            .bind($it.cancel_requested)
+            .bind(configs_text(&$it.params))
+            .bind($it.backfill.map(|b| b.0))
+    };
+}
+
+macro_rules! bind_attempt {
+    ($query:expr, $it:expr) => {
+        $query
+            .bind($it.id.0)
+            .bind($it.instance.0)
+            .bind($it.job.0)
+            .bind(i64::from($it.number))
+            .bind($it.trigger.as_str())
+            .bind($it.state.as_str())
+            .bind($it.worker.0)
+            .bind($it.exit_code)
+            .bind($it.created_at)
+            .bind($it.started_at)
+            .bind($it.finished_at)
+    };
+}
+
+/// SQLite only: `statements` as one transaction in one query, so the connection's thread runs
+/// them in one round trip instead of one for `begin`, each statement and `commit`.
+fn one_transaction(statements: &[String]) -> String {
+    format!("begin immediate; {}; commit", statements.join("; "))
+}
+
+/// Runs the query that `build` makes from [`one_transaction`] on `writer` (a database that runs
+/// several statements in one query: SQLite). A query that stops part-way leaves its transaction
+/// open, so it is rolled back before the connection serves anything else; one that found a
+/// transaction left open (by a caller that gave up mid-way) runs again after the rollback.
+async fn run_one_transaction<'q, DB>(
+    writer: &sqlx::Pool<DB>,
+    build: impl Fn() -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+) -> StoreResult<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut conn = writer.acquire().await?;
+    let mut tries = 0;
+    loop {
+        let Err(err) = build().execute(&mut *conn).await else {
+            return Ok(());
+        };
+        let _ = sqlx::query("rollback").execute(&mut *conn).await;
+        tries += 1;
+        if tries > 1 || !err.to_string().contains("within a transaction") {
+            return Err(err.into());
+        }
+    }
 }
 
 macro_rules! sql_store {
@@ -1171,67 +1308,48 @@ macro_rules! sql_store {
             }
 
             async fn apply(&self, instances: &[InstanceRecord], attempts: &[AttemptRecord]) -> StoreResult<()> {
+                if instances.is_empty() && attempts.is_empty() {
+                    return Ok(());
+                }
                 // A few statements of many rows each: a batch of decisions costs a handful of
-                // round trips to the database, not one per row.
+                // round trips to the database, not one per row. On SQLite, the usual batch (a
+                // statement per table) is one round trip; a big one (a storm of due jobs) goes
+                // statement by statement rather than as one huge query.
+                if Self::ONE_QUERY_TRANSACTIONS && instances.len() <= UPSERT_ROWS && attempts.len() <= UPSERT_ROWS {
+                    let mut statements = Vec::new();
+                    if !instances.is_empty() {
+                        statements.push(instance_upsert(0, instances.len()));
+                    }
+                    if !attempts.is_empty() {
+                        statements.push(attempt_upsert(instances.len() * INSTANCE_VALUES, attempts.len()));
+                    }
+                    let sql = one_transaction(&statements);
+                    return run_one_transaction(&self.writer, || {
+                        let mut query = sqlx::query(&sql);
+                        for it in instances {
+                            query = bind_instance!(query, it);
+                        }
+                        for it in attempts {
+                            query = bind_attempt!(query, it);
+                        }
+                        query
+                    })
+                    .await;
+                }
                 let mut tx = self.writer.begin().await?;
                 for rows in instances.chunks(UPSERT_ROWS) {
-                    let sql = format!(
-                        "insert into instances ({INSTANCE_COLUMNS}) values {} \
-                         on conflict (id) do update set trigger = excluded.trigger, state = excluded.state, \
-                         job_version = excluded.job_version, params = excluded.params, \
-                         backfill_id = excluded.backfill_id, \
-                         reason = excluded.reason, started_at = excluded.started_at, \
-                         finished_at = excluded.finished_at, attempts = excluded.attempts, \
-                         failed_attempts = excluded.failed_attempts, lost_attempts = excluded.lost_attempts, \
-                         retry_at = excluded.retry_at, next_trigger = excluded.next_trigger, \
-                         cancel_requested = excluded.cancel_requested",
-                        value_rows(rows.len(), 18)
-                    );
+                    let sql = instance_upsert(0, rows.len());
                     let mut query = sqlx::query(&sql);
                     for it in rows {
-                        query = query
-                            .bind(it.id.0)
-                            .bind(it.job.0)
-                            .bind(it.scheduled_at)
-                            .bind(it.job_version)
-                            .bind(it.trigger.as_str())
-                            .bind(it.state.as_str())
-                            .bind(&it.reason)
-                            .bind(it.created_at)
-                            .bind(it.started_at)
-                            .bind(it.finished_at)
-                            .bind(i64::from(it.attempts))
-                            .bind(i64::from(it.failed_attempts))
-                            .bind(i64::from(it.lost_attempts))
-                            .bind(it.retry_at)
-                            .bind(it.next_trigger.as_str())
-                            .bind(it.cancel_requested)
-                            .bind(configs_text(&it.params))
-                            .bind(it.backfill.map(|b| b.0));
+                        query = bind_instance!(query, it);
                     }
                     query.execute(&mut *tx).await?;
                 }
                 for rows in attempts.chunks(UPSERT_ROWS) {
-                    let sql = format!(
-                        "insert into attempts ({ATTEMPT_COLUMNS}) values {} \
-                         on conflict (id) do update set state = excluded.state, exit_code = excluded.exit_code, \
-                         started_at = excluded.started_at, finished_at = excluded.finished_at",
-                        value_rows(rows.len(), 11)
-                    );
+                    let sql = attempt_upsert(0, rows.len());
                     let mut query = sqlx::query(&sql);
                     for it in rows {
-                        query = query
-                            .bind(it.id.0)
-                            .bind(it.instance.0)
-                            .bind(it.job.0)
-                            .bind(i64::from(it.number))
-                            .bind(it.trigger.as_str())
-                            .bind(it.state.as_str())
-                            .bind(it.worker.0)
-                            .bind(it.exit_code)
-                            .bind(it.created_at)
-                            .bind(it.started_at)
-                            .bind(it.finished_at);
+                        query = bind_attempt!(query, it);
                     }
                     query.execute(&mut *tx).await?;
                 }
@@ -1975,34 +2093,48 @@ macro_rules! sql_store {
                         known.insert(AttemptId(attempt), end.map_or(0, |e| e as u64));
                     }
                 }
-                let mut tx = self.writer.begin().await?;
+                // What each chunk adds: a gap stores nothing; a resend only the part not stored yet.
+                let mut rows = Vec::new();
                 let mut ends = Vec::with_capacity(chunks.len());
                 for chunk in chunks {
                     let end = known[&chunk.attempt];
                     let (offset, text) = (chunk.offset, chunk.text.as_str());
                     let stop = offset + text.len() as u64;
-                    // A gap stores nothing; a resend stores only the part not stored yet.
                     let new_end = if offset > end || stop <= end || text.is_empty() {
                         end
                     } else {
                         let (tail, skipped) = skip_bytes(text, (end - offset) as usize);
                         if !tail.is_empty() {
-                            sqlx::query(
-                                "insert into log_chunks (attempt_id, start_offset, end_offset, text, created_at) \
-                                 values ($1, $2, $3, $4, $5) on conflict (attempt_id, start_offset) do nothing",
-                            )
-                            .bind(chunk.attempt.0)
-                            .bind((offset + skipped as u64) as i64)
-                            .bind(stop as i64)
-                            .bind(tail)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                            rows.push((chunk.attempt.0, (offset + skipped as u64) as i64, stop as i64, tail));
                         }
                         stop
                     };
                     known.insert(chunk.attempt, new_end);
                     ends.push(new_end);
+                }
+                if rows.is_empty() {
+                    return Ok(ends);
+                }
+                if Self::ONE_QUERY_TRANSACTIONS && rows.len() <= UPSERT_ROWS {
+                    let sql = one_transaction(&[log_insert(0, rows.len())]);
+                    run_one_transaction(&self.writer, || {
+                        let mut query = sqlx::query(&sql);
+                        for row in &rows {
+                            query = bind_log_row!(query, row, now);
+                        }
+                        query
+                    })
+                    .await?;
+                    return Ok(ends);
+                }
+                let mut tx = self.writer.begin().await?;
+                for group in rows.chunks(UPSERT_ROWS) {
+                    let sql = log_insert(0, group.len());
+                    let mut query = sqlx::query(&sql);
+                    for row in group {
+                        query = bind_log_row!(query, row, now);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(ends)
