@@ -61,6 +61,8 @@ pub struct AppState {
     pub generation: definitions::Generation,
     /// Serialises job saves, so concurrent edits cannot create a dependency cycle together.
     pub definitions: Arc<tokio::sync::Mutex<()>>,
+    /// Serialises changes of user accounts, so two administrators cannot leave none together.
+    pub accounts: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
     pub shutdown: CancellationToken,
     /// Resource-center contents.
@@ -192,6 +194,7 @@ pub async fn start(
         secrets,
         generation,
         definitions: Arc::default(),
+        accounts: Arc::default(),
         shutdown: shutdown.clone(),
         content: content::ContentStore::open(
             config.resource_store.as_deref(),
