@@ -220,11 +220,8 @@ async fn respond(
 }
 
 /// The error of an answer with a failing `status` and body `text` (the server's [`ErrorBody`], or
-/// the text itself); a 401 signs the user out.
+/// the text itself); a 401 signs the user out (the login page then says why).
 fn refused(status: u16, text: &str) -> ApiError {
-    if status == 401 {
-        AppState::get().sign_out();
-    }
     let detail = serde_json::from_str::<ErrorBody>(text)
         .map(|body| body.error)
         .unwrap_or_else(|_| ErrorDetail {
@@ -232,5 +229,8 @@ fn refused(status: u16, text: &str) -> ApiError {
             message: format!("HTTP {status} {}", text.trim()).trim().to_owned(),
             fields: None,
         });
+    if status == 401 {
+        AppState::get().session_refused(&detail.message);
+    }
     ApiError::Server { status, detail }
 }
