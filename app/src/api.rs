@@ -84,6 +84,10 @@ pub struct Me {
     pub is_admin: bool,
 }
 
+/// The close code of a browser WebSocket (`/api/ws/…`) whose account was disabled while it was
+/// open; the close reason says why. The session's next HTTP request gets a 401.
+pub const CLOSE_SESSION_ENDED: u16 = 4401;
+
 /// `POST /api/auth/register`: asks for an account, which waits for an administrator's approval.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -2,8 +2,9 @@
 // for approval), the login page says the account waits for an administrator; the administrator
 // approves it on /users (the Users link is in the nav for administrators only); the new user signs
 // in, sees no Users link and changes their password on /account (reached from their name in the
-// header); the administrator disables them from another browser, and the user's open page falls
-// back to the login page saying why, as does a new sign-in. The administrator's own row offers no
+// header); the administrator disables them from another browser, and the user's open home page
+// (its event socket closed by the server) falls back to the login page by itself saying why, as
+// does a new sign-in. The administrator's own row offers no
 // Disable, and the server's refusal shows in the row it concerns.
 // Screenshots: register, register-done, login-pending, users, account, login-disabled,
 // users-zh.
@@ -132,6 +133,9 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   await expect(pw.getByTestId("password-changed")).toBeVisible();
   await expect(pw.getByTestId("current-password")).toHaveValue("");
   await page.screenshot({ path: "screenshots/account.png" });
+  // The home page follows live events over a WebSocket.
+  await page.goto("/");
+  await expect(page.getByTestId("count-success")).toBeVisible();
 
   // ----- the administrator disables the account from another browser -----
   const adminContext = await browser.newContext({
@@ -148,8 +152,8 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   await expect(adminRow.getByTestId("state-badge")).toHaveText("disabled");
   await expect(adminRow.getByTestId("user-enable")).toBeVisible();
 
-  // The user's open page: the next request is refused, and the login page says why.
-  await page.goto("/");
+  // The user's open page: its event socket is closed by the server, the page falls back to the
+  // login page at once (no click, no reload), saying why.
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByTestId("login-notice")).toHaveText(DISABLED);
   await logIn(page, name, "second-pass-2");

@@ -266,7 +266,7 @@ pub async fn require_auth(
 /// account's active status, and the administrator right is the stored one, not the token's (so
 /// disabling an account or revoking the right takes effect on the next request). One lookup by
 /// the unique user name.
-async fn current_account(store: &dyn Store, username: &str) -> Result<CurrentUser, ApiError> {
+pub async fn current_account(store: &dyn Store, username: &str) -> Result<CurrentUser, ApiError> {
     let account = match store.user(username).await {
         Ok(account) => account,
         Err(StoreError::NotFound) => {

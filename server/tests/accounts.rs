@@ -1,14 +1,18 @@
 //! Accounts over HTTP, on SQLite and on PostgreSQL: registration waits for approval, login says
 //! why a pending or disabled account is refused (only after the right password), a disabled
-//! account's sessions stop at once, the administrators' refusals (oneself, the last
+//! account's sessions and open sockets stop at once, the administrators' refusals (oneself, the last
 //! administrator), validation, password changes and the audit trail.
 
 mod common;
 
+use std::time::Duration;
+
 use app::api::{LoginResponse, User};
 use common::{PgCluster, TestServer};
+use futures_util::StreamExt as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio_tungstenite::{connect_async, tungstenite::Message};
 
 const PENDING: &str = "this account is waiting for an administrator's approval";
 const DISABLED: &str = "this account is disabled; ask an administrator to enable it";
@@ -197,9 +201,37 @@ async fn story(server: TestServer) {
         );
     }
 
-    // Disabled: login says so, and her existing session stops working at once.
+    // Disabled: login says so, her existing session stops working at once, and her open event
+    // socket closes saying why (the administrator's stays open).
+    let socket = |token: &str| {
+        connect_async(format!(
+            "ws://{}/api/ws/events?access_token={token}",
+            server.addr
+        ))
+    };
+    let (mut carol_events, _) = socket(&carol_token).await.unwrap();
+    let (mut admin_events, _) = socket(&admin).await.unwrap();
     let (status, body) = set(&server, &admin, carol.id.0, json!({ "status": "disabled" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let closed = tokio::time::timeout(Duration::from_secs(10), carol_events.next())
+        .await
+        .expect("the disabled account's socket closes");
+    let Some(Ok(Message::Close(Some(frame)))) = closed else {
+        panic!("expected a close frame, got {closed:?}");
+    };
+    assert_eq!(
+        (u16::from(frame.code), frame.reason.as_str()),
+        (app::api::CLOSE_SESSION_ENDED, DISABLED)
+    );
+    let still_open = tokio::time::timeout(Duration::from_millis(300), admin_events.next()).await;
+    assert!(
+        still_open.is_err(),
+        "the administrator's socket stays open: {still_open:?}"
+    );
+    assert!(
+        socket(&carol_token).await.is_err(),
+        "a new socket of the disabled account is refused"
+    );
     let (status, body) = login(&server, "carol", "carol-pass-1").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(message(&body), DISABLED);

@@ -94,7 +94,7 @@ pub async fn create_user(
 /// Approves (pending → active), disables, enables, grants or revokes the administrator right
 /// (administrators only). Refused: disabling oneself, removing one's own administrator right, and
 /// anything that would leave no active administrator. A disabled account's sessions stop working
-/// at once.
+/// at once, and its open browser sockets close.
 #[utoipa::path(put, path = "/api/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate,
     responses((status = 200, body = User), (status = 403, body = app::api::ErrorBody),
         (status = 404, body = app::api::ErrorBody), (status = 409, body = app::api::ErrorBody),
@@ -167,6 +167,12 @@ pub async fn update_user(
             StoreError::NotFound => ApiError::NotFound(format!("user {id} does not exist")),
             other => other.into(),
         })?;
+    if updated.status == AccountStatus::Disabled {
+        // Its open browser sockets close (see `sockets::account_gone`).
+        state
+            .account_revision
+            .send_modify(|revision| *revision += 1);
+    }
     for action in actions {
         super::audit::record(&state, &user, user_audit(action, &updated.username)).await;
     }
