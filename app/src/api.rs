@@ -33,7 +33,8 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable machine-readable code: `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `payload_too_large`, `invalid`, `bad_request`, `internal`.
+    /// `payload_too_large`, `invalid`, `bad_request`, `internal`; and `account_pending`,
+    /// `account_disabled` for an account that may not sign in (403 at login, 401 for a session).
     pub code: String,
     /// A sentence for humans.
     pub message: String,
@@ -85,7 +86,8 @@ pub struct Me {
 }
 
 /// The close code of a browser WebSocket (`/api/ws/…`) whose account was disabled while it was
-/// open; the close reason says why. The session's next HTTP request gets a 401.
+/// open; the close reason says why. The session's next HTTP request gets a 401
+/// (`account_disabled`).
 pub const CLOSE_SESSION_ENDED: u16 = 4401;
 
 /// `POST /api/auth/register`: asks for an account, which waits for an administrator's approval.

@@ -6,8 +6,8 @@
 // (its event socket closed by the server) falls back to the login page by itself saying why, as
 // does a new sign-in. The administrator's own row offers no
 // Disable, and the server's refusal shows in the row it concerns.
-// Screenshots: register, register-done, login-pending, users, account, login-disabled,
-// users-zh.
+// Screenshots: register, register-done, login-pending, users, account, login-notice,
+// login-disabled, login-disabled-zh, users-zh.
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems } from "./support.mjs";
 
@@ -156,10 +156,17 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   // login page at once (no click, no reload), saying why.
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByTestId("login-notice")).toHaveText(DISABLED);
+  await page.screenshot({ path: "screenshots/login-notice.png" });
   await logIn(page, name, "second-pass-2");
   await expect(page.getByTestId("login-notice")).toHaveCount(0);
   await expect(page.getByTestId("action-error")).toHaveText(DISABLED);
   await page.screenshot({ path: "screenshots/login-disabled.png" });
+  // In Chinese: the UI says it in the user's language (the server's error code tells which).
+  await page.getByTestId("lang-zh-CN").click();
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("action-error")).toHaveText("此账号已停用，请联系管理员启用");
+  await page.screenshot({ path: "screenshots/login-disabled-zh.png" });
+  await page.getByTestId("lang-en").click();
 
   // The administrator's users page in Chinese.
   await adminPage.getByTestId("lang-zh-CN").click();

@@ -85,6 +85,8 @@ catalogue! {
     SignIn => "Sign in", "登录";
     // Accounts
     CreateAccountLink => "Create an account", "注册账号";
+    AccountPendingMessage => "this account is waiting for an administrator's approval", "此账号正在等待管理员审批";
+    AccountDisabledMessage => "this account is disabled; ask an administrator to enable it", "此账号已停用，请联系管理员启用";
     HaveAccountLink => "Already have an account? Sign in", "已有账号？登录";
     RegisterTitle => "Create an account", "注册账号";
     RegisterHint => "An administrator approves new accounts before they can sign in.", "新账号需经管理员审批后才能登录。";

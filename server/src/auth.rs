@@ -282,12 +282,11 @@ pub async fn current_account(store: &dyn Store, username: &str) -> Result<Curren
             username: account.username,
             is_admin: account.is_admin,
         }),
-        AccountStatus::Disabled => Err(ApiError::Unauthorized(DISABLED_MESSAGE.to_owned())),
-        AccountStatus::Pending => Err(ApiError::Unauthorized(PENDING_MESSAGE.to_owned())),
+        status @ (AccountStatus::Disabled | AccountStatus::Pending) => {
+            Err(ApiError::AccountRefused {
+                status,
+                session: true,
+            })
+        }
     }
 }
-
-/// Why a disabled account cannot sign in (or use its sessions).
-pub const DISABLED_MESSAGE: &str = "this account is disabled; ask an administrator to enable it";
-/// Why a pending account cannot sign in yet.
-pub const PENDING_MESSAGE: &str = "this account is waiting for an administrator's approval";

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use app::api::{LoginResponse, User};
-use common::{PgCluster, TestServer};
+use common::{PgCluster, TestServer, error_code};
 use futures_util::StreamExt as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -160,6 +160,7 @@ async fn story(server: TestServer) {
     let (status, body) = login(&server, "carol", "carol-pass-1").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(message(&body), PENDING);
+    assert_eq!(error_code(&body), "account_pending");
 
     // The administrator sees her waiting and approves her.
     let users: Vec<User> = server.ok(Method::GET, "/api/users", None).await;
@@ -235,9 +236,11 @@ async fn story(server: TestServer) {
     let (status, body) = login(&server, "carol", "carol-pass-1").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(message(&body), DISABLED);
+    assert_eq!(error_code(&body), "account_disabled");
     let (status, body) = call(&server, Some(&carol_token), Method::GET, "/api/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(message(&body), DISABLED);
+    assert_eq!(error_code(&body), "account_disabled");
     let (status, _) = login(&server, "carol", "not-her-password").await;
     assert_eq!(
         status,

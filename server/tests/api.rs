@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
-async fn every_route_but_health_and_login_needs_a_token() {
+async fn every_route_but_health_login_and_register_needs_a_token() {
     let server = TestServer::start(0).await;
     let health = server
         .client

@@ -17,7 +17,10 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::app::AppState;
+use crate::{
+    app::AppState,
+    i18n::{K, t_untracked},
+};
 
 /// An open (or reconnecting) WebSocket. Dropping the last handle does not close it; [`close`]
 /// does, and so does the cleanup of the reactive owner it was opened under.
@@ -144,7 +147,7 @@ fn connect(shared: &Rc<Shared>) {
             && event.code() == CLOSE_SESSION_ENDED
         {
             shared.state.borrow_mut().stopped = true;
-            AppState::get().session_refused(&event.reason());
+            AppState::get().session_refused(t_untracked(K::AccountDisabledMessage));
             return;
         }
         retry_later(&shared);

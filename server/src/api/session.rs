@@ -55,14 +55,11 @@ pub async fn login(
         return Err(refused());
     }
     // Only someone who knows the password learns the account's state.
-    match user.status {
-        AccountStatus::Active => {}
-        AccountStatus::Pending => {
-            return Err(ApiError::Forbidden(auth::PENDING_MESSAGE.to_owned()));
-        }
-        AccountStatus::Disabled => {
-            return Err(ApiError::Forbidden(auth::DISABLED_MESSAGE.to_owned()));
-        }
+    if user.status != AccountStatus::Active {
+        return Err(ApiError::AccountRefused {
+            status: user.status,
+            session: false,
+        });
     }
     let (token, expires_at) = state.sessions.issue(&user, Utc::now())?;
     Ok(Json(LoginResponse {
@@ -73,7 +70,7 @@ pub async fn login(
 }
 
 /// A real argon2id hash of a random string, checked against when the user does not exist.
-pub(super) fn dummy_hash() -> &'static str {
+fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| auth::hash_password(&auth::random_secret(16)).unwrap_or_default())
 }

@@ -59,7 +59,9 @@ async fn account_gone(state: &AppState, user: &CurrentUser) -> String {
         }
         match auth::current_account(state.store.as_ref(), &user.username).await {
             Ok(_) => {}
-            Err(ApiError::Unauthorized(reason)) => return reason,
+            Err(err @ (ApiError::Unauthorized(_) | ApiError::AccountRefused { .. })) => {
+                return err.to_string();
+            }
             // A store outage is no reason to close; the next change checks again.
             Err(err) => tracing::warn!(error = %err, "cannot check a socket's account"),
         }
