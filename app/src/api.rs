@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode, DayKind,
-        DependencyWindow, InstanceState, JobType, MisfirePolicy, OnSkip, OverlapPolicy,
+        AccountStatus, AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode,
+        DayKind, DependencyWindow, InstanceState, JobType, MisfirePolicy, OnSkip, OverlapPolicy,
         RetryBackoff, TriggerKind,
     },
     ids::{
         AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
-        ResourceId, WorkerId,
+        ResourceId, UserId, WorkerId,
     },
 };
 
@@ -33,7 +33,8 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable machine-readable code: `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `payload_too_large`, `invalid`, `bad_request`, `internal`.
+    /// `payload_too_large`, `invalid`, `bad_request`, `internal`; and `account_pending`,
+    /// `account_disabled` for an account that may not sign in (403 at login, 401 for a session).
     pub code: String,
     /// A sentence for humans.
     pub message: String,
@@ -82,6 +83,75 @@ pub struct Me {
     pub username: String,
     /// Whether the account may administer workers and users.
     pub is_admin: bool,
+}
+
+/// The close code of a browser WebSocket (`/api/ws/…`) whose account was disabled while it was
+/// open; the close reason says why. The session's next HTTP request gets a 401
+/// (`account_disabled`).
+pub const CLOSE_SESSION_ENDED: u16 = 4401;
+
+/// `POST /api/auth/register`: asks for an account, which waits for an administrator's approval.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterRequest {
+    /// The account name: 2–64 letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    /// The password: at least 8 characters.
+    pub password: String,
+}
+
+/// A user account as administrators see it (`GET /api/users`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    /// The account's id.
+    pub id: UserId,
+    /// The account name.
+    pub username: String,
+    /// Whether the account may administer workers and users.
+    pub is_admin: bool,
+    /// Whether it may sign in: active, pending (waits for approval) or disabled.
+    pub status: AccountStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When its status, role or password last changed (its creation if never).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/users`: an administrator creates an active account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewUser {
+    /// The account name: 2–64 letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    /// The password: at least 8 characters.
+    pub password: String,
+    /// Whether the account is an administrator.
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+/// `PUT /api/users/{id}`: approve (pending → active), disable, enable, grant or revoke the
+/// administrator right. Absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserUpdate {
+    /// `active` or `disabled` (an account cannot be put back to pending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AccountStatus>,
+    /// Grant (`true`) or revoke (`false`) the administrator right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+}
+
+/// `PUT /api/me/password`: the signed-in user changes their own password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password: at least 8 characters.
+    pub new_password: String,
 }
 
 /// A folder of the job tree.

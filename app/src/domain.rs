@@ -271,6 +271,47 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Whether a user account may sign in.
+    AccountStatus {
+        /// Signs in normally.
+        Active => "active",
+        /// Registered by its user; waits for an administrator's approval.
+        Pending => "pending",
+        /// Turned off by an administrator: no sign-in, and its sessions stop working.
+        Disabled => "disabled",
+    }
+);
+
+/// The shortest password accepted.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// The longest password accepted (hashing cost stays bounded).
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// Why `name` cannot be a user name, or `None` if it can: 2–64 ASCII letters, digits, `.`, `_`
+/// or `-`.
+pub fn username_problem(name: &str) -> Option<&'static str> {
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !(2..=64).contains(&name.chars().count()) || !valid_chars {
+        return Some("use 2 to 64 letters, digits, `.`, `_` or `-`");
+    }
+    None
+}
+
+/// Why `password` cannot be a password, or `None` if it can: 8 to 256 characters.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let n_chars = password.chars().count();
+    if n_chars < PASSWORD_MIN_CHARS {
+        return Some("must be at least 8 characters long");
+    }
+    if n_chars > PASSWORD_MAX_CHARS {
+        return Some("must be at most 256 characters long");
+    }
+    None
+}
+
 impl InstanceState {
     /// Whether the state is final (until a user reruns the instance).
     pub fn is_terminal(self) -> bool {
@@ -351,6 +392,27 @@ mod tests {
         }
         let err = "bogus".parse::<TriggerKind>().unwrap_err();
         assert_eq!(err.to_string(), "unknown TriggerKind `bogus`");
+    }
+
+    #[test]
+    fn user_names_and_passwords_follow_the_rule() {
+        for good in ["ann", "a1", "j.doe-2_x", &"x".repeat(64)] {
+            assert_eq!(username_problem(good), None, "{good}");
+        }
+        for bad in ["", "a", "ann smith", "ann@corp", "名字", &"x".repeat(65)] {
+            assert!(username_problem(bad).is_some(), "{bad}");
+        }
+        assert!(password_problem("1234567").is_some());
+        assert_eq!(password_problem("12345678"), None);
+        assert_eq!(
+            password_problem("密码密码密码密码"),
+            None,
+            "characters, not bytes"
+        );
+        assert!(password_problem(&"p".repeat(257)).is_some());
+        for status in AccountStatus::ALL {
+            assert_eq!(status.as_str().parse::<AccountStatus>().unwrap(), *status);
+        }
     }
 
     #[test]

@@ -17,11 +17,12 @@ use crate::{
     components::layout::Shell,
     i18n::{K, Lang, t},
     pages::{
-        backfill::BackfillPage, backfill_new::NewBackfillPage, backfills::BackfillsPage,
-        calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage, folder::FolderPage,
-        home::HomePage, ide::IdePage, instance_log::InstanceLogPage, job::JobPage,
-        job_new::NewJobPage, log::LogPage, login::LoginPage, resources::ResourcesPage,
-        search::SearchPage, timeline::TimelinePage, workers::WorkersPage,
+        account::AccountPage, backfill::BackfillPage, backfill_new::NewBackfillPage,
+        backfills::BackfillsPage, calendar::CalendarPage, calendars::CalendarsPage, dag::DagPage,
+        folder::FolderPage, home::HomePage, ide::IdePage, instance_log::InstanceLogPage,
+        job::JobPage, job_new::NewJobPage, log::LogPage, login::LoginPage, register::RegisterPage,
+        resources::ResourcesPage, search::SearchPage, timeline::TimelinePage, users::UsersPage,
+        workers::WorkersPage,
     },
     theme::{self, Theme},
 };
@@ -50,6 +51,9 @@ pub struct AppState {
     pub lang: RwSignal<Lang>,
     /// The colour theme.
     pub theme: RwSignal<Theme>,
+    /// Why the server ended the session (its 401 message, e.g. the account was disabled), shown
+    /// on the login page until the next sign-in attempt.
+    pub notice: RwSignal<Option<String>>,
 }
 
 thread_local! {
@@ -68,6 +72,7 @@ impl AppState {
             auth: RwSignal::new(auth),
             lang: RwSignal::new(lang),
             theme: RwSignal::new(theme::initial()),
+            notice: RwSignal::new(None),
         };
         STATE.with(|cell| cell.set(Some(state)));
         state
@@ -97,6 +102,15 @@ impl AppState {
         if self.auth.with_untracked(Option::is_some) {
             self.auth.set(None);
         }
+    }
+
+    /// The server refused the session's token (a 401): sign out, and if there was a session,
+    /// keep the server's reason for the login page.
+    pub fn session_refused(self, reason: &str) {
+        if self.auth.with_untracked(Option::is_some) {
+            self.notice.set(Some(reason.to_owned()));
+        }
+        self.sign_out();
     }
 
     /// The bearer token, if signed in.
@@ -129,6 +143,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/register") view=RegisterPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("jobs/new") view=NewJobPage />
@@ -147,6 +162,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("ide") view=IdePage />
                     <Route path=path!("timeline") view=TimelinePage />
                     <Route path=path!("search") view=SearchPage />
+                    <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("account") view=AccountPage />
                 </ParentRoute>
             </Routes>
         </Router>

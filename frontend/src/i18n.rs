@@ -83,6 +83,47 @@ catalogue! {
     Username => "User name", "用户名";
     Password => "Password", "密码";
     SignIn => "Sign in", "登录";
+    // Accounts
+    CreateAccountLink => "Create an account", "注册账号";
+    AccountPendingMessage => "this account is waiting for an administrator's approval", "此账号正在等待管理员审批";
+    AccountDisabledMessage => "this account is disabled; ask an administrator to enable it", "此账号已停用，请联系管理员启用";
+    HaveAccountLink => "Already have an account? Sign in", "已有账号？登录";
+    RegisterTitle => "Create an account", "注册账号";
+    RegisterHint => "An administrator approves new accounts before they can sign in.", "新账号需经管理员审批后才能登录。";
+    RegisterSubmit => "Create the account", "创建账号";
+    RepeatPassword => "Repeat the password", "再次输入密码";
+    PasswordsDiffer => "The two passwords differ.", "两次输入的密码不一致。";
+    UsernameRule => "2–64 letters, digits, “.”, “_” or “-”.", "2–64 个字母、数字、“.”、“_” 或 “-”。";
+    PasswordRule => "At least 8 characters.", "至少 8 个字符。";
+    Registered => "The account {name} was created. It waits for an administrator's approval: you can sign in once it is approved.", "账号 {name} 已创建，正在等待管理员审批，审批通过后即可登录。";
+    BackToSignIn => "Back to sign in", "返回登录";
+    NavUsers => "Users", "用户";
+    UsersHint => "Accounts, their role and status. New registrations wait here for approval.", "账号及其角色和状态。新注册的账号在此等待审批。";
+    Role => "Role", "角色";
+    Status => "Status", "状态";
+    Created => "Created", "创建时间";
+    RoleAdmin => "Administrator", "管理员";
+    RoleUser => "User", "普通用户";
+    StActive => "active", "已启用";
+    StPending => "waiting for approval", "待审批";
+    StDisabled => "disabled", "已停用";
+    Approve => "Approve", "批准";
+    Disable => "Disable", "停用";
+    Enable => "Enable", "启用";
+    MakeAdmin => "Make admin", "设为管理员";
+    RemoveAdmin => "Remove admin", "取消管理员";
+    You => "you", "你";
+    NoUsers => "No accounts.", "没有账号。";
+    AddUser => "Add user", "添加用户";
+    AddUserHint => "Accounts added here are active at once.", "在此添加的账号立即可用。";
+    AsAdmin => "Administrator", "管理员";
+    UserAdded => "Account {name} added.", "已添加账号 {name}。";
+    AccountTitle => "My account", "我的账号";
+    ChangePassword => "Change password", "修改密码";
+    CurrentPassword => "Current password", "当前密码";
+    NewPassword => "New password", "新密码";
+    PasswordChanged => "Your password was changed. Use the new one the next time you sign in.", "密码已修改，下次登录请使用新密码。";
+    AccountRoleLine => "Signed in as {name} ({role}).", "当前登录：{name}（{role}）。";
     // Generic
     Loading => "Loading…", "加载中…";
     LoadFailed => "Could not load", "加载失败";
@@ -657,6 +698,14 @@ catalogue! {
     AuSecretDelete => "remove secret", "移除密钥";
     AuResourceUpload => "upload resource", "上传资源";
     AuResourceDelete => "delete resource", "删除资源";
+    AuUserRegister => "register account", "注册账号";
+    AuUserCreate => "add account", "添加账号";
+    AuUserApprove => "approve account", "批准账号";
+    AuUserDisable => "disable account", "停用账号";
+    AuUserEnable => "enable account", "启用账号";
+    AuUserGrantAdmin => "make administrator", "设为管理员";
+    AuUserRevokeAdmin => "remove administrator", "取消管理员";
+    AuUserPassword => "change password", "修改密码";
     // States (badges)
     StWaiting => "waiting", "等待依赖";
     StQueued => "queued", "排队中";
@@ -731,6 +780,9 @@ pub fn state_label(state: &str) -> &'static str {
         "disconnected" => K::StDisconnected,
         "paused" => K::StPaused,
         "finished" => K::StFinished,
+        "active" => K::StActive,
+        "pending" => K::StPending,
+        "disabled" => K::StDisabled,
         _ => K::StNone,
     };
     t(key)
@@ -872,6 +924,14 @@ pub fn audit_action_label(action: &str) -> Option<K> {
         "secret.delete" => K::AuSecretDelete,
         "resource.upload" => K::AuResourceUpload,
         "resource.delete" => K::AuResourceDelete,
+        "user.register" => K::AuUserRegister,
+        "user.create" => K::AuUserCreate,
+        "user.approve" => K::AuUserApprove,
+        "user.disable" => K::AuUserDisable,
+        "user.enable" => K::AuUserEnable,
+        "user.grant_admin" => K::AuUserGrantAdmin,
+        "user.revoke_admin" => K::AuUserRevokeAdmin,
+        "user.password" => K::AuUserPassword,
         _ => return None,
     })
 }
@@ -975,6 +1035,14 @@ mod tests {
             "secret.delete",
             "resource.upload",
             "resource.delete",
+            "user.register",
+            "user.create",
+            "user.approve",
+            "user.disable",
+            "user.enable",
+            "user.grant_admin",
+            "user.revoke_admin",
+            "user.password",
         ] {
             assert!(audit_action_label(action).is_some(), "{action}");
         }

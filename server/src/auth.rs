@@ -11,6 +11,7 @@ use std::{
 };
 
 use anyhow::Context as _;
+use app::{domain::AccountStatus, ids::UserId};
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::SaltString,
@@ -31,7 +32,7 @@ use sha2::{Digest as _, Sha256};
 use crate::{
     AppState,
     error::ApiError,
-    store::{Store, StoreError, UserRecord},
+    store::{NewUserRecord, Store, StoreError, UserRecord},
 };
 
 /// How long a session token is valid.
@@ -53,9 +54,12 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// The signed-in user, put into request extensions by [`require_auth`].
+/// The signed-in user, put into request extensions by [`require_auth`] (as stored now, not as the
+/// token said when it was issued).
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
+    /// The account's id.
+    pub id: UserId,
     /// The user name.
     pub username: String,
     /// Whether the user is an administrator.
@@ -104,17 +108,14 @@ impl Sessions {
     }
 
     /// Checks a token: algorithm pinned to HS256, signature, issuer and expiry.
-    pub fn verify(&self, token: &str) -> Result<CurrentUser, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|err| ApiError::Unauthorized(format!("invalid or expired token ({err})")))?;
-        Ok(CurrentUser {
-            username: data.claims.sub,
-            is_admin: data.claims.adm,
-        })
+        Ok(data.claims)
     }
 }
 
@@ -208,13 +209,14 @@ pub async fn ensure_admin(
         fs::remove_file(&path)?;
     }
     write_private(&path, &password)?;
-    let user = UserRecord {
+    let user = NewUserRecord {
         username: "admin".to_owned(),
         password_hash: hash,
         is_admin: true,
+        status: AccountStatus::Active,
     };
     match store.create_user(&user, now).await {
-        Ok(()) | Err(StoreError::Conflict(_)) => {}
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(err) => return Err(err.into()),
     }
     println!("Created the administrator account `admin` with password: {password}");
@@ -254,7 +256,37 @@ pub async fn require_auth(
             None => return Err(ApiError::Unauthorized("missing bearer token".to_owned())),
         },
     };
-    let user = state.sessions.verify(token.trim())?;
+    let claims = state.sessions.verify(token.trim())?;
+    let user = current_account(state.store.as_ref(), &claims.sub).await?;
     request.extensions_mut().insert(user);
     Ok(next.run(request).await)
+}
+
+/// The account a valid token names, as it is now: a token outlives neither its account nor the
+/// account's active status, and the administrator right is the stored one, not the token's (so
+/// disabling an account or revoking the right takes effect on the next request). One lookup by
+/// the unique user name.
+pub async fn current_account(store: &dyn Store, username: &str) -> Result<CurrentUser, ApiError> {
+    let account = match store.user(username).await {
+        Ok(account) => account,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Unauthorized(format!(
+                "the account `{username}` no longer exists; sign in again"
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    match account.status {
+        AccountStatus::Active => Ok(CurrentUser {
+            id: account.id,
+            username: account.username,
+            is_admin: account.is_admin,
+        }),
+        status @ (AccountStatus::Disabled | AccountStatus::Pending) => {
+            Err(ApiError::AccountRefused {
+                status,
+                session: true,
+            })
+        }
+    }
 }

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use app::api::{ErrorBody, ErrorDetail};
+use app::{
+    api::{ErrorBody, ErrorDetail},
+    domain::AccountStatus,
+};
 use axum::{
     Json,
     extract::rejection::{JsonRejection, PathRejection, QueryRejection},
@@ -26,6 +29,15 @@ pub enum ApiError {
     /// 403: the token is valid but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The account may not sign in (pending or disabled): 403 at login (the password was right),
+    /// 401 for a session token. Its own code, so the UI can say it in the user's language.
+    #[error("{}", account_refusal(*status))]
+    AccountRefused {
+        /// The account's status (never `Active`).
+        status: AccountStatus,
+        /// Refused a session token (401), not a login (403).
+        session: bool,
+    },
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -62,6 +74,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::AccountRefused { session: true, .. } => StatusCode::UNAUTHORIZED,
+            ApiError::AccountRefused { session: false, .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -75,6 +89,10 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::AccountRefused { status, .. } => match status {
+                AccountStatus::Pending => "account_pending",
+                AccountStatus::Active | AccountStatus::Disabled => "account_disabled",
+            },
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -109,6 +127,16 @@ impl IntoResponse for ApiError {
             },
         };
         (self.status(), Json(body)).into_response()
+    }
+}
+
+/// Why an account with `status` cannot sign in.
+fn account_refusal(status: AccountStatus) -> &'static str {
+    match status {
+        AccountStatus::Pending => "this account is waiting for an administrator's approval",
+        AccountStatus::Active | AccountStatus::Disabled => {
+            "this account is disabled; ask an administrator to enable it"
+        }
     }
 }
 

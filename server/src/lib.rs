@@ -61,6 +61,11 @@ pub struct AppState {
     pub generation: definitions::Generation,
     /// Serialises job saves, so concurrent edits cannot create a dependency cycle together.
     pub definitions: Arc<tokio::sync::Mutex<()>>,
+    /// Serialises changes of user accounts, so two administrators cannot leave none together.
+    pub accounts: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped after an account was disabled: open browser sockets check their account again
+    /// (HTTP requests check it on every request anyway).
+    pub account_revision: Arc<tokio::sync::watch::Sender<u64>>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
     pub shutdown: CancellationToken,
     /// Resource-center contents.
@@ -192,6 +197,8 @@ pub async fn start(
         secrets,
         generation,
         definitions: Arc::default(),
+        accounts: Arc::default(),
+        account_revision: Arc::new(tokio::sync::watch::Sender::new(0)),
         shutdown: shutdown.clone(),
         content: content::ContentStore::open(
             config.resource_store.as_deref(),

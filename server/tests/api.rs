@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
-async fn every_route_but_health_and_login_needs_a_token() {
+async fn every_route_but_health_login_and_register_needs_a_token() {
     let server = TestServer::start(0).await;
     let health = server
         .client
@@ -39,7 +39,10 @@ async fn every_route_but_health_and_login_needs_a_token() {
     }
     assert!(routes.len() >= 17, "{routes:?}");
     for (method, path) in routes {
-        let public = path == "/api/health" || path == "/api/auth/login";
+        let public = matches!(
+            path.as_str(),
+            "/api/health" | "/api/auth/login" | "/api/auth/register"
+        );
         let req = server.client.request(
             Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{}{path}", server.base),

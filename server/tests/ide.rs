@@ -256,10 +256,11 @@ async fn trees_move_rename_delete_and_stay_private() {
     server
         .store
         .create_user(
-            &server::store::UserRecord {
+            &server::store::NewUserRecord {
                 username: "bob".into(),
                 password_hash: server::auth::hash_password(password).unwrap(),
                 is_admin: false,
+                status: app::domain::AccountStatus::Active,
             },
             chrono::Utc::now(),
         )

@@ -9,16 +9,16 @@ use std::sync::Arc;
 use app::{
     api::CalendarDay,
     domain::{
-        AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode, DayKind,
-        InstanceState, JobType, OnSkip, TriggerKind,
+        AccountStatus, AttemptState, BackfillOrder, BackfillState, BackfillVersion, CalendarMode,
+        DayKind, InstanceState, JobType, OnSkip, TriggerKind,
     },
     engine::{AttemptRecord, InstanceRecord},
-    ids::{AttemptId, FolderId, IdeFileId, InstanceId, JobId, WorkerId},
+    ids::{AttemptId, FolderId, IdeFileId, InstanceId, JobId, UserId, WorkerId},
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use server::store::{
-    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, IdeFileWrite, JobWrite, Store,
-    StoreError, UserRecord,
+    AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, IdeFileWrite, JobWrite, NewUserRecord,
+    Store, StoreError,
 };
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -90,18 +90,78 @@ async fn story(store: Arc<dyn Store>) {
 
     // Users.
     assert_eq!(store.count_users().await.unwrap(), 0);
-    let user = UserRecord {
+    let user = NewUserRecord {
         username: "ann".to_owned(),
         password_hash: "h".to_owned(),
         is_admin: false,
+        status: AccountStatus::Pending,
     };
-    store.create_user(&user, now).await.unwrap();
+    let ann = store.create_user(&user, now).await.unwrap();
+    assert_eq!(
+        (ann.username.as_str(), ann.is_admin, ann.status),
+        ("ann", false, AccountStatus::Pending)
+    );
+    assert_eq!((ann.created_at, ann.updated_at), (now, now));
     assert!(matches!(
         store.create_user(&user, now).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(store.user("ann").await.unwrap().password_hash, "h");
+    let stored = store.user("ann").await.unwrap();
+    assert_eq!(
+        (stored.id, stored.password_hash.as_str(), stored.status),
+        (ann.id, "h", AccountStatus::Pending)
+    );
     assert!(matches!(store.user("bob").await, Err(StoreError::NotFound)));
+    let later = now + Duration::minutes(1);
+    let approved = store
+        .update_user(ann.id, Some(AccountStatus::Active), None, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.is_admin, approved.updated_at),
+        (AccountStatus::Active, false, later)
+    );
+    let promoted = store
+        .update_user(ann.id, None, Some(true), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (promoted.status, promoted.is_admin),
+        (AccountStatus::Active, true),
+        "an absent field stays as it was"
+    );
+    assert!(matches!(
+        store
+            .update_user(UserId(999), Some(AccountStatus::Disabled), None, later)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store.set_password(ann.id, "h2", later).await.unwrap();
+    assert_eq!(store.user("ann").await.unwrap().password_hash, "h2");
+    assert!(matches!(
+        store.set_password(UserId(999), "h3", later).await,
+        Err(StoreError::NotFound)
+    ));
+    let zed = NewUserRecord {
+        username: "zed".to_owned(),
+        status: AccountStatus::Active,
+        ..user.clone()
+    };
+    store.create_user(&zed, now).await.unwrap();
+    let all = store.users().await.unwrap();
+    let listed: Vec<(&str, AccountStatus, bool)> = all
+        .iter()
+        .map(|u| (u.username.as_str(), u.status, u.is_admin))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("ann", AccountStatus::Active, true),
+            ("zed", AccountStatus::Active, false)
+        ],
+        "by name"
+    );
+    assert_eq!(all[0], promoted);
 
     // Workers.
     let w1 = store.create_worker("w1", "hash1", now).await.unwrap();
@@ -444,7 +504,7 @@ async fn sqlite_conforms() {
     story(server::store::open(&url).await.unwrap()).await;
     // Reopening runs no migration twice and keeps the data.
     let store = server::store::open(&url).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert_eq!(store.count_users().await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -459,7 +519,7 @@ async fn postgres_conforms() {
     };
     story(server::store::open(&cluster.url).await.unwrap()).await;
     let store = server::store::open(&cluster.url).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert_eq!(store.count_users().await.unwrap(), 2);
 }
 
 #[tokio::test]

@@ -41,7 +41,11 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::Server { detail, .. } => f.write_str(&detail.message),
+            ApiError::Server { detail, .. } => match account_refusal(&detail.code) {
+                // The UI says these in the user's language; other messages are the server's.
+                Some(key) => f.write_str(crate::i18n::t_untracked(key)),
+                None => f.write_str(&detail.message),
+            },
             ApiError::Network(reason) => write!(
                 f,
                 "{}: {reason}",
@@ -52,6 +56,15 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// The UI's text for an error code that says why an account may not sign in.
+fn account_refusal(code: &str) -> Option<crate::i18n::K> {
+    match code {
+        "account_pending" => Some(crate::i18n::K::AccountPendingMessage),
+        "account_disabled" => Some(crate::i18n::K::AccountDisabledMessage),
+        _ => None,
+    }
+}
 
 /// `GET path`.
 pub async fn get<T: DeserializeOwned>(path: impl Into<String>) -> Result<T, ApiError> {
@@ -220,11 +233,8 @@ async fn respond(
 }
 
 /// The error of an answer with a failing `status` and body `text` (the server's [`ErrorBody`], or
-/// the text itself); a 401 signs the user out.
+/// the text itself); a 401 signs the user out (the login page then says why).
 fn refused(status: u16, text: &str) -> ApiError {
-    if status == 401 {
-        AppState::get().sign_out();
-    }
     let detail = serde_json::from_str::<ErrorBody>(text)
         .map(|body| body.error)
         .unwrap_or_else(|_| ErrorDetail {
@@ -232,5 +242,9 @@ fn refused(status: u16, text: &str) -> ApiError {
             message: format!("HTTP {status} {}", text.trim()).trim().to_owned(),
             fields: None,
         });
-    ApiError::Server { status, detail }
+    let error = ApiError::Server { status, detail };
+    if status == 401 {
+        AppState::get().session_refused(&error.to_string());
+    }
+    error
 }

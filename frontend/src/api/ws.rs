@@ -11,13 +11,16 @@ use std::{
     time::Duration,
 };
 
-use app::api::Event;
+use app::api::{CLOSE_SESSION_ENDED, Event};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::app::AppState;
+use crate::{
+    app::AppState,
+    i18n::{K, t_untracked},
+};
 
 /// An open (or reconnecting) WebSocket. Dropping the last handle does not close it; [`close`]
 /// does, and so does the cleanup of the reactive owner it was opened under.
@@ -132,13 +135,22 @@ fn connect(shared: &Rc<Shared>) {
         }
     });
     let weak = Rc::downgrade(shared);
-    // Whatever the close code (server restart, network loss, expired token: then the next HTTP
-    // call signs the user out), try again later.
-    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        if let Some(shared) = weak.upgrade() {
-            shared.connected.try_set(false);
-            retry_later(&shared);
+    // The server ended the session (the account was disabled): sign out, saying why. Any other
+    // close (server restart, network loss, expired token: then the next HTTP call signs the user
+    // out): try again later.
+    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        shared.connected.try_set(false);
+        if let Ok(event) = event.dyn_into::<CloseEvent>()
+            && event.code() == CLOSE_SESSION_ENDED
+        {
+            shared.state.borrow_mut().stopped = true;
+            AppState::get().session_refused(t_untracked(K::AccountDisabledMessage));
+            return;
         }
+        retry_later(&shared);
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -1,4 +1,5 @@
-//! The signed-in shell: header (product, navigation, theme, language, user, logout), the folder/job tree
+//! The signed-in shell: header (product, navigation with Users for administrators, theme,
+//! language, the user linking to `/account`, logout), the folder/job tree
 //! on the left, and the routed page on the right.
 
 use leptos::prelude::*;
@@ -7,8 +8,10 @@ use leptos_router::{
     hooks::{use_location, use_navigate},
 };
 
+use app::api::Me;
+
 use crate::{
-    api::catalog::Catalog,
+    api::{catalog::Catalog, http},
     app::AppState,
     components::tree::Sidebar,
     i18n::{K, Lang, t},
@@ -62,6 +65,9 @@ fn Header() -> impl IntoView {
             .auth
             .with(|auth| auth.as_ref().map(|a| a.username.clone()))
     };
+    // The administrator right as stored now (the Users link only; the server checks every call).
+    let me = LocalResource::new(|| http::get::<Me>("/api/me"));
+    let is_admin = move || me.get().and_then(Result::ok).is_some_and(|me| me.is_admin);
     view! {
         <header class="topbar">
             <a class="brand" href="/">
@@ -88,14 +94,19 @@ fn Header() -> impl IntoView {
                 <a href="/ide" data-testid="nav-ide">
                     {move || t(K::NavIde)}
                 </a>
+                <Show when=is_admin>
+                    <a href="/users" data-testid="nav-users">
+                        {move || t(K::NavUsers)}
+                    </a>
+                </Show>
             </nav>
             <div class="spacer"></div>
             <TopSearch />
             <ThemeToggle />
             <LangSwitch />
-            <span class="user" data-testid="current-user">
+            <a class="user" href="/account" data-testid="current-user">
                 {username}
-            </span>
+            </a>
             <button class="btn ghost" data-testid="logout" on:click=move |_| state.sign_out()>
                 {move || t(K::Logout)}
             </button>

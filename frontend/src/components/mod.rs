@@ -22,5 +22,6 @@ pub mod secrets_card;
 pub mod sparkline;
 pub mod state_badge;
 pub mod table;
+pub mod text_field;
 pub mod tree;
 pub mod why_panel;

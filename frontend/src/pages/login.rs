@@ -1,4 +1,6 @@
-//! `/login`: username and password; the server's message when it refuses.
+//! `/login`: username and password; the server's message when it refuses (a wrong password, an
+//! account that waits for approval or is disabled), why the last session ended if the server
+//! ended it, and the way to `/register`.
 
 use app::api::{Health, LoginRequest, LoginResponse};
 use leptos::prelude::*;
@@ -39,8 +41,10 @@ pub fn LoginPage() -> impl IntoView {
         })
     });
     let health = LocalResource::new(|| http::get::<Health>("/api/health"));
+    let notice = state.notice;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        notice.set(None);
         login.dispatch_local(LoginRequest {
             username: username.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
@@ -79,6 +83,17 @@ pub fn LoginPage() -> impl IntoView {
                         required
                     />
                 </label>
+                {move || {
+                    notice
+                        .get()
+                        .map(|reason| {
+                            view! {
+                                <div class="alert warning" role="status" data-testid="login-notice">
+                                    {reason}
+                                </div>
+                            }
+                        })
+                }}
                 <ActionError message=error />
                 <button
                     class="btn primary wide"
@@ -88,6 +103,9 @@ pub fn LoginPage() -> impl IntoView {
                 >
                     {move || t(K::SignIn)}
                 </button>
+                <a class="login-alt" href="/register" data-testid="register-link">
+                    {move || t(K::CreateAccountLink)}
+                </a>
                 <div class="login-foot">
                     <LangSwitch />
                     <span class="muted">

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+pub mod account;
 pub mod backfill;
 pub mod backfill_new;
 pub mod backfills;
@@ -19,9 +20,11 @@ pub mod job;
 pub mod job_new;
 pub mod log;
 pub mod login;
+pub mod register;
 pub mod resources;
 pub mod search;
 pub mod timeline;
+pub mod users;
 pub mod workers;
 
 /// The route parameter `name` parsed as an id; `None` when absent or not a number.

@@ -1,6 +1,6 @@
 //! The REST API under `/api` and its OpenAPI document. One `router()` wires every route; the
-//! auth layer wraps every route but health, login and the worker socket (which authenticates
-//! with its worker token in the hello).
+//! auth layer wraps every route but health, login, registration and the worker socket (which
+//! authenticates with its worker token in the hello).
 
 mod audit;
 mod backfills;
@@ -15,6 +15,7 @@ mod runs;
 mod secrets;
 mod session;
 mod sockets;
+mod users;
 
 use axum::{
     Json, Router,
@@ -90,6 +91,15 @@ pub const BODY_LIMIT: usize = 2 << 20;
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/api/me", get(session::me))
+        .route(
+            "/api/me/password",
+            axum::routing::put(users::change_password),
+        )
+        .route(
+            "/api/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route("/api/users/{id}", axum::routing::put(users::update_user))
         .route(
             "/api/folders",
             get(defs::list_folders).post(defs::create_folder),
@@ -197,6 +207,7 @@ pub fn router(state: AppState) -> Router {
     let public = Router::new()
         .route("/api/health", get(session::health))
         .route("/api/auth/login", post(session::login))
+        .route("/api/auth/register", post(users::register))
         .route("/api/ws/worker", get(hub::worker_socket))
         // Authenticated by the worker token, like the worker socket.
         .route("/api/worker/files/{sha256}", get(resources::worker_file));
@@ -241,6 +252,8 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         session::health, session::login, session::me,
+        users::register, users::list_users, users::create_user, users::update_user,
+        users::change_password,
         defs::list_folders, defs::create_folder, defs::update_folder, defs::folder_configs, defs::job_configs,
         defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,

@@ -1,6 +1,9 @@
-//! Health, login and who-am-I.
+//! Health, login and who-am-I (registration and user management are in `users`).
 
-use app::api::{Health, LoginRequest, LoginResponse, Me};
+use app::{
+    api::{Health, LoginRequest, LoginResponse, Me},
+    domain::AccountStatus,
+};
 use axum::{Extension, Json, extract::State};
 use chrono::Utc;
 
@@ -21,9 +24,12 @@ pub async fn health() -> Json<Health> {
     })
 }
 
-/// Exchanges a user name and password for a session token.
+/// Exchanges a user name and password for a session token. A wrong name or password is a 401
+/// that does not say which; only with the right password does a pending or disabled account get
+/// its 403 saying so.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = app::api::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = app::api::ErrorBody),
+        (status = 403, body = app::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginRequest>,
@@ -47,6 +53,13 @@ pub async fn login(
         .map_err(|err| ApiError::Internal(err.into()))?;
     if !ok {
         return Err(refused());
+    }
+    // Only someone who knows the password learns the account's state.
+    if user.status != AccountStatus::Active {
+        return Err(ApiError::AccountRefused {
+            status: user.status,
+            session: false,
+        });
     }
     let (token, expires_at) = state.sessions.issue(&user, Utc::now())?;
     Ok(Json(LoginResponse {

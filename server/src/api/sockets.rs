@@ -1,16 +1,18 @@
 //! Browser WebSockets: `/api/ws/events` (live instance/attempt/worker changes) and
 //! `/api/ws/attempts/{id}/log?offset=N` (a live tail of one attempt's log). Both need a session
 //! token (the `access_token` query parameter, checked by the auth layer) and refuse a foreign
-//! `Origin` (cross-site WebSocket hijacking).
+//! `Origin` (cross-site WebSocket hijacking). A socket whose account is disabled while it is open
+//! closes with [`CLOSE_SESSION_ENDED`] and the reason.
 
 use app::{
-    api::{Event, LogMessage},
+    api::{CLOSE_SESSION_ENDED, Event, LogMessage},
     ids::AttemptId,
 };
 use axum::{
+    Extension,
     extract::{
         Query, State, WebSocketUpgrade,
-        ws::{Message, WebSocket},
+        ws::{CloseFrame, Message, WebSocket},
     },
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
@@ -23,6 +25,7 @@ use super::{
 };
 use crate::{
     AppState,
+    auth::{self, CurrentUser},
     error::{ApiError, ApiResult},
 };
 
@@ -45,6 +48,35 @@ fn check_origin(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
+/// Waits until `user`'s account is no longer active (disabled or gone), then says why. Woken by
+/// [`AppState::account_revision`]; never returns while the account stays active.
+async fn account_gone(state: &AppState, user: &CurrentUser) -> String {
+    let mut revisions = state.account_revision.subscribe();
+    loop {
+        if revisions.changed().await.is_err() {
+            // The server is going away; the shutdown branch ends the socket.
+            std::future::pending::<()>().await;
+        }
+        match auth::current_account(state.store.as_ref(), &user.username).await {
+            Ok(_) => {}
+            Err(err @ (ApiError::Unauthorized(_) | ApiError::AccountRefused { .. })) => {
+                return err.to_string();
+            }
+            // A store outage is no reason to close; the next change checks again.
+            Err(err) => tracing::warn!(error = %err, "cannot check a socket's account"),
+        }
+    }
+}
+
+/// Closes a browser socket whose account ended, with the reason.
+async fn close_ended(socket: &mut WebSocket, reason: String) {
+    let frame = CloseFrame {
+        code: CLOSE_SESSION_ENDED,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 async fn send(socket: &mut WebSocket, msg: &impl serde::Serialize) -> bool {
     let text = serde_json::to_string(msg).expect("DTOs serialise");
     socket.send(Message::Text(text.into())).await.is_ok()
@@ -53,6 +85,7 @@ async fn send(socket: &mut WebSocket, msg: &impl serde::Serialize) -> bool {
 /// `GET /api/ws/events`.
 pub async fn events(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
@@ -60,9 +93,15 @@ pub async fn events(
     Ok(upgrade
         .on_upgrade(move |mut socket| async move {
             let mut events = state.live.events();
+            let gone = account_gone(&state, &user);
+            tokio::pin!(gone);
             loop {
                 tokio::select! {
                     () = state.shutdown.cancelled() => break,
+                    reason = &mut gone => {
+                        close_ended(&mut socket, reason).await;
+                        break;
+                    }
                     event = events.recv() => {
                         let event = match event {
                             Ok(event) => event,
@@ -87,6 +126,7 @@ pub async fn events(
 /// `GET /api/ws/attempts/{id}/log?offset=N`.
 pub async fn log_tail(
     State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     ApiPath(id): ApiPath<AttemptId>,
     Query(offset): Query<Offset>,
     headers: HeaderMap,
@@ -97,14 +137,22 @@ pub async fn log_tail(
     let start = offset.offset.unwrap_or(0);
     read_log_page(&state, id, start, 1).await?;
     Ok(upgrade
-        .on_upgrade(move |socket| tail(state, id, start, socket))
+        .on_upgrade(move |socket| tail(state, user, id, start, socket))
         .into_response())
 }
 
-async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket) {
+async fn tail(
+    state: AppState,
+    user: CurrentUser,
+    id: AttemptId,
+    start: u64,
+    mut socket: WebSocket,
+) {
     // Subscribe before the first read, so nothing stored in between is missed.
     let mut chunks = state.live.subscribe_log(id);
     let mut events = state.live.events();
+    let gone = account_gone(&state, &user);
+    tokio::pin!(gone);
     let mut cursor = start;
     loop {
         // Catch up from the store until it has nothing more, then follow the live chunks.
@@ -139,6 +187,10 @@ async fn tail(state: AppState, id: AttemptId, start: u64, mut socket: WebSocket)
         }
         tokio::select! {
             () = state.shutdown.cancelled() => return,
+            reason = &mut gone => {
+                close_ended(&mut socket, reason).await;
+                return;
+            }
             chunk = chunks.recv() => match chunk {
                 Ok((offset, text)) if offset <= cursor && offset + text.len() as u64 > cursor => {
                     let skip = (cursor - offset) as usize;

@@ -8,13 +8,13 @@ use anyhow::Context as _;
 use app::{
     api,
     domain::{
-        AttemptState, BackfillOrder, BackfillState, DayKind, DependencyWindow, InstanceState,
-        JobType, OnSkip, TriggerKind,
+        AccountStatus, AttemptState, BackfillOrder, BackfillState, DayKind, DependencyWindow,
+        InstanceState, JobType, OnSkip, TriggerKind,
     },
     engine::{AttemptRecord, BackfillSpec, CalendarSpec, InstanceRecord, JobSpec, Snapshot},
     ids::{
         AttemptId, AuditId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId,
-        ResourceId, WorkerId,
+        ResourceId, UserId, WorkerId,
     },
 };
 use async_trait::async_trait;
@@ -27,7 +27,7 @@ use sqlx::{
 
 use super::{
     AuditFilter, AuditWrite, BackfillWrite, CalendarWrite, IdeFileRecord, IdeFileWrite,
-    JobVersionRecord, JobWrite, Store, StoreError, StoreResult, UserRecord,
+    JobVersionRecord, JobWrite, NewUserRecord, Store, StoreError, StoreResult, UserRecord,
 };
 
 /// SQLite, the default: one file in the data directory, WAL journal.
@@ -112,9 +112,37 @@ impl PgStore {
 
 #[derive(FromRow)]
 struct UserRow {
+    id: i64,
     username: String,
     password_hash: String,
     is_admin: bool,
+    status: String,
+}
+
+/// The columns of [`AccountRow`], for `select` and `returning`.
+const ACCOUNT_COLUMNS: &str = "id, username, is_admin, status, created_at, updated_at";
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: i64,
+    username: String,
+    is_admin: bool,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl AccountRow {
+    fn into_api(self) -> StoreResult<api::User> {
+        Ok(api::User {
+            id: UserId(self.id),
+            username: self.username,
+            is_admin: self.is_admin,
+            status: parse(&self.status)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 #[derive(FromRow)]
@@ -877,27 +905,76 @@ macro_rules! sql_store {
                 Ok(sqlx::query_scalar("select count(*) from users").fetch_one(&self.pool).await?)
             }
 
-            async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> StoreResult<()> {
-                sqlx::query(
-                    "insert into users (username, password_hash, is_admin, created_at) values ($1, $2, $3, $4)",
-                )
+            async fn create_user(&self, user: &NewUserRecord, now: DateTime<Utc>) -> StoreResult<api::User> {
+                let row: AccountRow = sqlx::query_as(&format!(
+                    "insert into users (username, password_hash, is_admin, status, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $5) returning {ACCOUNT_COLUMNS}"
+                ))
                 .bind(&user.username)
                 .bind(&user.password_hash)
                 .bind(user.is_admin)
+                .bind(user.status.as_str())
                 .bind(now)
-                .execute(&self.pool)
+                .fetch_one(&self.pool)
                 .await?;
-                Ok(())
+                row.into_api()
             }
 
             async fn user(&self, username: &str) -> StoreResult<UserRecord> {
                 let row: UserRow = sqlx::query_as(
-                    "select username, password_hash, is_admin from users where username = $1",
+                    "select id, username, password_hash, is_admin, status from users where username = $1",
                 )
                 .bind(username)
                 .fetch_one(&self.pool)
                 .await?;
-                Ok(UserRecord { username: row.username, password_hash: row.password_hash, is_admin: row.is_admin })
+                Ok(UserRecord {
+                    id: UserId(row.id),
+                    username: row.username,
+                    password_hash: row.password_hash,
+                    is_admin: row.is_admin,
+                    status: parse(&row.status)?,
+                })
+            }
+
+            async fn users(&self) -> StoreResult<Vec<api::User>> {
+                let rows: Vec<AccountRow> =
+                    sqlx::query_as(&format!("select {ACCOUNT_COLUMNS} from users order by username"))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(AccountRow::into_api).collect()
+            }
+
+            async fn update_user(
+                &self,
+                id: UserId,
+                status: Option<AccountStatus>,
+                is_admin: Option<bool>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<api::User> {
+                let row: AccountRow = sqlx::query_as(&format!(
+                    "update users set status = coalesce($2, status), is_admin = coalesce($3, is_admin), \
+                     updated_at = $4 where id = $1 returning {ACCOUNT_COLUMNS}"
+                ))
+                .bind(id.0)
+                .bind(status.map(AccountStatus::as_str))
+                .bind(is_admin)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_api()
+            }
+
+            async fn set_password(&self, id: UserId, password_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                let done = sqlx::query("update users set password_hash = $2, updated_at = $3 where id = $1")
+                    .bind(id.0)
+                    .bind(password_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             }
 
             async fn create_worker(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId> {

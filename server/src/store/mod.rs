@@ -10,11 +10,11 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use app::{
     api,
-    domain::{BackfillOrder, BackfillState, BackfillVersion, CalendarMode, OnSkip},
+    domain::{AccountStatus, BackfillOrder, BackfillState, BackfillVersion, CalendarMode, OnSkip},
     engine::{AttemptRecord, InstanceRecord, Snapshot},
     ids::{
         AttemptId, BackfillId, CalendarId, FolderId, IdeFileId, InstanceId, JobId, ResourceId,
-        WorkerId,
+        UserId, WorkerId,
     },
 };
 use async_trait::async_trait;
@@ -56,12 +56,29 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A user account with its password hash.
 #[derive(Clone, Debug)]
 pub struct UserRecord {
+    /// The account's id.
+    pub id: UserId,
     /// The account name.
     pub username: String,
     /// The argon2id PHC string.
     pub password_hash: String,
     /// Whether the account is an administrator.
     pub is_admin: bool,
+    /// Whether it may sign in.
+    pub status: AccountStatus,
+}
+
+/// A user account to create (validated by the caller).
+#[derive(Clone, Debug)]
+pub struct NewUserRecord {
+    /// The account name.
+    pub username: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the account is an administrator.
+    pub is_admin: bool,
+    /// Active (created by an administrator) or pending (registered by its user).
+    pub status: AccountStatus,
 }
 
 /// A job definition to write (validated by the caller).
@@ -320,9 +337,29 @@ pub trait Store: Send + Sync {
     /// Number of user accounts.
     async fn count_users(&self) -> StoreResult<i64>;
     /// Creates a user; `Conflict` if the name is taken.
-    async fn create_user(&self, user: &UserRecord, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Looks a user up by name.
+    async fn create_user(&self, user: &NewUserRecord, now: DateTime<Utc>)
+    -> StoreResult<api::User>;
+    /// Looks a user up by name (also what the auth layer reads on every request: the name is
+    /// unique, so this is one index lookup).
     async fn user(&self, username: &str) -> StoreResult<UserRecord>;
+    /// Every user account, by name.
+    async fn users(&self) -> StoreResult<Vec<api::User>>;
+    /// Changes a user's status and administrator right (`None`: unchanged); `NotFound` if there
+    /// is no such user.
+    async fn update_user(
+        &self,
+        id: UserId,
+        status: Option<AccountStatus>,
+        is_admin: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<api::User>;
+    /// Replaces a user's password hash; `NotFound` if there is no such user.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// Registers a worker with the hash of its token; `Conflict` if the name is taken.
     async fn create_worker(

@@ -1,0 +1,12 @@
+-- Account states: users may register themselves (pending until an administrator approves them),
+-- and administrators may disable accounts. Keep equivalent to the other backend's file.
+
+-- 'active' signs in; 'pending' waits for approval; 'disabled' is refused (its sessions too).
+alter table users add column status text not null default 'active'
+    check (status in ('active', 'pending', 'disabled'));
+
+-- when the status, the administrator right or the password last changed (existing rows: their
+-- creation time)
+alter table users add column updated_at timestamptz;
+update users set updated_at = created_at;
+alter table users alter column updated_at set not null;
