@@ -422,14 +422,12 @@ async fn handle_message(
             None
         }
         WorkerMsg::Started { attempt, at } => {
-            state
-                .scheduler
-                .notify(Input::AttemptStarted {
-                    worker,
-                    attempt,
-                    at,
-                })
-                .await;
+            let input = Input::AttemptStarted {
+                worker,
+                attempt,
+                at,
+            };
+            let _ = reports.send(Report::Started(Box::new(input))).await;
             None
         }
         WorkerMsg::Log {
@@ -477,6 +475,8 @@ async fn handle_message(
 
 /// What the recorder of a connection stores, in the order the worker sent it.
 enum Report {
+    /// An attempt's start.
+    Started(Box<Input>),
     /// A log chunk.
     Log(LogChunkWrite),
     /// A result.
@@ -486,11 +486,12 @@ enum Report {
 /// The most reports stored together.
 const RECORD_BATCH: usize = 512;
 
-/// Stores a connection's log chunks and results in order, batching what has arrived meanwhile:
-/// chunks go into one transaction (then are acknowledged and fanned out to browsers), and a
-/// result is handed to the scheduler only after the chunks before it are stored, so a finished
-/// attempt's log is complete. Results are acknowledged once persisted; the scheduler commits
-/// results that arrive together in one transaction.
+/// Stores a connection's log chunks and hands its starts and results to the scheduler, batching
+/// what has arrived meanwhile: the chunks of a batch go into one transaction (then are
+/// acknowledged and fanned out to browsers), and the batch's starts and results go to the
+/// scheduler after that, in order, so a finished attempt's log is complete and a short attempt's
+/// start and end (which the worker sends together) are one scheduler step. Results are
+/// acknowledged once persisted.
 async fn record(state: AppState, mut reports: mpsc::Receiver<Report>, tx: mpsc::Sender<ServerMsg>) {
     let mut batch = Vec::new();
     let mut chunks = Vec::new();
@@ -502,11 +503,19 @@ async fn record(state: AppState, mut reports: mpsc::Receiver<Report>, tx: mpsc::
                 Err(_) => break,
             }
         }
+        let mut steps = Vec::new();
         for report in batch.drain(..) {
             match report {
                 Report::Log(chunk) => chunks.push(chunk),
+                step => steps.push(step),
+            }
+        }
+        store_chunks(&state, &mut chunks, &tx).await;
+        for step in steps {
+            match step {
+                Report::Log(_) => {}
+                Report::Started(input) => state.scheduler.notify(*input).await,
                 Report::Finished(input, attempt) => {
-                    store_chunks(&state, &mut chunks, &tx).await;
                     let (scheduler, tx) = (state.scheduler.clone(), tx.clone());
                     tokio::spawn(async move {
                         match scheduler.call(*input).await {
@@ -520,7 +529,6 @@ async fn record(state: AppState, mut reports: mpsc::Receiver<Report>, tx: mpsc::
                 }
             }
         }
-        store_chunks(&state, &mut chunks, &tx).await;
     }
 }
 

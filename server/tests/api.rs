@@ -383,7 +383,8 @@ async fn cancel_kills_a_running_attempt() {
         .post(&format!("/api/jobs/{job}/run"), json!({}))
         .await;
     let id = created["id"].as_i64().unwrap();
-    // Wait until the process runs.
+    // Wait until the process runs (the worker reports a start within its 100 ms flush).
+    let mut running = false;
     for _ in 0..200 {
         let it: Instance = server
             .ok(Method::GET, &format!("/api/instances/{id}"), None)
@@ -391,12 +392,14 @@ async fn cancel_kills_a_running_attempt() {
         if it
             .attempts
             .first()
-            .is_some_and(|a| a.state == AttemptState::Running)
+            .is_some_and(|a| a.state == AttemptState::Running && a.started_at.is_some())
         {
+            running = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    assert!(running, "a long attempt is reported running while it runs");
     let (status, _) = server
         .post(&format!("/api/instances/{id}/cancel"), json!({}))
         .await;

@@ -14,6 +14,7 @@ use app::{
     ids::AttemptId,
     protocol::{CLOSE_BAD_TOKEN, CLOSE_BAD_VERSION, PROTOCOL_VERSION, ServerMsg, WorkerMsg},
 };
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt as _, StreamExt as _};
 use sysinfo::System;
 use tokio::{net::TcpStream, sync::mpsc};
@@ -46,6 +47,10 @@ struct Worker {
     running: HashMap<AttemptId, Stop>,
     /// Per running attempt: the texts its log must not show (secrets, raw and URL-encoded).
     masks: HashMap<AttemptId, Vec<String>>,
+    /// Starts not reported yet: they go with the next flush (within 100 ms), or just before
+    /// the attempt's result if it ends first, so a short attempt's start and end reach the
+    /// server together and cost it one write instead of two.
+    unsent_starts: Vec<(AttemptId, DateTime<Utc>)>,
     tracker: TaskTracker,
     events_tx: mpsc::Sender<RunnerEvent>,
     system: System,
@@ -125,6 +130,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         outbox: Outbox::default(),
         running: HashMap::new(),
         masks: HashMap::new(),
+        unsent_starts: Vec::new(),
         tracker: TaskTracker::new(),
         events_tx,
         system: System::new(),
@@ -282,7 +288,11 @@ impl Worker {
                     self.sweep();
                     vec![WorkerMsg::Heartbeat { load: self.load() }]
                 }
-                _ = flush.tick() => self.outbox.flush_all(),
+                _ = flush.tick() => {
+                    let mut due = self.report_starts();
+                    due.extend(self.outbox.flush_all());
+                    due
+                }
             };
             // What the attempts reported meanwhile goes in the same write: under load a result,
             // the log before it and the next attempt's start share one system call, and the
@@ -346,7 +356,10 @@ impl Worker {
     /// Turns a runner event into messages to send now (the outbox keeps them until acknowledged).
     fn absorb(&mut self, event: RunnerEvent) -> Vec<WorkerMsg> {
         match event {
-            RunnerEvent::Started { attempt, at } => vec![WorkerMsg::Started { attempt, at }],
+            RunnerEvent::Started { attempt, at } => {
+                self.unsent_starts.push((attempt, at));
+                Vec::new()
+            }
             RunnerEvent::Log { attempt, text } => match self.masks.get(&attempt) {
                 Some(masks) => self.outbox.push_log(attempt, &mask(&text, masks)),
                 None => self.outbox.push_log(attempt, &text),
@@ -359,15 +372,29 @@ impl Worker {
             } => {
                 self.running.remove(&attempt);
                 self.masks.remove(&attempt);
+                let mut out = Vec::new();
+                if let Some(i) = self.unsent_starts.iter().position(|s| s.0 == attempt) {
+                    let (attempt, at) = self.unsent_starts.remove(i);
+                    out.push(WorkerMsg::Started { attempt, at });
+                }
                 let msg = WorkerMsg::Finished {
                     attempt,
                     outcome,
                     exit_code,
                     at,
                 };
-                self.outbox.push_finished(attempt, msg)
+                out.extend(self.outbox.push_finished(attempt, msg));
+                out
             }
         }
+    }
+
+    /// The starts held back since the last flush.
+    fn report_starts(&mut self) -> Vec<WorkerMsg> {
+        self.unsent_starts
+            .drain(..)
+            .map(|(attempt, at)| WorkerMsg::Started { attempt, at })
+            .collect()
     }
 
     fn load(&mut self) -> WorkerLoad {
