@@ -44,6 +44,8 @@ impl SqliteStore {
     /// SQLite runs several statements in one query, so a write transaction goes to the
     /// connection's thread in one round trip.
     const ONE_QUERY_TRANSACTIONS: bool = true;
+    /// Big statements mark their values `?` (see [`value_rows`]).
+    const NUMBERED_PARAMS: bool = false;
 
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -90,6 +92,8 @@ pub struct PgStore {
 impl PgStore {
     /// PostgreSQL takes one statement per query with parameters.
     const ONE_QUERY_TRANSACTIONS: bool = false;
+    /// PostgreSQL's placeholders are numbered.
+    const NUMBERED_PARAMS: bool = true;
 
     /// Connects and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -622,9 +626,12 @@ macro_rules! bind_job {
 /// Rows per multi-row upsert: far below both databases' limits on bound parameters.
 const UPSERT_ROWS: usize = 100;
 
-/// `($f+1, …, $f+k), ($f+k+1, …), …`: the placeholders of `rows` rows of `columns` values each,
-/// after the `first` placeholders that statements before this one (in the same query) use.
-fn value_rows(first: usize, rows: usize, columns: usize) -> String {
+/// The placeholders of `rows` rows of `columns` values each: `($1, …, $k), ($k+1, …), …`, or
+/// with `numbered` false `(?, …), …` bound in order. SQLite binds a numbered one by looking up
+/// its name, a scan of the statement's list of names, so binding a statement of many numbered
+/// values takes time quadratic in their number (a 100-row upsert: 1,800 values); the big
+/// statements of the hot path use anonymous ones there.
+fn value_rows(rows: usize, columns: usize, numbered: bool) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -635,16 +642,20 @@ fn value_rows(first: usize, rows: usize, columns: usize) -> String {
             if column > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(first + row * columns + column + 1).to_string());
+            if numbered {
+                out.push('$');
+                out.push_str(&(row * columns + column + 1).to_string());
+            } else {
+                out.push('?');
+            }
         }
         out.push(')');
     }
     out
 }
 
-/// The upsert of `rows` scheduler instance rows (18 values each, from `first`).
-fn instance_upsert(first: usize, rows: usize) -> String {
+/// The upsert of `rows` scheduler instance rows (18 values each).
+fn instance_upsert(rows: usize, numbered: bool) -> String {
     format!(
         "insert into instances ({INSTANCE_COLUMNS}) values {} \
          on conflict (id) do update set trigger = excluded.trigger, state = excluded.state, \
@@ -655,29 +666,29 @@ fn instance_upsert(first: usize, rows: usize) -> String {
          failed_attempts = excluded.failed_attempts, lost_attempts = excluded.lost_attempts, \
          retry_at = excluded.retry_at, next_trigger = excluded.next_trigger, \
          cancel_requested = excluded.cancel_requested",
-        value_rows(first, rows, INSTANCE_VALUES)
+        value_rows(rows, INSTANCE_VALUES, numbered)
     )
 }
 const INSTANCE_VALUES: usize = 18;
 
-/// The upsert of `rows` attempt rows (11 values each, from `first`).
-fn attempt_upsert(first: usize, rows: usize) -> String {
+/// The upsert of `rows` attempt rows (11 values each).
+fn attempt_upsert(rows: usize, numbered: bool) -> String {
     format!(
         "insert into attempts ({ATTEMPT_COLUMNS}) values {} \
          on conflict (id) do update set state = excluded.state, exit_code = excluded.exit_code, \
          started_at = excluded.started_at, finished_at = excluded.finished_at",
-        value_rows(first, rows, ATTEMPT_VALUES)
+        value_rows(rows, ATTEMPT_VALUES, numbered)
     )
 }
 const ATTEMPT_VALUES: usize = 11;
 
-/// The insert of `rows` log chunks (5 values each, from `first`); a chunk already stored (a
+/// The insert of `rows` log chunks (5 values each); a chunk already stored (a
 /// resend) is skipped.
-fn log_insert(first: usize, rows: usize) -> String {
+fn log_insert(rows: usize, numbered: bool) -> String {
     format!(
         "insert into log_chunks (attempt_id, start_offset, end_offset, text, created_at) values {} \
          on conflict (attempt_id, start_offset) do nothing",
-        value_rows(first, rows, 5)
+        value_rows(rows, 5, numbered)
     )
 }
 
@@ -1395,10 +1406,10 @@ macro_rules! sql_store {
                 if Self::ONE_QUERY_TRANSACTIONS && instances.len() <= UPSERT_ROWS && attempts.len() <= UPSERT_ROWS {
                     let mut statements = Vec::new();
                     if !instances.is_empty() {
-                        statements.push(instance_upsert(0, instances.len()));
+                        statements.push(instance_upsert(instances.len(), Self::NUMBERED_PARAMS));
                     }
                     if !attempts.is_empty() {
-                        statements.push(attempt_upsert(instances.len() * INSTANCE_VALUES, attempts.len()));
+                        statements.push(attempt_upsert(attempts.len(), Self::NUMBERED_PARAMS));
                     }
                     let sql = one_transaction(&statements);
                     return run_one_transaction(&self.writer, || {
@@ -1415,7 +1426,7 @@ macro_rules! sql_store {
                 }
                 let mut tx = self.writer.begin().await?;
                 for rows in instances.chunks(UPSERT_ROWS) {
-                    let sql = instance_upsert(0, rows.len());
+                    let sql = instance_upsert(rows.len(), Self::NUMBERED_PARAMS);
                     let mut query = sqlx::query(&sql);
                     for it in rows {
                         query = bind_instance!(query, it);
@@ -1423,7 +1434,7 @@ macro_rules! sql_store {
                     query.execute(&mut *tx).await?;
                 }
                 for rows in attempts.chunks(UPSERT_ROWS) {
-                    let sql = attempt_upsert(0, rows.len());
+                    let sql = attempt_upsert(rows.len(), Self::NUMBERED_PARAMS);
                     let mut query = sqlx::query(&sql);
                     for it in rows {
                         query = bind_attempt!(query, it);
@@ -2193,7 +2204,7 @@ macro_rules! sql_store {
                     return Ok(ends);
                 }
                 if Self::ONE_QUERY_TRANSACTIONS && rows.len() <= UPSERT_ROWS {
-                    let sql = one_transaction(&[log_insert(0, rows.len())]);
+                    let sql = one_transaction(&[log_insert(rows.len(), Self::NUMBERED_PARAMS)]);
                     run_one_transaction(&self.writer, || {
                         let mut query = sqlx::query(&sql);
                         for row in &rows {
@@ -2206,7 +2217,7 @@ macro_rules! sql_store {
                 }
                 let mut tx = self.writer.begin().await?;
                 for group in rows.chunks(UPSERT_ROWS) {
-                    let sql = log_insert(0, group.len());
+                    let sql = log_insert(group.len(), Self::NUMBERED_PARAMS);
                     let mut query = sqlx::query(&sql);
                     for row in group {
                         query = bind_log_row!(query, row, now);
