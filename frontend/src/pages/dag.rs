@@ -1,6 +1,7 @@
 //! `/jobs/:id/dag`: the DAG explorer. The job with everything upstream and downstream of it (the
 //! closure comes whole from `GET /api/jobs/{id}/dag`); one level around it is shown at first, then
-//! "expand one level", "expand all" or a double-click on a job widen the view. Nodes are coloured by
+//! "expand one level", "expand all" or a double-click on a job widen the view (the jobs already
+//! drawn stay where they are; "re-layout" tidies the whole graph). Nodes are coloured by
 //! each job's instance of the chosen business date (a day in the centre job's time zone, today there
 //! at first), fetched for the shown jobs a few at a time
 //! and refetched when the server reports a change; a search box highlights jobs; clicking a job
@@ -164,6 +165,7 @@ fn DagOf(id: JobId) -> impl IntoView {
     // Search.
     let query = RwSignal::new(String::new());
     let fit = RwSignal::new(0u64);
+    let relayout = RwSignal::new(0u64);
     let matches = Memo::new(move |_| {
         let query = query.get();
         closure.with(|c| {
@@ -262,6 +264,22 @@ fn DagOf(id: JobId) -> impl IntoView {
                 >
                     {move || t(K::DagExpandAll)}
                 </button>
+                <button
+                    class="btn"
+                    data-testid="dag-relayout"
+                    title=move || t(K::DagRelayoutHint)
+                    on:click=move |_| relayout.update(|n| *n += 1)
+                >
+                    {move || t(K::DagRelayout)}
+                </button>
+                <button
+                    class="btn"
+                    data-testid="dag-fit"
+                    title=move || t(K::DagFitHint)
+                    on:click=move |_| fit.update(|n| *n += 1)
+                >
+                    {move || t(K::DagFit)}
+                </button>
                 <div class="dag-search">
                     <input
                         type="search"
@@ -319,6 +337,7 @@ fn DagOf(id: JobId) -> impl IntoView {
                         selected=selected
                         on_expand=expand_around
                         fit=fit
+                        relayout=relayout
                     />
                     <div class="legend">
                         {legend.map(|s| view! { <StateBadge state=StateName(s) /> }).collect_view()}
