@@ -264,22 +264,6 @@ fn DagOf(id: JobId) -> impl IntoView {
                 >
                     {move || t(K::DagExpandAll)}
                 </button>
-                <button
-                    class="btn"
-                    data-testid="dag-relayout"
-                    title=move || t(K::DagRelayoutHint)
-                    on:click=move |_| relayout.update(|n| *n += 1)
-                >
-                    {move || t(K::DagRelayout)}
-                </button>
-                <button
-                    class="btn"
-                    data-testid="dag-fit"
-                    title=move || t(K::DagFitHint)
-                    on:click=move |_| fit.update(|n| *n += 1)
-                >
-                    {move || t(K::DagFit)}
-                </button>
                 <div class="dag-search">
                     <input
                         type="search"
@@ -328,6 +312,26 @@ fn DagOf(id: JobId) -> impl IntoView {
             </div>
             <div class="dag-body">
                 <section class="card dag-card">
+                    // The view's own controls, over the canvas's corner (the toolbar above stays
+                    // on one line at 1280 pixels).
+                    <div class="dag-view-tools">
+                        <button
+                            class="btn small"
+                            data-testid="dag-relayout"
+                            title=move || t(K::DagRelayoutHint)
+                            on:click=move |_| relayout.update(|n| *n += 1)
+                        >
+                            {move || t(K::DagRelayout)}
+                        </button>
+                        <button
+                            class="btn small"
+                            data-testid="dag-fit"
+                            title=move || t(K::DagFitHint)
+                            on:click=move |_| fit.update(|n| *n += 1)
+                        >
+                            {move || t(K::DagFit)}
+                        </button>
+                    </div>
                     <DagGraph
                         closure=closure
                         shown=shown
@@ -342,7 +346,7 @@ fn DagOf(id: JobId) -> impl IntoView {
                     <div class="legend">
                         {legend.map(|s| view! { <StateBadge state=StateName(s) /> }).collect_view()}
                         <span class="badge state-none">{move || t(K::DagNoInstance)}</span>
-                        <span class="muted">{move || t(K::DagHint)}</span>
+                        <span class="muted dag-hint">{move || t(K::DagHint)}</span>
                         <span class="muted dag-shown" data-testid="dag-shown">
                             {shown_text}
                         </span>
