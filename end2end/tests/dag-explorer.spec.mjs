@@ -263,6 +263,10 @@ test("the DAG explorer stays fluid at 2,000 jobs", async ({ page }) => {
   expect(wall).toBeLessThan(10_000);
   await expectSamePlaces(dag, placesBefore);
   expect(await backwardEdges(dag)).toBe(0);
+  // The whole graph as expanded (before the re-layout), for a person to look at.
+  await page.getByTestId("dag-fit").click();
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: "screenshots/dag-explorer-2000-expanded.png" });
 
   // "Re-layout": the whole graph laid out again (the layered layout), fitted to the canvas.
   await dag.evaluate((el) => delete el.dataset.layoutMs);
