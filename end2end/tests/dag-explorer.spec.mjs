@@ -2,11 +2,38 @@
 // search with Enter cycling through the hits, a click on a job opens the side panel with its
 // instance of the chosen date (a day of the centre job's zone, today there at first), why it
 // waits and its last log lines; screenshots dag-explorer and dag-explorer-dark. (b) 2,001 jobs (a root, then 40 levels of 50, each depending on one or two
-// jobs of the level before): "expand all" draws them all; printed for the report (`measure:`
-// lines): the time until the layout is drawn, dagre on a 500-node part of it for comparison, and
-// frame times while panning and zooming.
+// jobs of the level before): "expand all" draws them all, the jobs shown before staying where they
+// were on the screen, then "re-layout" lays them all out; printed for the report (`measure:`
+// lines): the time until each is drawn, dagre on a 500-node part of it for comparison, and frame
+// times while panning and zooming over the whole (re-laid-out, fitted) graph. Expanding keeps the
+// places of the jobs shown (checked in both tests through the canvas's `heraCy` test handle).
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems } from "./support.mjs";
+
+/** The rendered (on-canvas) positions of jobs `ids`, read through the page's test handle. */
+function renderedPositions(dag, ids) {
+  return dag.evaluate(
+    (el, ids) =>
+      Object.fromEntries(ids.map((id) => [id, el.heraCy.getElementById(String(id)).renderedPosition()])),
+    ids,
+  );
+}
+
+/** Expects each job of `before` drawn at the same place on the canvas (within half a pixel). */
+async function expectSamePlaces(dag, before) {
+  const now = await renderedPositions(dag, Object.keys(before));
+  for (const [id, p] of Object.entries(before)) {
+    expect(Math.abs(now[id].x - p.x), `x of ${id}`).toBeLessThan(0.5);
+    expect(Math.abs(now[id].y - p.y), `y of ${id}`).toBeLessThan(0.5);
+  }
+}
+
+/** The edges drawn with their target not to the right of their source (a layered LR drawing has none). */
+function backwardEdges(dag) {
+  return dag.evaluate((el) =>
+    el.heraCy.edges().filter((e) => e.target().position().x <= e.source().position().x).length,
+  );
+}
 
 /** Clicks (or double-clicks) the drawn node of job `id`, found through the test handle. */
 async function clickNode(page, id, { double = false } = {}) {
@@ -78,8 +105,33 @@ test("the DAG explorer: expand, search, side panel", async ({ page }) => {
   await expect.poll(() => stateOf(waits.id)).toBe("waiting");
   await expect.poll(() => stateOf(d1.id)).toBe("none");
   // A double-click on `report` shows its neighbours; "expand one level" has nothing more to do.
+  // The jobs on screen stay where they were, at the same zoom; `publish` comes right of `report`.
+  await expect.poll(() => dag.evaluate((el) => el.heraCy.animated())).toBe(false);
+  const placesBefore = await renderedPositions(dag, [root.id, late.id, waits.id, d1.id]);
+  const zoomBefore = await dag.evaluate((el) => el.heraCy.zoom());
   await clickNode(page, d1.id, { double: true });
   await expect(dag).toHaveAttribute("data-nodes", "5");
+  await expectSamePlaces(dag, placesBefore);
+  expect(await dag.evaluate((el) => el.heraCy.zoom())).toBe(zoomBefore);
+  const xOf = (id) => dag.evaluate((el, id) => el.heraCy.getElementById(String(id)).position("x"), id);
+  expect(await xOf(d2.id)).toBeGreaterThan(await xOf(d1.id));
+  expect(await backwardEdges(dag)).toBe(0);
+  // "Re-layout" lays everything out again and fits it; "Fit" shows the whole graph.
+  await dag.evaluate((el) => delete el.dataset.layoutMs);
+  await page.getByTestId("dag-relayout").click();
+  await expect(dag).toHaveAttribute("data-layout-ms", /\d+/);
+  await expect(dag).toHaveAttribute("data-nodes", "5");
+  expect(await backwardEdges(dag)).toBe(0);
+  await dag.evaluate((el) => el.heraCy.panBy({ x: 2000, y: 0 }));
+  await page.getByTestId("dag-fit").click();
+  await expect
+    .poll(() =>
+      dag.evaluate((el) => {
+        const box = el.heraCy.elements().renderedBoundingBox();
+        return box.x1 >= 0 && box.y1 >= 0 && box.x2 <= el.heraCy.width() && box.y2 <= el.heraCy.height();
+      }),
+    )
+    .toBe(true);
   await expect(page.getByTestId("dag-expand-one")).toBeDisabled();
   await expect(page.getByTestId("dag-expand-all")).toBeDisabled();
   await expect(page.getByTestId("dag-panel")).toHaveCount(0);
@@ -195,16 +247,37 @@ test("the DAG explorer stays fluid at 2,000 jobs", async ({ page }) => {
   const firstMs = await dag.getAttribute("data-layout-ms");
   console.log(`measure: DAG page with 51 of 2001 jobs (dagre) drawn ${Date.now() - t0} ms after navigation, layout+draw ${firstMs} ms`);
 
-  // "Expand all": the layered layout computed in Rust, drawn with the big-graph options.
+  // "Expand all": the 51 jobs shown stay where they are on the screen; the 1,950 others are placed
+  // around them (in Rust), drawn with the big-graph options.
+  const shownFirst = await dag.evaluate((el) => el.heraCy.nodes().map((n) => n.id()));
+  const placesBefore = await renderedPositions(dag, shownFirst);
+  await dag.evaluate((el) => delete el.dataset.layoutMs);
   t0 = Date.now();
   await page.getByTestId("dag-expand-all").click();
   await expect(dag).toHaveAttribute("data-nodes", String(1 + LEVELS * WIDTH));
   await expect(dag).toHaveAttribute("data-layout-ms", /\d+/, { timeout: 60_000 });
   const wall = Date.now() - t0;
   const layoutMs = Number(await dag.getAttribute("data-layout-ms"));
-  console.log(`measure: expand all to 2001 jobs: layout+first frame ${layoutMs} ms (cytoscape), ${wall} ms from the click (wall)`);
+  console.log(`measure: expand all to 2001 jobs (placing the new ones): layout+first frame ${layoutMs} ms (cytoscape), ${wall} ms from the click (wall)`);
   // Generous bounds: the measured numbers are logged; these catch a hang, not a slow machine.
   expect(wall).toBeLessThan(10_000);
+  await expectSamePlaces(dag, placesBefore);
+  expect(await backwardEdges(dag)).toBe(0);
+  // The whole graph as expanded (before the re-layout), for a person to look at.
+  await page.getByTestId("dag-fit").click();
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: "screenshots/dag-explorer-2000-expanded.png" });
+
+  // "Re-layout": the whole graph laid out again (the layered layout), fitted to the canvas.
+  await dag.evaluate((el) => delete el.dataset.layoutMs);
+  t0 = Date.now();
+  await page.getByTestId("dag-relayout").click();
+  await expect(dag).toHaveAttribute("data-layout-ms", /\d+/, { timeout: 60_000 });
+  const relayoutWall = Date.now() - t0;
+  const relayoutMs = Number(await dag.getAttribute("data-layout-ms"));
+  console.log(`measure: re-layout of 2001 jobs: layout+first frame ${relayoutMs} ms (cytoscape), ${relayoutWall} ms from the click (wall)`);
+  expect(relayoutWall).toBeLessThan(10_000);
+  expect(await backwardEdges(dag)).toBe(0);
 
   // Frame times while panning (mouse drag) and zooming (wheel) over the whole graph.
   const box = await dag.boundingBox();

@@ -2,7 +2,8 @@
 // another, a file back onto the tree's top; a folder dragged over itself or a folder inside it is
 // marked refused and nothing moves; when the page's list is out of date and the server refuses
 // the move (422: into a folder inside itself; 409: the name is taken there), its reason is shown.
-// Screenshots: ide-drag-refused, ide-drag-ok, ide-drag-top.
+// Screenshots: ide-drag-refused, ide-drag-ok, ide-drag-top. A second test cancels a drag when the
+// list reloads under it.
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems } from "./support.mjs";
 
@@ -105,6 +106,94 @@ test("move files and folders by drag and drop", async ({ page }) => {
   await page.mouse.up();
   await expect(page.getByTestId("ide-drop-error").getByTestId("action-error")).toBeVisible();
   expect(await parentOf(dupInBox.id)).toBe(box.id);
+
+  expect(problems).toEqual([]);
+});
+
+// The list reloads while a file is being dragged (here: the reload after the previous drop, held
+// back until the next drag is under way, while another client moves the target folder): the drag
+// is cancelled, its marks go, dropping moves nothing, and the user is told to try again; the next
+// drag works. Screenshot: ide-drag-cancelled.
+test("a drag is cancelled when the file list reloads under it", async ({ page }) => {
+  const problems = watchProblems(page);
+  const api = await signIn(page);
+  const suffix = Date.now().toString(36);
+  const make = (name, parent_id = null, is_dir = false) =>
+    api("POST", "/api/ide/files", { scope: "personal", parent_id, name, is_dir });
+  const a = await make(`a-${suffix}`, null, true);
+  const b = await make(`b-${suffix}`, null, true);
+  const first = await make(`first-${suffix}.sh`);
+  const second = await make(`second-${suffix}.sh`);
+  const parentOf = async (id) =>
+    (await api("GET", "/api/ide/files")).find((f) => f.id === id).parent_id;
+
+  await page.goto("/ide");
+  const mine = page.getByTestId("ide-tree-personal");
+  const folderRow = (id) => mine.locator(`[data-testid="ide-folder"][data-file-id="${id}"]`);
+  const fileRow = (id) => mine.locator(`[data-testid="ide-file"][data-file-id="${id}"]`);
+  await expect(fileRow(second.id)).toBeVisible();
+
+  // The page's next reads of the list wait until `release` is called.
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  let heldReads = 0;
+  await page.route(/\/api\/ide\/files$/, async (route) => {
+    if (route.request().method() === "GET") {
+      heldReads += 1;
+      await held;
+    }
+    await route.continue();
+  });
+
+  // A first drop: moved, and the reload after it is held.
+  await fileRow(first.id).hover();
+  await page.mouse.down();
+  await folderRow(a.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(a.id).hover({ position: { x: 50, y: 10 } });
+  await page.mouse.up();
+  await expect.poll(() => parentOf(first.id)).toBe(a.id);
+  await expect.poll(() => heldReads).toBeGreaterThan(0);
+
+  // A second drag, over `b`, still shown at the top.
+  await fileRow(second.id).hover();
+  await page.mouse.down();
+  await folderRow(b.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(b.id).hover({ position: { x: 50, y: 10 } });
+  await expect(folderRow(b.id)).toHaveClass(/drop-ok/);
+  await expect(fileRow(second.id)).toHaveClass(/dragging/);
+  // Meanwhile someone moves `b` into `a`; then the held reload arrives.
+  await api("POST", `/api/ide/files/${b.id}/move`, { parent_id: a.id });
+  release();
+  await expect(page.getByTestId("ide-drag-cancelled")).toHaveText(
+    "The file list changed while you were dragging, so nothing was moved. Please try again.",
+  );
+  await expect(page.locator(".ide-tree.drop-ok, .ide-tree .drop-ok, .ide-tree .drop-refused, .ide-tree .dragging")).toHaveCount(0);
+  await expect(page.locator(".ide-tree.drop-refused")).toHaveCount(0);
+  await page.screenshot({ path: "screenshots/ide-drag-cancelled.png" });
+  // Going on with the drag marks nothing and the drop moves nothing.
+  const bNow = folderRow(b.id);
+  await expect(bNow).toBeVisible();
+  await bNow.hover({ position: { x: 40, y: 8 } });
+  await bNow.hover({ position: { x: 50, y: 10 } });
+  await expect(bNow).not.toHaveClass(/drop-ok/);
+  await page.mouse.up();
+  await page.waitForTimeout(500);
+  expect(await parentOf(second.id)).toBe(null);
+  await expect(page.locator(".ide-tree .dragging, .ide-tree .drop-ok")).toHaveCount(0);
+  await expect(page.getByTestId("ide-drop-error").getByTestId("action-error")).toHaveCount(0);
+  await page.unroute(/\/api\/ide\/files$/);
+
+  // Trying again works, and the message goes.
+  await fileRow(second.id).hover();
+  await page.mouse.down();
+  await folderRow(b.id).hover({ position: { x: 40, y: 8 } });
+  await folderRow(b.id).hover({ position: { x: 50, y: 10 } });
+  await expect(page.getByTestId("ide-drag-cancelled")).toHaveCount(0);
+  await expect(folderRow(b.id)).toHaveClass(/drop-ok/);
+  await page.mouse.up();
+  await expect.poll(() => parentOf(second.id)).toBe(b.id);
 
   expect(problems).toEqual([]);
 });

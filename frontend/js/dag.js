@@ -108,10 +108,13 @@ function fitCapped(cy) {
 // `preset` the nodes carry their positions (a layered layout computed in Rust, for graphs too big
 // for dagre); otherwise dagre lays them out left to right. `big` switches on cytoscape's options for
 // big graphs (a texture while panning and zooming, no edges meanwhile, pixel ratio 1, straight
-// edges). `onTap(jobId)` / `onDblTap(jobId)` are called when a node is clicked / double-clicked.
+// edges). `viewJson`, when not empty, is the viewport to keep (`{"zoom", "pan": {"x", "y"}}`, as
+// `dagSnapshot` gives it): a graph drawn again after an expansion shows the same place at the same
+// zoom (its old nodes keep their positions), instead of being fitted. `onTap(jobId)` /
+// `onDblTap(jobId)` are called when a node is clicked / double-clicked.
 // The time from the call to the first frame drawn after the layout goes to
 // `container.dataset.layoutMs` (read by the end-to-end test). Returns the cytoscape instance.
-export function mountDag(container, elementsJson, preset, big, onTap, onDblTap) {
+export function mountDag(container, elementsJson, preset, big, viewJson, onTap, onDblTap) {
   const started = performance.now();
   delete container.dataset.layoutMs;
   const cy = cytoscape({
@@ -129,8 +132,15 @@ export function mountDag(container, elementsJson, preset, big, onTap, onDblTap) 
   cy.scratch("_heraBig", big);
   // The end-to-end tests find node positions and time layouts through this handle.
   container.heraCy = cy;
+  const view = viewJson ? JSON.parse(viewJson) : null;
   const done = () => {
-    fitCapped(cy);
+    if (view) {
+      cy.viewport({ zoom: view.zoom, pan: view.pan });
+      // The user's place is kept from now on: a resize no longer fits the graph (Fit does).
+      cy.scratch("_heraUserView", true);
+    } else {
+      fitCapped(cy);
+    }
     cy.one("render", () => {
       container.dataset.layoutMs = String(Math.round(performance.now() - started));
     });
@@ -237,6 +247,17 @@ export function selectNode(cy, id) {
 // Draws the graph again with the colours the CSS variables have now (after a theme change).
 export function restyleDag(cy) {
   cy.style(graphStyle(cy.scratch("_heraBig")));
+}
+
+// The viewport and every node's position, as JSON: `{"zoom", "pan": {"x", "y"}, "positions":
+// {id: [x, y]}}` (model coordinates, what `preset` positions are).
+export function dagSnapshot(cy) {
+  const positions = {};
+  cy.nodes().forEach((node) => {
+    const p = node.position();
+    positions[node.id()] = [p.x, p.y];
+  });
+  return JSON.stringify({ zoom: cy.zoom(), pan: cy.pan(), positions });
 }
 
 // Number of nodes drawn (the end-to-end test reads it).

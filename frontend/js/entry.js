@@ -2,6 +2,7 @@
 // editor.js (CodeMirror 6). esbuild bundles this file into bundle/hera.js (see build-js.sh); Rust
 // binds it in src/interop/cytoscape.rs and src/interop/codemirror.rs, the only places that call it.
 export {
+  dagSnapshot,
   destroyDag,
   fitDag,
   focusNode,

@@ -1,7 +1,8 @@
 //! The DAG explorer's arithmetic, free of the browser: the closure the API returns as an adjacency
 //! structure, which of its jobs are shown (one level around the centre at first, then expanded),
 //! the "+N hidden neighbours" counts, search, a layered left-to-right layout for graphs too big for
-//! dagre (longest-path layers, barycentric ordering), and the tail of a log.
+//! dagre (longest-path layers, barycentric ordering), the placement of the jobs an expansion adds
+//! around the ones already drawn (which keep their places), and the tail of a log.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -249,6 +250,155 @@ pub fn layered_layout(
     positions
 }
 
+/// Drawn height of a node (see `js/dag.js`).
+const NODE_HEIGHT: f64 = 34.0;
+/// Least free space left between a placed node and its neighbours, across and along the layers.
+const GAP_ACROSS: f64 = 16.0;
+const GAP_ALONG: f64 = 24.0;
+/// Cells of the occupancy grid [`place_new`] checks overlaps with.
+const CELL_W: f64 = 200.0;
+const CELL_H: f64 = 50.0;
+
+/// Where nodes are, for overlap checks: each node's box in the grid cells it covers.
+#[derive(Default)]
+struct Occupied {
+    boxes: Vec<(f64, f64, f64)>,
+    cells: HashMap<(i64, i64), Vec<usize>>,
+}
+
+impl Occupied {
+    fn span(x: f64, y: f64, width: f64) -> impl Iterator<Item = (i64, i64)> {
+        let half_w = width / 2.0 + GAP_ALONG;
+        let half_h = NODE_HEIGHT + GAP_ACROSS;
+        let cols = ((x - half_w) / CELL_W).floor() as i64..=((x + half_w) / CELL_W).floor() as i64;
+        let rows = ((y - half_h) / CELL_H).floor() as i64..=((y + half_h) / CELL_H).floor() as i64;
+        cols.flat_map(move |c| rows.clone().map(move |r| (c, r)))
+    }
+
+    fn insert(&mut self, x: f64, y: f64, width: f64) {
+        let i = self.boxes.len();
+        self.boxes.push((x, y, width));
+        for cell in Self::span(x, y, width) {
+            self.cells.entry(cell).or_default().push(i);
+        }
+    }
+
+    /// Whether a node of `width` centred on (`x`, `y`) keeps its distance from every other.
+    fn free(&self, x: f64, y: f64, width: f64) -> bool {
+        Self::span(x, y, width).all(|cell| {
+            self.cells.get(&cell).is_none_or(|found| {
+                found.iter().all(|&i| {
+                    let (bx, by, bw) = self.boxes[i];
+                    (bx - x).abs() >= (bw + width) / 2.0 + GAP_ALONG
+                        || (by - y).abs() >= NODE_HEIGHT + GAP_ACROSS
+                })
+            })
+        })
+    }
+}
+
+/// Positions for `nodes` (id and drawn width, every node to draw) with `edges` between them,
+/// keeping the nodes of `fixed` where they are and placing only the others, each next to the
+/// neighbours placed before it in the layered order (left to right, as [`layered_layout`] and
+/// dagre draw): after an upstream neighbour one layer further right, else before a downstream
+/// one, at their mean height, moved up or down to the nearest free row. Placing grows outwards
+/// from the fixed nodes (breadth first), so the jobs an expansion adds gather around the job that
+/// was expanded. A node with no placed neighbour at all goes below everything. Returns every
+/// node's centre; about linear in the number of nodes placed.
+pub fn place_new(
+    nodes: &[(JobId, f64)],
+    edges: &[(JobId, JobId)],
+    fixed: &HashMap<JobId, (f64, f64)>,
+) -> HashMap<JobId, (f64, f64)> {
+    let width: HashMap<JobId, f64> = nodes.iter().copied().collect();
+    let mut ups: HashMap<JobId, Vec<JobId>> = HashMap::new();
+    let mut downs: HashMap<JobId, Vec<JobId>> = HashMap::new();
+    for (from, to) in edges {
+        if from != to && width.contains_key(from) && width.contains_key(to) {
+            downs.entry(*from).or_default().push(*to);
+            ups.entry(*to).or_default().push(*from);
+        }
+    }
+    let mut positions: HashMap<JobId, (f64, f64)> = HashMap::with_capacity(nodes.len());
+    let mut occupied = Occupied::default();
+    let mut queue = VecDeque::new();
+    for (id, w) in nodes {
+        if let Some(&(x, y)) = fixed.get(id) {
+            positions.insert(*id, (x, y));
+            occupied.insert(x, y, *w);
+            queue.push_back(*id);
+        }
+    }
+    let empty = Vec::new();
+    let place = |id: JobId, positions: &HashMap<JobId, (f64, f64)>, occupied: &Occupied| {
+        let w = width[&id];
+        let placed = |list: Option<&Vec<JobId>>| -> Vec<(JobId, (f64, f64))> {
+            list.unwrap_or(&empty)
+                .iter()
+                .filter_map(|n| positions.get(n).map(|p| (*n, *p)))
+                .collect()
+        };
+        let (up, down) = (placed(ups.get(&id)), placed(downs.get(&id)));
+        let step = |n: &JobId| width[n] / 2.0 + LAYER_GAP + w / 2.0;
+        let x = if !up.is_empty() {
+            up.iter()
+                .map(|(n, (x, _))| x + step(n))
+                .fold(f64::MIN, f64::max)
+        } else if !down.is_empty() {
+            down.iter()
+                .map(|(n, (x, _))| x - step(n))
+                .fold(f64::MAX, f64::min)
+        } else {
+            // Nothing around it: below everything, at the left edge.
+            let left = positions.values().map(|p| p.0).fold(f64::MAX, f64::min);
+            let bottom = positions.values().map(|p| p.1).fold(f64::MIN, f64::max);
+            return if positions.is_empty() {
+                (0.0, 0.0)
+            } else {
+                let y = bottom + 2.0 * ROW_HEIGHT;
+                (left, first_free(occupied, left, y, w))
+            };
+        };
+        let around: Vec<f64> = up.iter().chain(&down).map(|(_, (_, y))| *y).collect();
+        let y = around.iter().sum::<f64>() / around.len() as f64;
+        (x, first_free(occupied, x, y, w))
+    };
+    let mut next_unplaced = 0;
+    loop {
+        while let Some(id) = queue.pop_front() {
+            let around = ups.get(&id).into_iter().chain(downs.get(&id)).flatten();
+            for &n in around {
+                if !positions.contains_key(&n) {
+                    let (x, y) = place(n, &positions, &occupied);
+                    positions.insert(n, (x, y));
+                    occupied.insert(x, y, width[&n]);
+                    queue.push_back(n);
+                }
+            }
+        }
+        // A part of the graph not connected to anything placed.
+        while next_unplaced < nodes.len() && positions.contains_key(&nodes[next_unplaced].0) {
+            next_unplaced += 1;
+        }
+        let Some(&(id, w)) = nodes.get(next_unplaced) else {
+            break;
+        };
+        let (x, y) = place(id, &positions, &occupied);
+        positions.insert(id, (x, y));
+        occupied.insert(x, y, w);
+        queue.push_back(id);
+    }
+    positions
+}
+
+/// The free row nearest to `y` (rows [`ROW_HEIGHT`] apart, below first) for a node at `x`.
+fn first_free(occupied: &Occupied, x: f64, y: f64, width: f64) -> f64 {
+    (0..)
+        .flat_map(|k| [y + k as f64 * ROW_HEIGHT, y - k as f64 * ROW_HEIGHT])
+        .find(|&y| occupied.free(x, y, width))
+        .unwrap_or(y)
+}
+
 /// The last `lines` lines of `text` (a trailing newline does not count as an empty line).
 pub fn tail_lines(text: &str, lines: usize) -> Vec<String> {
     let text = text.strip_suffix('\n').unwrap_or(text);
@@ -360,6 +510,103 @@ mod tests {
         let nodes = vec![(id(1), 50.0), (id(2), 50.0)];
         let pos = layered_layout(&nodes, &[(id(1), id(2)), (id(2), id(1))]);
         assert_eq!(pos.len(), 2);
+    }
+
+    /// No two nodes of `pos` (all `width` wide) closer than the gaps allow.
+    fn assert_apart(pos: &HashMap<JobId, (f64, f64)>, width: f64) {
+        let all: Vec<_> = pos.iter().collect();
+        for (i, (a, pa)) in all.iter().enumerate() {
+            for (b, pb) in &all[i + 1..] {
+                let apart = (pa.0 - pb.0).abs() >= width + GAP_ALONG - 1e-9
+                    || (pa.1 - pb.1).abs() >= NODE_HEIGHT + GAP_ACROSS - 1e-9;
+                assert!(apart, "{a} at {pa:?} overlaps {b} at {pb:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn new_nodes_go_around_the_fixed_ones_in_layer_order() {
+        let c = sample();
+        let shown = c.initial();
+        let sized = |ids: &HashSet<JobId>| -> Vec<(JobId, f64)> {
+            c.nodes
+                .iter()
+                .filter(|(id, _)| ids.contains(id))
+                .map(|(id, _)| (*id, 80.0))
+                .collect()
+        };
+        let edges_in = |ids: &HashSet<JobId>| -> Vec<(JobId, JobId)> {
+            c.edges
+                .iter()
+                .filter(|(a, b)| ids.contains(a) && ids.contains(b))
+                .copied()
+                .collect()
+        };
+        let before = layered_layout(&sized(&shown), &edges_in(&shown));
+        let all = c.all();
+        let after = place_new(&sized(&all), &edges_in(&all), &before);
+        assert_eq!(after.len(), 5);
+        for (id, p) in &before {
+            assert_eq!(after[id], *p, "{id} stayed");
+        }
+        // 4 is downstream of 3: right of it; 5 is upstream of 3: left of it.
+        assert!(after[&id(4)].0 > after[&id(3)].0);
+        assert!(after[&id(5)].0 < after[&id(3)].0);
+        assert_apart(&after, 80.0);
+    }
+
+    #[test]
+    fn placing_many_new_nodes_keeps_order_and_distance() {
+        // The 2,000-job graph of the layout test, grown from its root and first layer.
+        let mut nodes = vec![(id(10_000), 100.0)];
+        let mut edges = Vec::new();
+        for l in 0..40i64 {
+            for k in 0..50i64 {
+                let me = l * 50 + k;
+                nodes.push((id(me), 100.0));
+                if l == 0 {
+                    edges.push((id(10_000), id(me)));
+                } else {
+                    edges.push((id((l - 1) * 50 + (k * 7) % 50), id(me)));
+                    if k % 2 == 0 {
+                        edges.push((id((l - 1) * 50 + (k * 13 + 5) % 50), id(me)));
+                    }
+                }
+            }
+        }
+        let first: HashSet<JobId> = (0..50).map(id).chain([id(10_000)]).collect();
+        let fixed = layered_layout(
+            &nodes
+                .iter()
+                .filter(|(n, _)| first.contains(n))
+                .copied()
+                .collect::<Vec<_>>(),
+            &edges
+                .iter()
+                .filter(|(a, b)| first.contains(a) && first.contains(b))
+                .copied()
+                .collect::<Vec<_>>(),
+        );
+        let pos = place_new(&nodes, &edges, &fixed);
+        assert_eq!(pos.len(), 2001);
+        for (n, p) in &fixed {
+            assert_eq!(pos[n], *p);
+        }
+        for (from, to) in &edges {
+            assert!(pos[from].0 < pos[to].0, "{from} before {to}");
+        }
+        assert_apart(&pos, 100.0);
+    }
+
+    #[test]
+    fn unconnected_nodes_go_below() {
+        let nodes = vec![(id(1), 60.0), (id(2), 60.0), (id(3), 60.0)];
+        let fixed = HashMap::from([(id(1), (0.0, 0.0))]);
+        let pos = place_new(&nodes, &[(id(2), id(3))], &fixed);
+        assert_eq!(pos[&id(1)], (0.0, 0.0));
+        assert!(pos[&id(2)].1 > 0.0);
+        assert!(pos[&id(3)].0 > pos[&id(2)].0);
+        assert_apart(&pos, 60.0);
     }
 
     #[test]

@@ -351,6 +351,10 @@ catalogue! {
     DagHint => "Click a job for details; double-click to show its neighbours.", "单击任务查看详情；双击显示其相邻任务。";
     DagExpandOne => "Expand one level", "展开一层";
     DagExpandAll => "Expand all", "全部展开";
+    DagRelayout => "Re-layout", "重新布局";
+    DagRelayoutHint => "Lay the whole graph out again (expanding keeps the nodes where they are)", "重新排列整个图（展开时已有节点保持原位）";
+    DagFit => "Fit", "适应窗口";
+    DagFitHint => "Show the whole graph", "显示整个图";
     DagShownOf => "{n} of {m} jobs shown", "显示 {n} / {m} 个任务";
     DagBusinessDate => "Business date ({zone})", "业务日期（{zone}）";
     DagSearch => "Search the graph", "在图中搜索";
@@ -544,6 +548,7 @@ catalogue! {
     Rename => "Rename", "重命名";
     IdeMove => "Move to…", "移动到…";
     IdeMoveButton => "Move", "移动";
+    IdeDragCancelled => "The file list changed while you were dragging, so nothing was moved. Please try again.", "拖动期间文件列表已更新，未移动任何内容，请重试。";
     IdeNewFileTitle => "New file", "新建文件";
     IdeNewFolderTitle => "New folder", "新建目录";
     IdeFileName => "File name, e.g. load_orders.sh", "文件名，例如 load_orders.sh";

@@ -1,8 +1,10 @@
 //! The DAG drawing: the shown jobs of a [`Closure`] drawn by cytoscape (through
-//! [`crate::interop::cytoscape`]). A new set of shown jobs draws again; new states only recolour.
-//! Up to [`DAGRE_MAX_NODES`] jobs dagre lays the graph out; beyond, dagre is far too slow (47 s at
-//! 2,000 nodes), so the layered layout of [`crate::dag_model`] places the nodes and cytoscape's
-//! options for big graphs keep panning and zooming fluid.
+//! [`crate::interop::cytoscape`]). The first drawing (and each "re-layout") lays the whole graph
+//! out: up to [`DAGRE_MAX_NODES`] jobs dagre does; beyond, dagre is far too slow (47 s at 2,000
+//! nodes), so the layered layout of [`crate::dag_model`] places the nodes. An expansion draws
+//! again with the nodes already shown where they were and the same viewport; only the new jobs
+//! are placed ([`place_new`]). From [`BIG_NODES`] on, cytoscape's options for big graphs keep
+//! panning and zooming fluid. New states only recolour.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,8 +14,8 @@ use serde_json::json;
 
 use crate::{
     app::AppState,
-    dag_model::{Closure, label_width, layered_layout},
-    interop::cytoscape::{DrawOptions, Graph},
+    dag_model::{Closure, label_width, layered_layout, place_new},
+    interop::cytoscape::{DrawOptions, Graph, Viewport},
 };
 
 /// The most nodes dagre lays out (about 250 ms at 200 nodes).
@@ -24,7 +26,8 @@ const BIG_NODES: usize = 300;
 /// The graph of the `shown` jobs of `closure`, coloured by `states` (job → instance state or
 /// `none`; absent: not known yet). `matches` are highlighted; `focus` (a job and a counter that
 /// moves on each request) centres the view; a click sets `selected`; a double-click calls
-/// `on_expand` with the job. Each change of `fit` fits the whole graph into the view again.
+/// `on_expand` with the job. Each change of `fit` fits the whole graph into the view again; each
+/// change of `relayout` lays the whole graph out again (and fits it).
 #[component]
 pub fn DagGraph(
     #[prop(into)] closure: Signal<Option<Closure>>,
@@ -35,6 +38,7 @@ pub fn DagGraph(
     selected: RwSignal<Option<JobId>>,
     on_expand: Callback<JobId>,
     #[prop(into)] fit: Signal<u64>,
+    #[prop(into)] relayout: Signal<u64>,
 ) -> impl IntoView {
     let container = NodeRef::<Div>::new();
     // The drawn graph; dropped (destroyed) with the component.
@@ -43,7 +47,11 @@ pub fn DagGraph(
     let applied = StoredValue::new_local(HashMap::<JobId, &'static str>::new());
     // How many nodes the drawing has (the end-to-end tests wait for it).
     let node_count = RwSignal::new(0);
+    // The jobs drawn, and the re-layout request the drawing answered.
+    let drawn_jobs = StoredValue::new(HashSet::<JobId>::new());
+    let laid_out = StoredValue::new(None::<u64>);
     Effect::new(move || {
+        let tidy = relayout.get();
         let Some(el) = container.get() else {
             return;
         };
@@ -56,13 +64,23 @@ pub fn DagGraph(
                     return;
                 }
                 let states = states.get_untracked();
-                let (elements, options) = elements(closure, shown, &states);
+                // More jobs than drawn (an expansion): keep the drawn ones where they are, and
+                // the view; otherwise (first drawing, re-layout) lay everything out.
+                let grows = laid_out.get_value() == Some(tidy)
+                    && drawn_jobs.with_value(|d| !d.is_empty() && d.is_subset(shown));
+                let kept = grows
+                    .then(|| drawn.with_value(|g| g.as_ref().and_then(Graph::snapshot)))
+                    .flatten();
+                let fixed = kept.as_ref().map(|k| k.positions());
+                let (elements, options) = elements(closure, shown, &states, fixed.as_ref());
+                let view: Option<Viewport> = kept.map(|k| k.view);
                 // The old drawing goes first: its canvas must not stay under the new one.
                 drawn.set_value(None);
                 let graph = Graph::mount(
                     &el,
                     &elements,
                     options,
+                    view,
                     move |id: String| {
                         if let Ok(id) = id.parse::<i64>() {
                             selected.set(Some(JobId(id)));
@@ -85,6 +103,8 @@ pub fn DagGraph(
                         .collect(),
                 );
                 node_count.set(shown.len());
+                drawn_jobs.set_value(shown.clone());
+                laid_out.set_value(Some(tidy));
             });
         });
     });
@@ -156,13 +176,15 @@ fn ids(jobs: &[JobId]) -> Vec<String> {
 }
 
 /// The cytoscape element list of the shown jobs and the edges between them, and how to draw it.
+/// With `fixed` (the positions of the jobs drawn so far) those stay and only the others are placed.
 fn elements(
     closure: &Closure,
     shown: &HashSet<JobId>,
     states: &HashMap<JobId, &'static str>,
+    fixed: Option<&HashMap<JobId, (f64, f64)>>,
 ) -> (serde_json::Value, DrawOptions) {
     let options = DrawOptions {
-        preset: shown.len() > DAGRE_MAX_NODES,
+        preset: fixed.is_some() || shown.len() > DAGRE_MAX_NODES,
         big: shown.len() >= BIG_NODES,
     };
     let nodes: Vec<_> = closure
@@ -189,7 +211,10 @@ fn elements(
             .iter()
             .map(|(id, label, _)| (*id, label_width(label)))
             .collect();
-        layered_layout(&sized, &edges)
+        match fixed {
+            Some(fixed) => place_new(&sized, &edges, fixed),
+            None => layered_layout(&sized, &edges),
+        }
     });
     let nodes = nodes.into_iter().map(|(id, label, hidden)| {
         let mut node = json!({ "data": {

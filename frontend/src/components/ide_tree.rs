@@ -2,7 +2,8 @@
 //! close, files that open in the editor, "+ File" / "+ Folder" at the top and in each folder,
 //! per-row rename, move and delete, which the page carries out through [`TreeAsk`], and drag and
 //! drop of a file or folder onto a folder or the tree's top to move it ([`drop_check`] says where
-//! it may go; a refused place is marked while the drag is over it).
+//! it may go; a refused place is marked while the drag is over it). When the list of files changes
+//! during a drag, the page cancels it ([`DragState::cancel`]): it would drop onto a stale tree.
 
 use std::collections::HashSet;
 
@@ -135,6 +136,22 @@ impl DragState {
     fn end(self) {
         self.dragging.set(None);
         self.set_over(None);
+    }
+
+    /// The file or folder being dragged (tracked).
+    pub fn active(self) -> Option<IdeFileId> {
+        self.dragging.get()
+    }
+
+    /// Abandons the drag under way, if any (the tree it started in has changed): its marks go, and
+    /// the rest of it drops nowhere (no place accepts it without a drag under way). Whether there
+    /// was one.
+    pub fn cancel(self) -> bool {
+        if self.dragging.get_untracked().is_none() {
+            return false;
+        }
+        self.end();
+        true
     }
 }
 

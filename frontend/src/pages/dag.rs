@@ -1,6 +1,7 @@
 //! `/jobs/:id/dag`: the DAG explorer. The job with everything upstream and downstream of it (the
 //! closure comes whole from `GET /api/jobs/{id}/dag`); one level around it is shown at first, then
-//! "expand one level", "expand all" or a double-click on a job widen the view. Nodes are coloured by
+//! "expand one level", "expand all" or a double-click on a job widen the view (the jobs already
+//! drawn stay where they are; "re-layout" tidies the whole graph). Nodes are coloured by
 //! each job's instance of the chosen business date (a day in the centre job's time zone, today there
 //! at first), fetched for the shown jobs a few at a time
 //! and refetched when the server reports a change; a search box highlights jobs; clicking a job
@@ -164,6 +165,7 @@ fn DagOf(id: JobId) -> impl IntoView {
     // Search.
     let query = RwSignal::new(String::new());
     let fit = RwSignal::new(0u64);
+    let relayout = RwSignal::new(0u64);
     let matches = Memo::new(move |_| {
         let query = query.get();
         closure.with(|c| {
@@ -310,6 +312,26 @@ fn DagOf(id: JobId) -> impl IntoView {
             </div>
             <div class="dag-body">
                 <section class="card dag-card">
+                    // The view's own controls, over the canvas's corner (the toolbar above stays
+                    // on one line at 1280 pixels).
+                    <div class="dag-view-tools">
+                        <button
+                            class="btn small"
+                            data-testid="dag-relayout"
+                            title=move || t(K::DagRelayoutHint)
+                            on:click=move |_| relayout.update(|n| *n += 1)
+                        >
+                            {move || t(K::DagRelayout)}
+                        </button>
+                        <button
+                            class="btn small"
+                            data-testid="dag-fit"
+                            title=move || t(K::DagFitHint)
+                            on:click=move |_| fit.update(|n| *n += 1)
+                        >
+                            {move || t(K::DagFit)}
+                        </button>
+                    </div>
                     <DagGraph
                         closure=closure
                         shown=shown
@@ -319,11 +341,12 @@ fn DagOf(id: JobId) -> impl IntoView {
                         selected=selected
                         on_expand=expand_around
                         fit=fit
+                        relayout=relayout
                     />
                     <div class="legend">
                         {legend.map(|s| view! { <StateBadge state=StateName(s) /> }).collect_view()}
                         <span class="badge state-none">{move || t(K::DagNoInstance)}</span>
-                        <span class="muted">{move || t(K::DagHint)}</span>
+                        <span class="muted dag-hint">{move || t(K::DagHint)}</span>
                         <span class="muted dag-shown" data-testid="dag-shown">
                             {shown_text}
                         </span>

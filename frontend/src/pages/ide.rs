@@ -39,6 +39,8 @@ use crate::{
 const RUN_LIMIT: u32 = 20;
 /// The pause after the last keystroke before the editor saves.
 const AUTOSAVE: Duration = Duration::from_millis(1000);
+/// How long the "drag cancelled" message stays.
+const DRAG_NOTICE: Duration = Duration::from_secs(8);
 /// Where the chosen host group is remembered.
 const HOST_GROUP_KEY: &str = "hera.ide.host_group";
 
@@ -394,6 +396,32 @@ pub fn IdePage() -> impl IntoView {
     // Drag and drop between folders of a tree: the move goes out at once (no dialog); a refusal
     // (a folder into itself, a name the folder has already) shows the server's message.
     let drag = DragState::new();
+    // The list changed (reloaded after a save, a move, a publish…) while a file was dragged: the
+    // rows under the drag are new ones, so the drag is cancelled and the user told to try again.
+    // The message goes at the next drag or after a while.
+    let drag_cancelled = RwSignal::new(false);
+    let notice_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |first: Option<()>| {
+        list.track();
+        if first.is_some() && drag.cancel() {
+            drag_cancelled.set(true);
+            if let Some(timer) = notice_timer.get_value() {
+                timer.clear();
+            }
+            let handle = set_timeout_with_handle(
+                move || {
+                    drag_cancelled.try_set(false);
+                },
+                DRAG_NOTICE,
+            );
+            notice_timer.set_value(handle.ok());
+        }
+    });
+    Effect::new(move || {
+        if drag.active().is_some() {
+            drag_cancelled.set(false);
+        }
+    });
     let dropped = Action::new_local(
         move |&(id, parent): &(IdeFileId, Option<IdeFileId>)| async move {
             let moved = move_file(id, parent).await?;
@@ -805,6 +833,11 @@ pub fn IdePage() -> impl IntoView {
                 <div data-testid="ide-drop-error">
                     <ActionError message=drop_error />
                 </div>
+                <Show when=move || drag_cancelled.get()>
+                    <p class="alert warning" role="status" data-testid="ide-drag-cancelled">
+                        {move || t(K::IdeDragCancelled)}
+                    </p>
+                </Show>
                 <IdeTree
                     scope=IdeScope::Personal
                     title=K::IdeMyFiles
