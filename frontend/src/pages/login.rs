@@ -13,9 +13,8 @@ use crate::{
     i18n::{K, t},
 };
 
-/// The login page.
-#[component]
-pub fn LoginPage() -> impl IntoView {
+/// Leaves for the home page as soon as the user is signed in (the login and register pages).
+pub(crate) fn home_once_signed_in() {
     let state = AppState::get();
     let navigate = use_navigate();
     Effect::new(move || {
@@ -23,6 +22,13 @@ pub fn LoginPage() -> impl IntoView {
             navigate("/", Default::default());
         }
     });
+}
+
+/// The login page.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    home_once_signed_in();
+    let state = AppState::get();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let login = Action::new_local(|request: &LoginRequest| {

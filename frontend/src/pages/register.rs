@@ -8,11 +8,9 @@ use app::{
     domain::{password_problem, username_problem},
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::http::{self, ApiError},
-    app::AppState,
     components::{
         error_view::{ActionError, form_errors},
         layout::LangSwitch,
@@ -27,13 +25,7 @@ const FIELDS: &[&str] = &["username", "password", "repeat"];
 /// The registration page.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let state = AppState::get();
-    let navigate = use_navigate();
-    Effect::new(move || {
-        if state.auth.with(Option::is_some) {
-            navigate("/", Default::default());
-        }
-    });
+    super::login::home_once_signed_in();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
