@@ -11,11 +11,14 @@ const SIZES = [
 
 /** Sets the theme through the toggle. */
 async function useTheme(page, theme) {
-  const html = page.locator("html");
-  if ((await html.getAttribute("data-theme")) !== theme) {
-    await page.getByTestId("theme-toggle").click();
+  // The toggle carries the app's theme once the app runs; `<html>` may be read before that.
+  const toggle = page.getByTestId("theme-toggle");
+  await expect(toggle).toHaveAttribute("data-theme", /^(light|dark)$/);
+  if ((await toggle.getAttribute("data-theme")) !== theme) {
+    await toggle.click();
   }
-  await expect(html).toHaveAttribute("data-theme", theme);
+  await expect(toggle).toHaveAttribute("data-theme", theme);
+  await expect(page.locator("html")).toHaveAttribute("data-theme", theme);
   await page.waitForTimeout(300);
 }
 
