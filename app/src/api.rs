@@ -90,6 +90,12 @@ pub struct Me {
 /// (`account_disabled`).
 pub const CLOSE_SESSION_ENDED: u16 = 4401;
 
+/// The close code of a browser WebSocket whose session was signed out while it was open (the
+/// password changed, or the user ended all sessions). A page that holds a newer token of the same
+/// account (the one that changed the password) connects again; the others sign out. The
+/// session's next HTTP request gets a 401 (`session_ended`).
+pub const CLOSE_SIGNED_OUT: u16 = 4402;
+
 /// `POST /api/auth/register`: asks for an account, which waits for an administrator's approval.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -2,7 +2,8 @@
 // for approval), the login page says the account waits for an administrator; the administrator
 // approves it on /users (the Users link is in the nav for administrators only); the new user signs
 // in, sees no Users link and changes their password on /account (reached from their name in the
-// header); the administrator disables them from another browser, and the user's open home page
+// header), which signs their other browser out (as does "sign out everywhere else" after it signs
+// in again) while the changing page goes on; the administrator disables them from another browser, and the user's open home page
 // (its event socket closed by the server) falls back to the login page by itself saying why, as
 // does a new sign-in. The administrator's own row offers no
 // Disable, and the server's refusal shows in the row it concerns.
@@ -13,6 +14,8 @@ import { signIn, watchProblems } from "./support.mjs";
 
 const PENDING = "this account is waiting for an administrator's approval";
 const DISABLED = "this account is disabled; ask an administrator to enable it";
+const SIGNED_OUT =
+  "You were signed out: the password was changed or all sessions were ended. Sign in again.";
 
 async function logIn(page, username, password) {
   await page.goto("/login");
@@ -128,11 +131,34 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   await expect(pw.getByTestId("current-password-error")).toHaveText(
     "this is not your current password",
   );
+  // The same user is also signed in in another browser, on the live home page.
+  const otherContext = await browser.newContext({
+    baseURL: process.env.HERA_URL,
+    viewport: { width: 1280, height: 800 },
+  });
+  const other = await otherContext.newPage();
+  const otherProblems = watchProblems(other, ["status of 401"]);
+  await logIn(other, name, password);
+  await expect(other.getByTestId("count-success")).toBeVisible();
   await pw.getByTestId("current-password").fill(password);
   await pw.getByTestId("change-password").click();
   await expect(pw.getByTestId("password-changed")).toBeVisible();
   await expect(pw.getByTestId("current-password")).toHaveValue("");
-  await page.screenshot({ path: "screenshots/account.png" });
+  // The change signed the other browser out at once, saying why; this page goes on.
+  await expect(other).toHaveURL(/\/login$/);
+  await expect(other.getByTestId("login-notice")).toHaveText(SIGNED_OUT);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("account-who")).toHaveText(`Signed in as ${name} (User).`);
+  // "Sign out everywhere else" does the same without a new password.
+  await logIn(other, name, "second-pass-2");
+  await expect(other.getByTestId("count-success")).toBeVisible();
+  await page.getByTestId("end-other-sessions").click();
+  await expect(page.getByTestId("other-sessions-ended")).toBeVisible();
+  await expect(other).toHaveURL(/\/login$/);
+  await expect(other.getByTestId("login-notice")).toHaveText(SIGNED_OUT);
+  await otherContext.close();
+  expect(otherProblems).toEqual([]);
+  await page.screenshot({ path: "screenshots/account.png", fullPage: true });
   // The home page follows live events over a WebSocket.
   await page.goto("/");
   await expect(page.getByTestId("count-success")).toBeVisible();

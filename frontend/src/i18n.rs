@@ -87,6 +87,8 @@ catalogue! {
     CreateAccountLink => "Create an account", "注册账号";
     AccountPendingMessage => "this account is waiting for an administrator's approval", "此账号正在等待管理员审批";
     AccountDisabledMessage => "this account is disabled; ask an administrator to enable it", "此账号已停用，请联系管理员启用";
+    SessionEndedMessage => "You were signed out: the password was changed or all sessions were ended. Sign in again.", "您已退出登录：密码已修改或所有会话已结束，请重新登录。";
+    TooManyAttemptsMessage => "Too many failed attempts from this address. Wait a few minutes, then try again.", "此地址失败次数过多，请等几分钟后再试。";
     HaveAccountLink => "Already have an account? Sign in", "已有账号？登录";
     RegisterTitle => "Create an account", "注册账号";
     RegisterHint => "An administrator approves new accounts before they can sign in.", "新账号需经管理员审批后才能登录。";
@@ -122,7 +124,11 @@ catalogue! {
     ChangePassword => "Change password", "修改密码";
     CurrentPassword => "Current password", "当前密码";
     NewPassword => "New password", "新密码";
-    PasswordChanged => "Your password was changed. Use the new one the next time you sign in.", "密码已修改，下次登录请使用新密码。";
+    PasswordChanged => "Your password was changed, and your other sessions were signed out. Use the new password the next time you sign in.", "密码已修改，其他会话已退出。下次登录请使用新密码。";
+    OtherSessions => "Other sessions", "其他会话";
+    OtherSessionsHint => "Signed in on another computer or browser you no longer use? Sign out there from here; this page stays signed in.", "在不再使用的电脑或浏览器上仍处于登录状态？可在此让它们退出；本页面保持登录。";
+    EndOtherSessions => "Sign out everywhere else", "退出其他所有会话";
+    OtherSessionsEnded => "Every other session was signed out.", "其他所有会话均已退出。";
     AccountRoleLine => "Signed in as {name} ({role}).", "当前登录：{name}（{role}）。";
     // Generic
     Loading => "Loading…", "加载中…";

@@ -52,6 +52,11 @@ pub struct Claims {
     pub iat: i64,
     /// Expiry (seconds).
     pub exp: i64,
+    /// The account's session version when the token was issued: a token of an older version
+    /// (before a password change or "sign out everywhere") is refused. Tokens issued before
+    /// versions existed carry none and count as version 0.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 /// The signed-in user, put into request extensions by [`require_auth`] (as stored now, not as the
@@ -64,6 +69,8 @@ pub struct CurrentUser {
     pub username: String,
     /// Whether the user is an administrator.
     pub is_admin: bool,
+    /// The session version of the token the request carried (the account's current one).
+    pub session_version: i64,
 }
 
 /// Session signing and checking.
@@ -98,6 +105,7 @@ impl Sessions {
             iss: ISSUER.to_owned(),
             iat: now.timestamp(),
             exp: expires.timestamp(),
+            ver: user.session_version,
         };
         let token = jsonwebtoken::encode(
             &Header::new(jsonwebtoken::Algorithm::HS256),
@@ -257,16 +265,21 @@ pub async fn require_auth(
         },
     };
     let claims = state.sessions.verify(token.trim())?;
-    let user = current_account(state.store.as_ref(), &claims.sub).await?;
+    let user = current_account(state.store.as_ref(), &claims.sub, claims.ver).await?;
     request.extensions_mut().insert(user);
     Ok(next.run(request).await)
 }
 
-/// The account a valid token names, as it is now: a token outlives neither its account nor the
-/// account's active status, and the administrator right is the stored one, not the token's (so
-/// disabling an account or revoking the right takes effect on the next request). One lookup by
-/// the unique user name.
-pub async fn current_account(store: &dyn Store, username: &str) -> Result<CurrentUser, ApiError> {
+/// The account a valid token (of user `username`, session version `version`) names, as it is
+/// now: a token outlives neither its account, nor the account's active status, nor a password
+/// change or "sign out everywhere" (a newer session version); and the administrator right is the
+/// stored one, not the token's (so disabling an account or revoking the right takes effect on the
+/// next request). One lookup by the unique user name.
+pub async fn current_account(
+    store: &dyn Store,
+    username: &str,
+    version: i64,
+) -> Result<CurrentUser, ApiError> {
     let account = match store.user(username).await {
         Ok(account) => account,
         Err(StoreError::NotFound) => {
@@ -277,10 +290,12 @@ pub async fn current_account(store: &dyn Store, username: &str) -> Result<Curren
         Err(err) => return Err(err.into()),
     };
     match account.status {
+        AccountStatus::Active if account.session_version != version => Err(ApiError::SessionEnded),
         AccountStatus::Active => Ok(CurrentUser {
             id: account.id,
             username: account.username,
             is_admin: account.is_admin,
+            session_version: account.session_version,
         }),
         status @ (AccountStatus::Disabled | AccountStatus::Pending) => {
             Err(ApiError::AccountRefused {

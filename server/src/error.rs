@@ -11,7 +11,7 @@ use app::{
 use axum::{
     Json,
     extract::rejection::{JsonRejection, PathRejection, QueryRejection},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -37,6 +37,20 @@ pub enum ApiError {
         status: AccountStatus,
         /// Refused a session token (401), not a login (403).
         session: bool,
+    },
+    /// 401: the session was signed out everywhere (the password changed, or the user ended all
+    /// sessions). Its own code, so the UI can say it in the user's language.
+    #[error(
+        "this session was signed out: the password changed or all sessions were ended; sign in again"
+    )]
+    SessionEnded,
+    /// 429: too many failed sign-ins or registrations from here lately.
+    #[error("{message}")]
+    TooManyAttempts {
+        /// What was refused and for how long.
+        message: String,
+        /// Seconds until the next try can succeed (the `Retry-After` header).
+        retry_after_s: u64,
     },
     /// 404.
     #[error("{0}")]
@@ -76,6 +90,8 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::AccountRefused { session: true, .. } => StatusCode::UNAUTHORIZED,
             ApiError::AccountRefused { session: false, .. } => StatusCode::FORBIDDEN,
+            ApiError::SessionEnded => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -93,6 +109,8 @@ impl ApiError {
                 AccountStatus::Pending => "account_pending",
                 AccountStatus::Active | AccountStatus::Disabled => "account_disabled",
             },
+            ApiError::SessionEnded => "session_ended",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -126,7 +144,13 @@ impl IntoResponse for ApiError {
                 fields,
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::TooManyAttempts { retry_after_s, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+        }
+        response
     }
 }
 

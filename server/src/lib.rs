@@ -28,6 +28,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod standalone;
 pub mod store;
+pub mod throttle;
 pub mod ui;
 
 use std::{net::SocketAddr, os::unix::fs::PermissionsExt as _, path::PathBuf, sync::Arc};
@@ -63,9 +64,11 @@ pub struct AppState {
     pub definitions: Arc<tokio::sync::Mutex<()>>,
     /// Serialises changes of user accounts, so two administrators cannot leave none together.
     pub accounts: Arc<tokio::sync::Mutex<()>>,
-    /// Bumped after an account was disabled: open browser sockets check their account again
-    /// (HTTP requests check it on every request anyway).
+    /// Bumped after an account was disabled or its sessions ended: open browser sockets check
+    /// their session again (HTTP requests check it on every request anyway).
     pub account_revision: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Failed sign-ins and registrations per client address, for the 429s.
+    pub sign_in_limits: Arc<throttle::SignInLimits>,
     /// Cancelled when the server shuts down (long-lived sockets end then).
     pub shutdown: CancellationToken,
     /// Resource-center contents.
@@ -199,6 +202,7 @@ pub async fn start(
         definitions: Arc::default(),
         accounts: Arc::default(),
         account_revision: Arc::new(tokio::sync::watch::Sender::new(0)),
+        sign_in_limits: Arc::default(),
         shutdown: shutdown.clone(),
         content: content::ContentStore::open(
             config.resource_store.as_deref(),
@@ -222,6 +226,9 @@ pub async fn start(
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
+        // Handlers may read the client's address (`ConnectInfo`): the sign-in limits count per
+        // address.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await;

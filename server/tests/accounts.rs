@@ -1,7 +1,9 @@
 //! Accounts over HTTP, on SQLite and on PostgreSQL: registration waits for approval, login says
 //! why a pending or disabled account is refused (only after the right password), a disabled
-//! account's sessions and open sockets stop at once, the administrators' refusals (oneself, the last
-//! administrator), validation, password changes and the audit trail.
+//! account's sessions and open sockets stop at once (and stay ended when it is enabled again), the
+//! administrators' refusals (oneself, the last administrator), validation, password changes and
+//! "sign out everywhere else" (both end the other sessions), the audit trail, and the limits on
+//! failed sign-ins and registrations.
 
 mod common;
 
@@ -248,12 +250,13 @@ async fn story(server: TestServer) {
         "a wrong password stays a plain 401"
     );
 
-    // Enabled again: the same session and a new login work.
+    // Enabled again: a new login works; the session from before the disabling stays ended.
     let (status, body) = set(&server, &admin, carol.id.0, json!({ "status": "active" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = call(&server, Some(&carol_token), Method::GET, "/api/me", None).await;
-    assert_eq!(status, StatusCode::OK);
-    token_of(&server, "carol", "carol-pass-1").await;
+    let (status, body) = call(&server, Some(&carol_token), Method::GET, "/api/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(error_code(&body), "session_ended");
+    let carol_token = token_of(&server, "carol", "carol-pass-1").await;
 
     // Refusals: oneself, the last administrator, nonsense changes.
     let (status, body) = set(&server, &admin, admin_id, json!({ "status": "disabled" })).await;
@@ -366,7 +369,10 @@ async fn story(server: TestServer) {
         body["error"]["fields"]["new_password"].is_string(),
         "{body}"
     );
-    token_of(&server, "carol", "carol-pass-1").await;
+    // A successful change ends every other session of the account (HTTP at once, sockets with
+    // their own close code) and answers with a fresh token for this one.
+    let elsewhere = token_of(&server, "carol", "carol-pass-1").await;
+    let (mut elsewhere_events, _) = socket(&elsewhere).await.unwrap();
     let (status, body) = call(
         &server,
         Some(&carol_token),
@@ -375,14 +381,53 @@ async fn story(server: TestServer) {
         Some(change("carol-pass-1", "carol-pass-2")),
     )
     .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fresh = serde_json::from_value::<LoginResponse>(body).unwrap().token;
+    let closed = tokio::time::timeout(Duration::from_secs(10), elsewhere_events.next())
+        .await
+        .expect("the other session's socket closes");
+    let Some(Ok(Message::Close(Some(frame)))) = closed else {
+        panic!("expected a close frame, got {closed:?}");
+    };
+    assert_eq!(u16::from(frame.code), app::api::CLOSE_SIGNED_OUT);
+    for old in [&carol_token, &elsewhere] {
+        let (status, body) = call(&server, Some(old), Method::GET, "/api/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(error_code(&body), "session_ended");
+    }
+    let (status, _) = call(&server, Some(&fresh), Method::GET, "/api/me", None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the changing session goes on with its new token"
+    );
     let (status, _) = login(&server, "carol", "carol-pass-1").await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
         "the old password no longer works"
     );
-    token_of(&server, "carol", "carol-pass-2").await;
+
+    // "Sign out everywhere else": the same, without a password change.
+    let other = token_of(&server, "carol", "carol-pass-2").await;
+    let (status, body) = call(
+        &server,
+        Some(&fresh),
+        Method::POST,
+        "/api/me/sessions/end-others",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kept = serde_json::from_value::<LoginResponse>(body).unwrap().token;
+    for (token, expected) in [
+        (&other, StatusCode::UNAUTHORIZED),
+        (&fresh, StatusCode::UNAUTHORIZED),
+        (&kept, StatusCode::OK),
+    ] {
+        let (status, _) = call(&server, Some(token), Method::GET, "/api/me", None).await;
+        assert_eq!(status, expected);
+    }
 
     // Every change is in the audit trail, with who did it.
     let audit: Value = server.ok(Method::GET, "/api/audit?limit=1000", None).await;
@@ -409,11 +454,73 @@ async fn story(server: TestServer) {
         ("dave", "user.revoke_admin", "user `admin`"),
         ("dave", "user.grant_admin", "user `admin`"),
         ("carol", "user.password", "user `carol`"),
+        ("carol", "user.sessions_ended", "user `carol`"),
     ]
     .into_iter()
     .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
     .collect();
     assert_eq!(trail, expected);
+    server.stop().await;
+}
+
+/// Failed sign-ins are limited per name and address (a 429 with `Retry-After`, even for the right
+/// password, while another name still signs in), and so are registrations per address.
+#[tokio::test]
+async fn sign_in_limits() {
+    let server = TestServer::start(0).await;
+    let erin = json!({ "username": "erin", "password": "erin-pass-1", "is_admin": false });
+    let (status, body) = server.post("/api/users", erin).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for _ in 0..5 {
+        let (status, _) = login(&server, "erin", "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let res = server
+        .client
+        .post(format!("{}/api/auth/login", server.base))
+        .json(&json!({ "username": "erin", "password": "erin-pass-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&retry_after), "{retry_after}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(error_code(&body), "too_many_attempts");
+    assert!(message(&body).contains("try again in 15 min"), "{body}");
+    let (status, _) = login(&server, "someone-else", "guess").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "other names are not limited yet"
+    );
+
+    for i in 0..10 {
+        let body = json!({ "username": format!("newcomer{i}"), "password": "a-good-password" });
+        let (status, body) = call(
+            &server,
+            None,
+            Method::POST,
+            "/api/auth/register",
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let body = json!({ "username": "newcomer10", "password": "a-good-password" });
+    let (status, body) = call(
+        &server,
+        None,
+        Method::POST,
+        "/api/auth/register",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     server.stop().await;
 }
 

@@ -136,8 +136,37 @@ async fn story(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound)
     ));
-    store.set_password(ann.id, "h2", later).await.unwrap();
+    assert_eq!(stored.session_version, 0);
+    let changed = store.set_password(ann.id, "h2", later).await.unwrap();
+    assert_eq!(
+        (changed.password_hash.as_str(), changed.session_version),
+        ("h2", 1),
+        "a password change ends the sessions"
+    );
     assert_eq!(store.user("ann").await.unwrap().password_hash, "h2");
+    assert_eq!(store.end_sessions(ann.id).await.unwrap().session_version, 2);
+    store
+        .update_user(ann.id, Some(AccountStatus::Disabled), None, later)
+        .await
+        .unwrap();
+    store
+        .update_user(ann.id, Some(AccountStatus::Disabled), None, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user("ann").await.unwrap().session_version,
+        3,
+        "disabling ends the sessions (once)"
+    );
+    store
+        .update_user(ann.id, Some(AccountStatus::Active), None, later)
+        .await
+        .unwrap();
+    assert_eq!(store.user("ann").await.unwrap().session_version, 3);
+    assert!(matches!(
+        store.end_sessions(UserId(999)).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store.set_password(UserId(999), "h3", later).await,
         Err(StoreError::NotFound)

@@ -57,11 +57,13 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The UI's text for an error code that says why an account may not sign in.
+/// The UI's text for an error code that says why an account may not sign in (now).
 fn account_refusal(code: &str) -> Option<crate::i18n::K> {
     match code {
         "account_pending" => Some(crate::i18n::K::AccountPendingMessage),
         "account_disabled" => Some(crate::i18n::K::AccountDisabledMessage),
+        "session_ended" => Some(crate::i18n::K::SessionEndedMessage),
+        "too_many_attempts" => Some(crate::i18n::K::TooManyAttemptsMessage),
         _ => None,
     }
 }
@@ -110,7 +112,8 @@ pub async fn upload_blob<T: DeserializeOwned>(
         .map_err(js)?;
     xhr.set_request_header("Content-Type", "application/octet-stream")
         .map_err(js)?;
-    if let Some(token) = AppState::get().token() {
+    let token = AppState::get().token();
+    if let Some(token) = &token {
         xhr.set_request_header("Authorization", &format!("Bearer {token}"))
             .map_err(js)?;
     }
@@ -146,7 +149,7 @@ pub async fn upload_blob<T: DeserializeOwned>(
     let status = xhr.status().map_err(js)?;
     let text = xhr.response_text().map_err(js)?.unwrap_or_default();
     if !(200..300).contains(&status) {
-        return Err(refused(status, &text));
+        return Err(refused(status, &text, token.as_deref()));
     }
     json_answer(status, &text)
 }
@@ -213,7 +216,8 @@ async fn respond(
         .method(method)
         .header("Accept", "application/json")
         .abort_signal(signal.as_ref());
-    if let Some(token) = AppState::get().token() {
+    let token = AppState::get().token();
+    if let Some(token) = &token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
@@ -229,12 +233,14 @@ async fn respond(
         return Ok(response);
     }
     let text = response.text().await.map_err(network)?;
-    Err(refused(status, &text))
+    Err(refused(status, &text, token.as_deref()))
 }
 
 /// The error of an answer with a failing `status` and body `text` (the server's [`ErrorBody`], or
-/// the text itself); a 401 signs the user out (the login page then says why).
-fn refused(status: u16, text: &str) -> ApiError {
+/// the text itself) to a request sent with `token`; a 401 signs the user out (the login page then
+/// says why), unless the session has a newer token by now (this page changed the password while
+/// the request was on its way).
+fn refused(status: u16, text: &str, token: Option<&str>) -> ApiError {
     let detail = serde_json::from_str::<ErrorBody>(text)
         .map(|body| body.error)
         .unwrap_or_else(|_| ErrorDetail {
@@ -243,8 +249,9 @@ fn refused(status: u16, text: &str) -> ApiError {
             fields: None,
         });
     let error = ApiError::Server { status, detail };
-    if status == 401 {
-        AppState::get().session_refused(&error.to_string());
+    let state = AppState::get();
+    if status == 401 && token.is_none_or(|token| state.token().as_deref() == Some(token)) {
+        state.session_refused(&error.to_string());
     }
     error
 }

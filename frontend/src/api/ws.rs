@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use app::api::{CLOSE_SESSION_ENDED, Event};
+use app::api::{CLOSE_SESSION_ENDED, CLOSE_SIGNED_OUT, Event};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -135,22 +135,35 @@ fn connect(shared: &Rc<Shared>) {
         }
     });
     let weak = Rc::downgrade(shared);
-    // The server ended the session (the account was disabled): sign out, saying why. Any other
-    // close (server restart, network loss, expired token: then the next HTTP call signs the user
-    // out): try again later.
+    let opened_with = AppState::get().token();
+    // The server ended the session: the account was disabled (sign out, saying why), or the
+    // session was signed out (the same, unless this page holds a newer token by now: it changed
+    // the password; then connect again at once). Any other close (server restart, network loss,
+    // expired token: then the next HTTP call signs the user out): try again later.
     let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         let Some(shared) = weak.upgrade() else {
             return;
         };
         shared.connected.try_set(false);
-        if let Ok(event) = event.dyn_into::<CloseEvent>()
-            && event.code() == CLOSE_SESSION_ENDED
-        {
-            shared.state.borrow_mut().stopped = true;
-            AppState::get().session_refused(t_untracked(K::AccountDisabledMessage));
-            return;
+        let code = event
+            .dyn_into::<CloseEvent>()
+            .map_or(0, |event| event.code());
+        let state = AppState::get();
+        match code {
+            CLOSE_SIGNED_OUT if state.token().is_some() && state.token() != opened_with => {
+                connect(&shared);
+            }
+            CLOSE_SESSION_ENDED | CLOSE_SIGNED_OUT => {
+                shared.state.borrow_mut().stopped = true;
+                let why = if code == CLOSE_SESSION_ENDED {
+                    K::AccountDisabledMessage
+                } else {
+                    K::SessionEndedMessage
+                };
+                state.session_refused(t_untracked(why));
+            }
+            _ => retry_later(&shared),
         }
-        retry_later(&shared);
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -1,16 +1,18 @@
-//! `/account`: who is signed in, and a form to change one's own password (the current one, the
-//! new one twice).
+//! `/account`: who is signed in, a form to change one's own password (the current one, the new
+//! one twice), and "sign out everywhere else". Both end the account's other sessions; this page
+//! goes on with the fresh token the server answers with.
 
 use std::collections::BTreeMap;
 
 use app::{
-    api::{Me, PasswordChange},
+    api::{LoginResponse, Me, PasswordChange},
     domain::password_problem,
 };
 use leptos::prelude::*;
 
 use crate::{
     api::http::{self, ApiError},
+    app::AppState,
     components::{
         error_view::{ActionError, form_errors},
         text_field::TextField,
@@ -45,13 +47,26 @@ pub fn AccountPage() -> impl IntoView {
     let save = Action::new_local(move |body: &PasswordChange| {
         let body = body.clone();
         async move {
-            http::put::<_, ()>("/api/me/password", &body).await?;
+            let session = http::put::<_, LoginResponse>("/api/me/password", &body).await?;
+            AppState::get().sign_in(session);
             current.set(String::new());
             new_password.set(String::new());
             repeat.set(String::new());
             changed.set(true);
             Ok::<_, ApiError>(())
         }
+    });
+    let end_others = Action::new_local(|_: &()| async move {
+        let session =
+            http::post::<_, LoginResponse>("/api/me/sessions/end-others", &serde_json::json!({}))
+                .await?;
+        AppState::get().sign_in(session);
+        Ok::<_, ApiError>(())
+    });
+    let ended = move || matches!(end_others.value().get(), Some(Ok(())));
+    let end_error = Signal::derive(move || match end_others.value().get() {
+        Some(Err(err)) => Some(err.to_string()),
+        _ => None,
     });
     let local_errors = RwSignal::new(BTreeMap::<String, String>::new());
     let form = form_errors(save, local_errors, FIELDS);
@@ -140,6 +155,29 @@ pub fn AccountPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            <section class="card narrow login-form" data-testid="other-sessions">
+                <h2>{move || t(K::OtherSessions)}</h2>
+                <p class="muted account-hint">{move || t(K::OtherSessionsHint)}</p>
+                <ActionError message=end_error />
+                <Show when=ended>
+                    <div class="alert success" role="status" data-testid="other-sessions-ended">
+                        {move || t(K::OtherSessionsEnded)}
+                    </div>
+                </Show>
+                <div class="form-actions">
+                    <button
+                        class="btn"
+                        type="button"
+                        data-testid="end-other-sessions"
+                        disabled=move || end_others.pending().get()
+                        on:click=move |_| {
+                            end_others.dispatch_local(());
+                        }
+                    >
+                        {move || t(K::EndOtherSessions)}
+                    </button>
+                </div>
+            </section>
         </div>
     }
 }

@@ -96,6 +96,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(users::change_password),
         )
         .route(
+            "/api/me/sessions/end-others",
+            post(users::end_other_sessions),
+        )
+        .route(
             "/api/users",
             get(users::list_users).post(users::create_user),
         )
@@ -254,6 +258,7 @@ impl Modify for BearerAuth {
         session::health, session::login, session::me,
         users::register, users::list_users, users::create_user, users::update_user,
         users::change_password,
+        users::end_other_sessions,
         defs::list_folders, defs::create_folder, defs::update_folder, defs::folder_configs, defs::job_configs,
         defs::render_preview, defs::list_jobs, defs::create_job, defs::get_job,
         defs::update_job, defs::delete_job, defs::job_dag, defs::pause_job, defs::resume_job,

@@ -4,7 +4,12 @@ use app::{
     api::{Health, LoginRequest, LoginResponse, Me},
     domain::AccountStatus,
 };
-use axum::{Extension, Json, extract::State};
+use std::net::SocketAddr;
+
+use axum::{
+    Extension, Json,
+    extract::{ConnectInfo, State},
+};
 use chrono::Utc;
 
 use super::ApiJson;
@@ -26,16 +31,24 @@ pub async fn health() -> Json<Health> {
 
 /// Exchanges a user name and password for a session token. A wrong name or password is a 401
 /// that does not say which; only with the right password does a pending or disabled account get
-/// its 403 saying so.
+/// its 403 saying so. Too many failed tries from one address (for one name, or in all) get a 429
+/// with `Retry-After`, before any password is checked.
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = app::api::ErrorBody),
-        (status = 403, body = app::api::ErrorBody)))]
+        (status = 403, body = app::api::ErrorBody), (status = 429, body = app::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let refused = || ApiError::Unauthorized("wrong user name or password".to_owned());
-    let user = match state.store.user(body.username.trim()).await {
+    let (limits, address) = (&state.sign_in_limits, client.ip());
+    let username = body.username.trim();
+    limits.check_login(address, username)?;
+    let refused = || {
+        limits.login_failed(address, username);
+        ApiError::Unauthorized("wrong user name or password".to_owned())
+    };
+    let user = match state.store.user(username).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so user names cannot be probed by timing.
@@ -54,6 +67,7 @@ pub async fn login(
     if !ok {
         return Err(refused());
     }
+    limits.login_succeeded(address, username);
     // Only someone who knows the password learns the account's state.
     if user.status != AccountStatus::Active {
         return Err(ApiError::AccountRefused {

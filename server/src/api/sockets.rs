@@ -2,10 +2,11 @@
 //! `/api/ws/attempts/{id}/log?offset=N` (a live tail of one attempt's log). Both need a session
 //! token (the `access_token` query parameter, checked by the auth layer) and refuse a foreign
 //! `Origin` (cross-site WebSocket hijacking). A socket whose account is disabled while it is open
-//! closes with [`CLOSE_SESSION_ENDED`] and the reason.
+//! closes with [`CLOSE_SESSION_ENDED`] and the reason; one whose session was signed out (password
+//! change, "sign out everywhere") with [`CLOSE_SIGNED_OUT`].
 
 use app::{
-    api::{CLOSE_SESSION_ENDED, Event, LogMessage},
+    api::{CLOSE_SESSION_ENDED, CLOSE_SIGNED_OUT, Event, LogMessage},
     ids::AttemptId,
 };
 use axum::{
@@ -48,31 +49,47 @@ fn check_origin(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// Waits until `user`'s account is no longer active (disabled or gone), then says why. Woken by
-/// [`AppState::account_revision`]; never returns while the account stays active.
-async fn account_gone(state: &AppState, user: &CurrentUser) -> String {
+/// Why a socket's session ended: the close frame to send.
+struct Ended {
+    code: u16,
+    reason: String,
+}
+
+/// Waits until `user`'s session ends (its account disabled or gone, or the session signed out),
+/// then says why. Woken by [`AppState::account_revision`]; never returns while the session stays
+/// valid.
+async fn session_gone(state: &AppState, user: &CurrentUser) -> Ended {
     let mut revisions = state.account_revision.subscribe();
     loop {
         if revisions.changed().await.is_err() {
             // The server is going away; the shutdown branch ends the socket.
             std::future::pending::<()>().await;
         }
-        match auth::current_account(state.store.as_ref(), &user.username).await {
-            Ok(_) => {}
+        let now = auth::current_account(state.store.as_ref(), &user.username, user.session_version);
+        let (code, err) = match now.await {
+            Ok(_) => continue,
+            Err(err @ ApiError::SessionEnded) => (CLOSE_SIGNED_OUT, err),
             Err(err @ (ApiError::Unauthorized(_) | ApiError::AccountRefused { .. })) => {
-                return err.to_string();
+                (CLOSE_SESSION_ENDED, err)
             }
             // A store outage is no reason to close; the next change checks again.
-            Err(err) => tracing::warn!(error = %err, "cannot check a socket's account"),
-        }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot check a socket's account");
+                continue;
+            }
+        };
+        return Ended {
+            code,
+            reason: err.to_string(),
+        };
     }
 }
 
-/// Closes a browser socket whose account ended, with the reason.
-async fn close_ended(socket: &mut WebSocket, reason: String) {
+/// Closes a browser socket whose session ended, saying why.
+async fn close_ended(socket: &mut WebSocket, ended: Ended) {
     let frame = CloseFrame {
-        code: CLOSE_SESSION_ENDED,
-        reason: reason.into(),
+        code: ended.code,
+        reason: ended.reason.into(),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
@@ -93,7 +110,7 @@ pub async fn events(
     Ok(upgrade
         .on_upgrade(move |mut socket| async move {
             let mut events = state.live.events();
-            let gone = account_gone(&state, &user);
+            let gone = session_gone(&state, &user);
             tokio::pin!(gone);
             loop {
                 tokio::select! {
@@ -151,7 +168,7 @@ async fn tail(
     // Subscribe before the first read, so nothing stored in between is missed.
     let mut chunks = state.live.subscribe_log(id);
     let mut events = state.live.events();
-    let gone = account_gone(&state, &user);
+    let gone = session_gone(&state, &user);
     tokio::pin!(gone);
     let mut cursor = start;
     loop {

@@ -1,15 +1,20 @@
 //! Accounts: registration (a pending account that waits for an administrator's approval), the
 //! administrators' user management (list, create, approve, disable, enable, grant or revoke the
-//! administrator right) and changing one's own password. Every change goes to the audit trail.
+//! administrator right), changing one's own password and signing out everywhere. Every change goes
+//! to the audit trail.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, net::SocketAddr};
 
 use app::{
-    api::{NewUser, PasswordChange, RegisterRequest, User, UserUpdate},
+    api::{LoginResponse, NewUser, PasswordChange, RegisterRequest, User, UserUpdate},
     domain::{AccountStatus, password_problem, username_problem},
     ids::UserId,
 };
-use axum::{Extension, Json, extract::State, http::StatusCode};
+use axum::{
+    Extension, Json,
+    extract::{ConnectInfo, State},
+    http::StatusCode,
+};
 use chrono::Utc;
 
 use super::{ApiJson, ApiPath};
@@ -17,18 +22,20 @@ use crate::{
     AppState,
     auth::{self, CurrentUser},
     error::{ApiError, ApiResult},
-    store::{AuditWrite, NewUserRecord, StoreError},
+    store::{AuditWrite, NewUserRecord, StoreError, UserRecord},
 };
 
 /// Asks for an account: it is created pending, and signs in once an administrator approved it.
-/// Needs no token.
+/// Needs no token. At most 10 accounts per client address and hour (then a 429).
 #[utoipa::path(post, path = "/api/auth/register", request_body = RegisterRequest,
     responses((status = 201, body = User), (status = 409, body = app::api::ErrorBody),
-        (status = 422, body = app::api::ErrorBody)))]
+        (status = 422, body = app::api::ErrorBody), (status = 429, body = app::api::ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
+    state.sign_in_limits.check_registration(client.ip())?;
     let created = create_account(
         &state,
         &body.username,
@@ -37,11 +44,13 @@ pub async fn register(
         AccountStatus::Pending,
     )
     .await?;
+    state.sign_in_limits.registered(client.ip());
     // The new account is its own actor: nobody is signed in.
     let actor = CurrentUser {
         id: created.id,
         username: created.username.clone(),
         is_admin: false,
+        session_version: 0,
     };
     super::audit::record(
         &state,
@@ -179,15 +188,17 @@ pub async fn update_user(
     Ok(Json(updated))
 }
 
-/// Changes the signed-in user's password; the current one must be given.
+/// Changes the signed-in user's password; the current one must be given. Every session of the
+/// account ends (other browsers are signed out at once); the answer is a fresh token for the
+/// caller's.
 #[utoipa::path(put, path = "/api/me/password", request_body = PasswordChange,
-    responses((status = 204), (status = 422, body = app::api::ErrorBody)),
+    responses((status = 200, body = LoginResponse), (status = 422, body = app::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     ApiJson(body): ApiJson<PasswordChange>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<LoginResponse>> {
     let mut problems = BTreeMap::new();
     if let Some(problem) = password_problem(&body.new_password) {
         problems.insert("new_password".to_owned(), problem.to_owned());
@@ -213,12 +224,45 @@ pub async fn change_password(
         return Err(ApiError::Invalid(problems));
     }
     let new_hash = hash_password(body.new_password).await?;
-    state
+    let account = state
         .store
         .set_password(account.id, &new_hash, Utc::now())
         .await?;
     super::audit::record(&state, &user, user_audit("user.password", &user.username)).await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(sessions_ended(&state, &account)?))
+}
+
+/// Signs the user out everywhere but here: every other session token stops working, open pages
+/// elsewhere go back to the login page; the answer is a fresh token for the caller's session.
+#[utoipa::path(post, path = "/api/me/sessions/end-others",
+    responses((status = 200, body = LoginResponse)),
+    security(("bearer" = [])))]
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+) -> ApiResult<Json<LoginResponse>> {
+    let account = state.store.end_sessions(user.id).await?;
+    super::audit::record(
+        &state,
+        &user,
+        user_audit("user.sessions_ended", &user.username),
+    )
+    .await;
+    Ok(Json(sessions_ended(&state, &account)?))
+}
+
+/// After `account`'s session version moved on: its open sockets check their session again, and
+/// the caller gets a token of the new version.
+fn sessions_ended(state: &AppState, account: &UserRecord) -> ApiResult<LoginResponse> {
+    state
+        .account_revision
+        .send_modify(|revision| *revision += 1);
+    let (token, expires_at) = state.sessions.issue(account, Utc::now())?;
+    Ok(LoginResponse {
+        token,
+        expires_at,
+        username: account.username.clone(),
+    })
 }
 
 /// A 403 unless `user` is an administrator.

@@ -121,7 +121,24 @@ struct UserRow {
     password_hash: String,
     is_admin: bool,
     status: String,
+    session_version: i64,
 }
+
+impl UserRow {
+    fn into_record(self) -> StoreResult<UserRecord> {
+        Ok(UserRecord {
+            id: UserId(self.id),
+            username: self.username,
+            password_hash: self.password_hash,
+            is_admin: self.is_admin,
+            status: parse(&self.status)?,
+            session_version: self.session_version,
+        })
+    }
+}
+
+/// The columns of [`UserRow`].
+const USER_COLUMNS: &str = "id, username, password_hash, is_admin, status, session_version";
 
 /// The columns of [`AccountRow`], for `select` and `returning`.
 const ACCOUNT_COLUMNS: &str = "id, username, is_admin, status, created_at, updated_at";
@@ -932,19 +949,12 @@ macro_rules! sql_store {
             }
 
             async fn user(&self, username: &str) -> StoreResult<UserRecord> {
-                let row: UserRow = sqlx::query_as(
-                    "select id, username, password_hash, is_admin, status from users where username = $1",
-                )
-                .bind(username)
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(UserRecord {
-                    id: UserId(row.id),
-                    username: row.username,
-                    password_hash: row.password_hash,
-                    is_admin: row.is_admin,
-                    status: parse(&row.status)?,
-                })
+                let row: UserRow =
+                    sqlx::query_as(&format!("select {USER_COLUMNS} from users where username = $1"))
+                        .bind(username)
+                        .fetch_one(&self.pool)
+                        .await?;
+                row.into_record()
             }
 
             async fn users(&self) -> StoreResult<Vec<api::User>> {
@@ -964,6 +974,8 @@ macro_rules! sql_store {
             ) -> StoreResult<api::User> {
                 let row: AccountRow = sqlx::query_as(&format!(
                     "update users set status = coalesce($2, status), is_admin = coalesce($3, is_admin), \
+                     session_version = session_version \
+                         + (case when $2 = 'disabled' and status <> 'disabled' then 1 else 0 end), \
                      updated_at = $4 where id = $1 returning {ACCOUNT_COLUMNS}"
                 ))
                 .bind(id.0)
@@ -975,17 +987,33 @@ macro_rules! sql_store {
                 row.into_api()
             }
 
-            async fn set_password(&self, id: UserId, password_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
-                let done = sqlx::query("update users set password_hash = $2, updated_at = $3 where id = $1")
-                    .bind(id.0)
-                    .bind(password_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(())
+            async fn set_password(
+                &self,
+                id: UserId,
+                password_hash: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<UserRecord> {
+                let row: UserRow = sqlx::query_as(&format!(
+                    "update users set password_hash = $2, session_version = session_version + 1, \
+                     updated_at = $3 where id = $1 returning {USER_COLUMNS}"
+                ))
+                .bind(id.0)
+                .bind(password_hash)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_record()
+            }
+
+            async fn end_sessions(&self, id: UserId) -> StoreResult<UserRecord> {
+                let row: UserRow = sqlx::query_as(&format!(
+                    "update users set session_version = session_version + 1 where id = $1 \
+                     returning {USER_COLUMNS}"
+                ))
+                .bind(id.0)
+                .fetch_one(&self.pool)
+                .await?;
+                row.into_record()
             }
 
             async fn create_worker(&self, name: &str, token_hash: &str, now: DateTime<Utc>) -> StoreResult<WorkerId> {

@@ -66,6 +66,9 @@ pub struct UserRecord {
     pub is_admin: bool,
     /// Whether it may sign in.
     pub status: AccountStatus,
+    /// Only session tokens of this version are accepted; bumped by a password change and by
+    /// "sign out everywhere".
+    pub session_version: i64,
 }
 
 /// A user account to create (validated by the caller).
@@ -344,8 +347,9 @@ pub trait Store: Send + Sync {
     async fn user(&self, username: &str) -> StoreResult<UserRecord>;
     /// Every user account, by name.
     async fn users(&self) -> StoreResult<Vec<api::User>>;
-    /// Changes a user's status and administrator right (`None`: unchanged); `NotFound` if there
-    /// is no such user.
+    /// Changes a user's status and administrator right (`None`: unchanged); disabling also ends
+    /// the user's sessions (so enabling the account again does not revive old tokens).
+    /// `NotFound` if there is no such user.
     async fn update_user(
         &self,
         id: UserId,
@@ -353,13 +357,17 @@ pub trait Store: Send + Sync {
         is_admin: Option<bool>,
         now: DateTime<Utc>,
     ) -> StoreResult<api::User>;
-    /// Replaces a user's password hash; `NotFound` if there is no such user.
+    /// Replaces a user's password hash and ends its sessions (bumps the session version);
+    /// returns the account as it is now. `NotFound` if there is no such user.
     async fn set_password(
         &self,
         id: UserId,
         password_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<UserRecord>;
+    /// Ends every session of a user (bumps the session version); returns the account as it is
+    /// now. `NotFound` if there is no such user.
+    async fn end_sessions(&self, id: UserId) -> StoreResult<UserRecord>;
 
     /// Registers a worker with the hash of its token; `Conflict` if the name is taken.
     async fn create_worker(
