@@ -185,7 +185,11 @@ mod tests {
         assert_eq!(throttle.wait("a", at), Some(Duration::from_secs(50)));
         assert_eq!(throttle.wait("b", at), None, "other keys are not affected");
         let later = start + Duration::from_secs(60);
-        assert_eq!(throttle.wait("a", later), None, "the event at 0 s left the window");
+        assert_eq!(
+            throttle.wait("a", later),
+            None,
+            "the event at 0 s left the window"
+        );
         throttle.count("a", later);
         assert_eq!(
             throttle.wait("a", later),

@@ -102,6 +102,19 @@ async fn story(server: TestServer) {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(message(&body), "the user name `carol` is already taken");
+    let (status, body) = call(
+        &server,
+        None,
+        Method::POST,
+        "/api/auth/register",
+        Some(json!({ "username": "Carol", "password": "another-pass" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        message(&body).contains("too close to the existing `carol`"),
+        "{body}"
+    );
     for (username, password, bad_fields) in [
         ("x", "short", vec!["password", "username"]),
         ("ann smith", "long-enough", vec!["username"]),

@@ -295,11 +295,23 @@ async fn create_account(
         return Err(ApiError::Invalid(problems));
     }
     let taken = || ApiError::Conflict(format!("the user name `{username}` is already taken"));
-    // Checked before the (slow) hash; the unique index still decides a race.
-    match state.store.user(username).await {
-        Ok(_) => return Err(taken()),
-        Err(StoreError::NotFound) => {}
-        Err(err) => return Err(err.into()),
+    // Names differing only in case would be told apart by nobody reading the audit trail or a
+    // job's owner: they count as taken. Checked before the (slow) hash, one creation at a time.
+    let _serialised = state.accounts.lock().await;
+    let users = state.store.users().await?;
+    if let Some(existing) = users
+        .iter()
+        .find(|u| u.username.eq_ignore_ascii_case(username))
+    {
+        return Err(if existing.username == username {
+            taken()
+        } else {
+            ApiError::Conflict(format!(
+                "the user name `{username}` is too close to the existing `{}`: names differ by \
+                 more than upper and lower case",
+                existing.username
+            ))
+        });
     }
     let record = NewUserRecord {
         username: username.to_owned(),
