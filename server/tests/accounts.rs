@@ -52,6 +52,10 @@ async fn login(server: &TestServer, username: &str, password: &str) -> (StatusCo
     call(server, None, Method::POST, "/api/auth/login", Some(body)).await
 }
 
+async fn register(server: &TestServer, body: Value) -> (StatusCode, Value) {
+    call(server, None, Method::POST, "/api/auth/register", Some(body)).await
+}
+
 async fn token_of(server: &TestServer, username: &str, password: &str) -> String {
     let (status, body) = login(server, username, password).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -73,12 +77,9 @@ async fn story(server: TestServer) {
     let admin_id = users.iter().find(|u| u.username == "admin").unwrap().id.0;
 
     // Registration: a pending account; names and passwords are checked, names are unique.
-    let (status, body) = call(
+    let (status, body) = register(
         &server,
-        None,
-        Method::POST,
-        "/api/auth/register",
-        Some(json!({ "username": " carol ", "password": "carol-pass-1" })),
+        json!({ "username": " carol ", "password": "carol-pass-1" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -92,22 +93,16 @@ async fn story(server: TestServer) {
         ("carol", false, "pending"),
         "the name is trimmed"
     );
-    let (status, body) = call(
+    let (status, body) = register(
         &server,
-        None,
-        Method::POST,
-        "/api/auth/register",
-        Some(json!({ "username": "carol", "password": "another-pass" })),
+        json!({ "username": "carol", "password": "another-pass" }),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(message(&body), "the user name `carol` is already taken");
-    let (status, body) = call(
+    let (status, body) = register(
         &server,
-        None,
-        Method::POST,
-        "/api/auth/register",
-        Some(json!({ "username": "Carol", "password": "another-pass" })),
+        json!({ "username": "Carol", "password": "another-pass" }),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -121,12 +116,9 @@ async fn story(server: TestServer) {
         ("ann@corp", "long-enough", vec!["username"]),
         ("ann", "1234567", vec!["password"]),
     ] {
-        let (status, body) = call(
+        let (status, body) = register(
             &server,
-            None,
-            Method::POST,
-            "/api/auth/register",
-            Some(json!({ "username": username, "password": password })),
+            json!({ "username": username, "password": password }),
         )
         .await;
         assert_eq!(
@@ -146,14 +138,7 @@ async fn story(server: TestServer) {
                 .all(|reason| !reason.as_str().unwrap().is_empty())
         );
     }
-    let (_, body) = call(
-        &server,
-        None,
-        Method::POST,
-        "/api/auth/register",
-        Some(json!({ "username": "x", "password": "short" })),
-    )
-    .await;
+    let (_, body) = register(&server, json!({ "username": "x", "password": "short" })).await;
     assert_eq!(
         body["error"]["fields"],
         json!({
@@ -514,25 +499,11 @@ async fn sign_in_limits() {
 
     for i in 0..10 {
         let body = json!({ "username": format!("newcomer{i}"), "password": "a-good-password" });
-        let (status, body) = call(
-            &server,
-            None,
-            Method::POST,
-            "/api/auth/register",
-            Some(body),
-        )
-        .await;
+        let (status, body) = register(&server, body).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let body = json!({ "username": "newcomer10", "password": "a-good-password" });
-    let (status, body) = call(
-        &server,
-        None,
-        Method::POST,
-        "/api/auth/register",
-        Some(body),
-    )
-    .await;
+    let (status, body) = register(&server, body).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     server.stop().await;
 }
