@@ -3,7 +3,7 @@
 // approves it on /users (the Users link is in the nav for administrators only); the new user signs
 // in, sees no Users link and changes their password on /account (reached from their name in the
 // header), which signs their other browser out (as does "sign out everywhere else" after it signs
-// in again) while the changing page goes on; the administrator disables them from another browser, and the user's open home page
+// in again) while the changing page and a second tab of the same browser go on; the administrator disables them from another browser, and the user's open home page
 // (its event socket closed by the server) falls back to the login page by itself saying why, as
 // does a new sign-in. The administrator's own row offers no
 // Disable, and the server's refusal shows in the row it concerns.
@@ -140,6 +140,10 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   const otherProblems = watchProblems(other, ["status of 401"]);
   await logIn(other, name, password);
   await expect(other.getByTestId("count-success")).toBeVisible();
+  // And in a second tab of this browser, also on the live home page.
+  const secondTab = await page.context().newPage();
+  await secondTab.goto("/");
+  await expect(secondTab.getByTestId("count-success")).toBeVisible();
   await pw.getByTestId("current-password").fill(password);
   await pw.getByTestId("change-password").click();
   await expect(pw.getByTestId("password-changed")).toBeVisible();
@@ -149,6 +153,13 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   await expect(other.getByTestId("login-notice")).toHaveText(SIGNED_OUT);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId("account-who")).toHaveText(`Signed in as ${name} (User).`);
+  // The second tab took the new session over (its socket was closed too): it stays, and it
+  // did not forget the session this browser keeps, so a reload stays signed in.
+  await secondTab.waitForTimeout(1000);
+  await expect(secondTab).toHaveURL(/\/$/);
+  await secondTab.reload();
+  await expect(secondTab.getByTestId("count-success")).toBeVisible();
+  await secondTab.close();
   // "Sign out everywhere else" does the same without a new password.
   await logIn(other, name, "second-pass-2");
   await expect(other.getByTestId("count-success")).toBeVisible();

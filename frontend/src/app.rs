@@ -11,6 +11,7 @@ use leptos_router::{
     path,
 };
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, closure::Closure};
 
 use crate::{
     browser,
@@ -62,9 +63,7 @@ thread_local! {
 
 impl AppState {
     fn init() -> Self {
-        let auth = browser::load(SESSION_KEY)
-            .and_then(|text| serde_json::from_str::<Auth>(&text).ok())
-            .filter(|auth| auth.expires_at > browser::now());
+        let auth = load_session();
         let lang = browser::load(LANG_KEY)
             .or_else(browser::language)
             .map_or(Lang::En, |tag| Lang::from_tag(&tag));
@@ -104,13 +103,46 @@ impl AppState {
         }
     }
 
-    /// The server refused the session's token (a 401): sign out, and if there was a session,
-    /// keep the server's reason for the login page.
-    pub fn session_refused(self, reason: &str) {
+    /// The server refused `token` (a 401, or a socket closed because its session ended). If this
+    /// page has moved on to another token meanwhile (it changed the password), nothing happens;
+    /// if another tab of this browser stored a newer session, this page takes it over; else it
+    /// signs out and keeps the server's reason for the login page.
+    pub fn session_refused(self, reason: &str, token: Option<&str>) {
+        if token.is_some() && self.token().as_deref() != token {
+            return;
+        }
+        match load_session() {
+            Some(stored) if Some(stored.token.as_str()) != token => {
+                self.auth.set(Some(stored));
+                return;
+            }
+            // Forget it only if it is the refused one: another tab may store a newer one
+            // meanwhile, and this page takes that over (`follow_other_tabs`).
+            Some(_) => browser::store(SESSION_KEY, None),
+            None => {}
+        }
         if self.auth.with_untracked(Option::is_some) {
             self.notice.set(Some(reason.to_owned()));
+            self.auth.set(None);
         }
-        self.sign_out();
+    }
+
+    /// Takes over a session another tab of this browser signs in to (or gets after changing the
+    /// password), also on the login page of a session that just ended.
+    fn follow_other_tabs(self) {
+        let on_storage = Closure::<dyn Fn()>::new(move || {
+            let Some(stored) = load_session() else { return };
+            if self.token().as_deref() != Some(stored.token.as_str()) {
+                self.notice.set(None);
+                self.auth.set(Some(stored));
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+        }
+        // The app lives as long as the page: so does this listener.
+        on_storage.forget();
     }
 
     /// The bearer token, if signed in.
@@ -133,12 +165,20 @@ impl AppState {
     }
 }
 
+/// The unexpired session this browser remembers, if any.
+fn load_session() -> Option<Auth> {
+    browser::load(SESSION_KEY)
+        .and_then(|text| serde_json::from_str::<Auth>(&text).ok())
+        .filter(|auth| auth.expires_at > browser::now())
+}
+
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::init();
     Effect::new(move || browser::set_document_attribute("lang", state.lang.get().tag()));
     theme::follow(state.theme);
+    state.follow_other_tabs();
     view! {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>

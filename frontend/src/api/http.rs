@@ -238,8 +238,7 @@ async fn respond(
 
 /// The error of an answer with a failing `status` and body `text` (the server's [`ErrorBody`], or
 /// the text itself) to a request sent with `token`; a 401 signs the user out (the login page then
-/// says why), unless the session has a newer token by now (this page changed the password while
-/// the request was on its way).
+/// says why), unless the session has a newer token by now (see [`AppState::session_refused`]).
 fn refused(status: u16, text: &str, token: Option<&str>) -> ApiError {
     let detail = serde_json::from_str::<ErrorBody>(text)
         .map(|body| body.error)
@@ -249,9 +248,8 @@ fn refused(status: u16, text: &str, token: Option<&str>) -> ApiError {
             fields: None,
         });
     let error = ApiError::Server { status, detail };
-    let state = AppState::get();
-    if status == 401 && token.is_none_or(|token| state.token().as_deref() == Some(token)) {
-        state.session_refused(&error.to_string());
+    if status == 401 {
+        AppState::get().session_refused(&error.to_string(), token);
     }
     error
 }

@@ -136,10 +136,10 @@ fn connect(shared: &Rc<Shared>) {
     });
     let weak = Rc::downgrade(shared);
     let opened_with = AppState::get().token();
-    // The server ended the session: the account was disabled (sign out, saying why), or the
-    // session was signed out (the same, unless this page holds a newer token by now: it changed
-    // the password; then connect again at once). Any other close (server restart, network loss,
-    // expired token: then the next HTTP call signs the user out): try again later.
+    // The server ended the session: the account was disabled or the session signed out. Sign out
+    // saying why, unless this page holds a newer token by now (it changed the password, or
+    // another tab signed in again): then connect again at once. Any other close (server restart,
+    // network loss, expired token: then the next HTTP call signs the user out): try again later.
     let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         let Some(shared) = weak.upgrade() else {
             return;
@@ -148,21 +148,20 @@ fn connect(shared: &Rc<Shared>) {
         let code = event
             .dyn_into::<CloseEvent>()
             .map_or(0, |event| event.code());
+        if code != CLOSE_SESSION_ENDED && code != CLOSE_SIGNED_OUT {
+            return retry_later(&shared);
+        }
+        let why = if code == CLOSE_SESSION_ENDED {
+            K::AccountDisabledMessage
+        } else {
+            K::SessionEndedMessage
+        };
         let state = AppState::get();
-        match code {
-            CLOSE_SIGNED_OUT if state.token().is_some() && state.token() != opened_with => {
-                connect(&shared);
-            }
-            CLOSE_SESSION_ENDED | CLOSE_SIGNED_OUT => {
-                shared.state.borrow_mut().stopped = true;
-                let why = if code == CLOSE_SESSION_ENDED {
-                    K::AccountDisabledMessage
-                } else {
-                    K::SessionEndedMessage
-                };
-                state.session_refused(t_untracked(why));
-            }
-            _ => retry_later(&shared),
+        state.session_refused(t_untracked(why), opened_with.as_deref());
+        if state.token().is_some() {
+            connect(&shared);
+        } else {
+            shared.state.borrow_mut().stopped = true;
         }
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
