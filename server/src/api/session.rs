@@ -45,6 +45,8 @@ pub async fn login(
     let username = body.username.trim();
     limits.check_login(address, username)?;
     let refused = || {
+        // For the operator (and tools like fail2ban): bounded by the limits above.
+        tracing::warn!(%address, username, "failed sign-in");
         limits.login_failed(address, username);
         ApiError::Unauthorized("wrong user name or password".to_owned())
     };
