@@ -6,7 +6,8 @@
 // in again) while the changing page and a second tab of the same browser go on; the administrator disables them from another browser, and the user's open home page
 // (its event socket closed by the server) falls back to the login page by itself saying why, as
 // does a new sign-in. The administrator's own row offers no
-// Disable, and the server's refusal shows in the row it concerns.
+// Disable, and the server's refusal shows in the row it concerns. Guessing a password is cut off
+// after 5 tries.
 // Screenshots: register, register-done, login-pending, users, account, login-notice,
 // login-disabled, login-disabled-zh, users-zh.
 import { expect, test } from "@playwright/test";
@@ -34,6 +35,7 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   const problems = watchProblems(page, [
     "status of 401",
     "status of 403",
+    "status of 429",
     "status of 409",
     "status of 422",
     "HTTP Authentication failed",
@@ -76,6 +78,15 @@ test("register, wait for approval, approve, sign in, change password, disable", 
   await logIn(page, name, password);
   await expect(page.getByTestId("action-error")).toHaveText(PENDING);
   await page.screenshot({ path: "screenshots/login-pending.png" });
+  // Guessing: after 5 failed tries of one name from here, the 6th is refused before checking.
+  for (let i = 0; i < 5; i++) {
+    await logIn(page, `${name}-guessed`, `guess-${i}`);
+    await expect(page.getByTestId("action-error")).toHaveText("wrong user name or password");
+  }
+  await logIn(page, `${name}-guessed`, "guess-5");
+  await expect(page.getByTestId("action-error")).toHaveText(
+    "Too many failed attempts from this address. Wait a few minutes, then try again.",
+  );
 
   // ----- the administrator approves it on /users -----
   await signIn(page);

@@ -29,6 +29,10 @@ use crate::{
 };
 
 const SESSION_KEY: &str = "hera.session";
+
+/// How long a page whose session was signed out waits for a newer token (the answer to its own
+/// password change, or another tab's) before it signs out.
+pub const RENEWAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 const LANG_KEY: &str = "hera.lang";
 
 /// A signed-in session, remembered in localStorage.
@@ -106,7 +110,9 @@ impl AppState {
     /// The server refused `token` (a 401, or a socket closed because its session ended). If this
     /// page has moved on to another token meanwhile (it changed the password), nothing happens;
     /// if another tab of this browser stored a newer session, this page takes it over; else it
-    /// signs out and keeps the server's reason for the login page.
+    /// signs out and keeps the server's reason for the login page. For a session that was signed
+    /// out (rather than refused for good), call this after [`RENEWAL_GRACE`]: the new token of
+    /// the page that changed the password may still be on its way.
     pub fn session_refused(self, reason: &str, token: Option<&str>) {
         if token.is_some() && self.token().as_deref() != token {
             return;
@@ -116,8 +122,6 @@ impl AppState {
                 self.auth.set(Some(stored));
                 return;
             }
-            // Forget it only if it is the refused one: another tab may store a newer one
-            // meanwhile, and this page takes that over (`follow_other_tabs`).
             Some(_) => browser::store(SESSION_KEY, None),
             None => {}
         }

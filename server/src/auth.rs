@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use app::{domain::AccountStatus, ids::UserId};
+use app::{api::LoginResponse, domain::AccountStatus, ids::UserId};
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::SaltString,
@@ -93,7 +93,7 @@ impl Sessions {
     }
 
     /// A token for `user`, valid for [`SESSION_LIFETIME`].
-    pub fn issue(
+    fn issue(
         &self,
         user: &UserRecord,
         now: DateTime<Utc>,
@@ -113,6 +113,16 @@ impl Sessions {
             &self.encoding,
         )?;
         Ok((token, expires))
+    }
+
+    /// A session for `user` as the login answer: a token and when it expires.
+    pub fn login(&self, user: &UserRecord) -> anyhow::Result<LoginResponse> {
+        let (token, expires_at) = self.issue(user, Utc::now())?;
+        Ok(LoginResponse {
+            token,
+            expires_at,
+            username: user.username.clone(),
+        })
     }
 
     /// Checks a token: algorithm pinned to HS256, signature, issuer and expiry.

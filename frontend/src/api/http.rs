@@ -249,7 +249,14 @@ fn refused(status: u16, text: &str, token: Option<&str>) -> ApiError {
         });
     let error = ApiError::Server { status, detail };
     if status == 401 {
-        AppState::get().session_refused(&error.to_string(), token);
+        let (reason, token) = (error.to_string(), token.map(str::to_owned));
+        let refuse = move || AppState::get().session_refused(&reason, token.as_deref());
+        match &error {
+            ApiError::Server { detail, .. } if detail.code == "session_ended" => {
+                leptos::prelude::set_timeout(refuse, crate::app::RENEWAL_GRACE);
+            }
+            _ => refuse(),
+        }
     }
     error
 }

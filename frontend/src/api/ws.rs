@@ -138,7 +138,7 @@ fn connect(shared: &Rc<Shared>) {
     let opened_with = AppState::get().token();
     // The server ended the session: the account was disabled or the session signed out. Sign out
     // saying why, unless this page holds a newer token by now (it changed the password, or
-    // another tab signed in again): then connect again at once. Any other close (server restart,
+    // another tab signed in again; given a moment to arrive): then connect again. Any other close (server restart,
     // network loss, expired token: then the next HTTP call signs the user out): try again later.
     let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         let Some(shared) = weak.upgrade() else {
@@ -156,12 +156,20 @@ fn connect(shared: &Rc<Shared>) {
         } else {
             K::SessionEndedMessage
         };
-        let state = AppState::get();
-        state.session_refused(t_untracked(why), opened_with.as_deref());
-        if state.token().is_some() {
-            connect(&shared);
+        let opened_with = opened_with.clone();
+        let decide = move || {
+            let state = AppState::get();
+            state.session_refused(t_untracked(why), opened_with.as_deref());
+            if state.token().is_some() {
+                connect(&shared);
+            } else {
+                shared.state.borrow_mut().stopped = true;
+            }
+        };
+        if code == CLOSE_SIGNED_OUT {
+            set_timeout(decide, crate::app::RENEWAL_GRACE);
         } else {
-            shared.state.borrow_mut().stopped = true;
+            decide();
         }
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

@@ -10,7 +10,6 @@ use axum::{
     Extension, Json,
     extract::{ConnectInfo, State},
 };
-use chrono::Utc;
 
 use super::ApiJson;
 use crate::{
@@ -77,12 +76,7 @@ pub async fn login(
             session: false,
         });
     }
-    let (token, expires_at) = state.sessions.issue(&user, Utc::now())?;
-    Ok(Json(LoginResponse {
-        token,
-        expires_at,
-        username: user.username,
-    }))
+    Ok(Json(state.sessions.login(&user)?))
 }
 
 /// A real argon2id hash of a random string, checked against when the user does not exist.

@@ -30,6 +30,10 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 
+/// The largest message a browser may send on its sockets: it sends none but pings and closes, so
+/// anything bigger is refused (the socket closes) before it is buffered.
+const BROWSER_MESSAGE_LIMIT: usize = 64 << 10;
+
 /// Refuses a handshake whose `Origin` names another host than the one it was sent to.
 fn check_origin(headers: &HeaderMap) -> ApiResult<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
@@ -108,6 +112,7 @@ pub async fn events(
 ) -> ApiResult<Response> {
     check_origin(&headers)?;
     Ok(upgrade
+        .max_message_size(BROWSER_MESSAGE_LIMIT)
         .on_upgrade(move |mut socket| async move {
             let mut events = state.live.events();
             let gone = session_gone(&state, &user);
@@ -154,6 +159,7 @@ pub async fn log_tail(
     let start = offset.offset.unwrap_or(0);
     read_log_page(&state, id, start, 1).await?;
     Ok(upgrade
+        .max_message_size(BROWSER_MESSAGE_LIMIT)
         .on_upgrade(move |socket| tail(state, user, id, start, socket))
         .into_response())
 }

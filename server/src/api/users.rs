@@ -257,12 +257,7 @@ fn sessions_ended(state: &AppState, account: &UserRecord) -> ApiResult<LoginResp
     state
         .account_revision
         .send_modify(|revision| *revision += 1);
-    let (token, expires_at) = state.sessions.issue(account, Utc::now())?;
-    Ok(LoginResponse {
-        token,
-        expires_at,
-        username: account.username.clone(),
-    })
+    Ok(state.sessions.login(account)?)
 }
 
 /// A 403 unless `user` is an administrator.
