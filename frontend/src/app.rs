@@ -29,11 +29,11 @@ use crate::{
 };
 
 const SESSION_KEY: &str = "hera.session";
+const LANG_KEY: &str = "hera.lang";
 
 /// How long a page whose session was signed out waits for a newer token (the answer to its own
 /// password change, or another tab's) before it signs out.
 pub const RENEWAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
-const LANG_KEY: &str = "hera.lang";
 
 /// A signed-in session, remembered in localStorage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -138,8 +138,9 @@ fn connect(shared: &Rc<Shared>) {
     let opened_with = AppState::get().token();
     // The server ended the session: the account was disabled or the session signed out. Sign out
     // saying why, unless this page holds a newer token by now (it changed the password, or
-    // another tab signed in again; given a moment to arrive): then connect again. Any other close (server restart,
-    // network loss, expired token: then the next HTTP call signs the user out): try again later.
+    // another tab signed in again; a signed-out page gives it a moment to arrive): then connect
+    // again. Any other close (server restart, network loss, expired token: then the next HTTP
+    // call signs the user out): try again later.
     let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         let Some(shared) = weak.upgrade() else {
             return;
