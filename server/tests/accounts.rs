@@ -2,8 +2,8 @@
 //! why a pending or disabled account is refused (only after the right password), a disabled
 //! account's sessions and open sockets stop at once (and stay ended when it is enabled again), the
 //! administrators' refusals (oneself, the last administrator), validation, password changes and
-//! "sign out everywhere else" (both end the other sessions), the audit trail, and the limits on
-//! failed sign-ins and registrations.
+//! "sign out everywhere else" (both end the other sessions), the audit trail, the limits on
+//! failed sign-ins and registrations, and the browser sockets' message size limit.
 
 mod common;
 
@@ -505,6 +505,35 @@ async fn sign_in_limits() {
     let body = json!({ "username": "newcomer10", "password": "a-good-password" });
     let (status, body) = register(&server, body).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    server.stop().await;
+}
+
+/// A browser socket takes no big messages (browsers send none): one over 64 KiB ends it, while a
+/// small one leaves it open.
+#[tokio::test]
+async fn browser_sockets_refuse_big_messages() {
+    use futures_util::SinkExt as _;
+    let server = TestServer::start(0).await;
+    let url = format!(
+        "ws://{}/api/ws/events?access_token={}",
+        server.addr, server.token
+    );
+    let (mut socket, _) = connect_async(&url).await.unwrap();
+    socket.send(Message::text("hello")).await.unwrap();
+    let quiet = tokio::time::timeout(Duration::from_millis(300), socket.next()).await;
+    assert!(quiet.is_err(), "a small message leaves it open: {quiet:?}");
+    let big = "x".repeat(100 << 10);
+    socket.send(Message::text(big)).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_) | Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "a message over the limit ends the socket");
     server.stop().await;
 }
 
