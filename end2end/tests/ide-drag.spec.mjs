@@ -7,12 +7,25 @@
 import { expect, test } from "@playwright/test";
 import { signIn, watchProblems } from "./support.mjs";
 
-test("move files and folders by drag and drop", async ({ page }) => {
-  const problems = watchProblems(page, ["status of 422", "status of 409"]);
+/** Signs in; the helpers both tests use: `make` creates a personal file or folder through the
+ * API, `parentOf` reads where it is now, the rows are found in the personal tree `mine`, and
+ * `suffix` keeps this run's names apart from earlier runs'. */
+async function personalTree(page) {
   const api = await signIn(page);
   const suffix = Date.now().toString(36);
   const make = (name, parent_id = null, is_dir = false) =>
     api("POST", "/api/ide/files", { scope: "personal", parent_id, name, is_dir });
+  const parentOf = async (id) =>
+    (await api("GET", "/api/ide/files")).find((f) => f.id === id).parent_id;
+  const mine = page.getByTestId("ide-tree-personal");
+  const folderRow = (id) => mine.locator(`[data-testid="ide-folder"][data-file-id="${id}"]`);
+  const fileRow = (id) => mine.locator(`[data-testid="ide-file"][data-file-id="${id}"]`);
+  return { api, suffix, make, parentOf, mine, folderRow, fileRow };
+}
+
+test("move files and folders by drag and drop", async ({ page }) => {
+  const problems = watchProblems(page, ["status of 422", "status of 409"]);
+  const { api, suffix, make, parentOf, mine, folderRow, fileRow } = await personalTree(page);
   const box = await make(`box-${suffix}`, null, true);
   const outer = await make(`outer-${suffix}`, null, true);
   const inner = await make(`inner-${suffix}`, outer.id, true);
@@ -21,13 +34,8 @@ test("move files and folders by drag and drop", async ({ page }) => {
   const q = await make(`q-${suffix}`, null, true);
   await make(`dup-${suffix}.sh`);
   const dupInBox = await make(`dup-${suffix}.sh`, box.id);
-  const parentOf = async (id) =>
-    (await api("GET", "/api/ide/files")).find((f) => f.id === id).parent_id;
 
   await page.goto("/ide");
-  const mine = page.getByTestId("ide-tree-personal");
-  const folderRow = (id) => mine.locator(`[data-testid="ide-folder"][data-file-id="${id}"]`);
-  const fileRow = (id) => mine.locator(`[data-testid="ide-file"][data-file-id="${id}"]`);
   // A row shown inside folder `parent`'s children (the tree has been reloaded after a move; a
   // drag must not start while the rows are being replaced).
   const shownIn = (parent, id) =>
@@ -116,21 +124,13 @@ test("move files and folders by drag and drop", async ({ page }) => {
 // drag works. Screenshot: ide-drag-cancelled.
 test("a drag is cancelled when the file list reloads under it", async ({ page }) => {
   const problems = watchProblems(page);
-  const api = await signIn(page);
-  const suffix = Date.now().toString(36);
-  const make = (name, parent_id = null, is_dir = false) =>
-    api("POST", "/api/ide/files", { scope: "personal", parent_id, name, is_dir });
+  const { api, suffix, make, parentOf, folderRow, fileRow } = await personalTree(page);
   const a = await make(`a-${suffix}`, null, true);
   const b = await make(`b-${suffix}`, null, true);
   const first = await make(`first-${suffix}.sh`);
   const second = await make(`second-${suffix}.sh`);
-  const parentOf = async (id) =>
-    (await api("GET", "/api/ide/files")).find((f) => f.id === id).parent_id;
 
   await page.goto("/ide");
-  const mine = page.getByTestId("ide-tree-personal");
-  const folderRow = (id) => mine.locator(`[data-testid="ide-folder"][data-file-id="${id}"]`);
-  const fileRow = (id) => mine.locator(`[data-testid="ide-file"][data-file-id="${id}"]`);
   await expect(fileRow(second.id)).toBeVisible();
 
   // The page's next reads of the list wait until `release` is called.
